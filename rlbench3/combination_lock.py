@@ -1,0 +1,343 @@
+"""CombinationLock: the sparse-reward horizon testbed.
+
+## Description
+An agent must enter a secret combination of ``horizon`` (H) digits, each one of ``num_actions``
+(K) values, one digit per step. The combination is drawn from ``combination_seed``, so different
+seeds are different tasks and whole sets of combinations can be held out. With the sparse reward
+the only signal is at step H, and only if all H digits were right: a uniform random policy opens
+the lock with probability exactly ``K ** -H``, the "swiss cheese" landscape in its purest form.
+
+## Action space
+``Discrete(K)``: the digit entered at this step.
+
+## Observation space
+``Box(-inf, inf, (H + 2 + distractor_dims,), float32)``:
+
+| index | observation |
+|---|---|
+| 0 .. H | one-hot of the step t (t = H is the terminal observation) |
+| H + 1 | 1.0 once a wrong digit has sent the agent to the dead state (``failure_mode="absorbing"``); always 0.0 with ``failure_mode="continue"``, where mistakes are not revealed |
+| H + 2 .. | ``distractor_dims`` dimensions of i.i.d. Gaussian noise with std ``distractor_std``, fresh every step (irrelevant to the task) |
+
+## Rewards
+* ``reward_mode="sparse"``: 1.0 at step H if all H digits were right, else 0.0.
+* ``reward_mode="dense"``: 1/H for each right digit (in absorbing mode, none after a mistake).
+
+## Episode end
+Always exactly H steps: ``terminated`` is True at step H (the lock is a finite-horizon task and the
+step is observed). ``info["is_success"]`` is given on the last step: all digits right.
+``info["params"]`` at reset holds the parameter values drawn for the episode.
+
+## Arguments
+| parameter | default | valid | randomizable |
+|---|---|---|---|
+| ``horizon`` | 10 | integer >= 1 | no (fixes the observation space) |
+| ``num_actions`` | 2 | integer >= 2 | no (fixes the action space) |
+| ``combination_seed`` | 0 | integer >= 0 | yes (integer intervals: held-out combinations) |
+| ``reward_mode`` | ``"sparse"`` | ``"sparse"``, ``"dense"`` | no |
+| ``failure_mode`` | ``"absorbing"`` | ``"absorbing"``, ``"continue"`` | no |
+| ``distractor_dims`` | 0 | integer >= 0 | no (fixes the observation space) |
+| ``distractor_std`` | 1.0 | number >= 0 | yes |
+
+A ``preset`` keyword (``"D"``, ``"R"``, ``"E"``; see ``envs/presets.yaml``) sets several parameters
+at once; explicit keywords override it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from rlbench3.parameters import Distribution, EnvParams, choice, number
+from rlbench3.presets import resolve_params
+
+_FIXED_SHAPE = "it fixes the observation space"
+
+
+@dataclass(frozen=True)
+class CombinationLockParams(EnvParams):
+    """Parameters of :class:`CombinationLockEnv` (see the module docstring for the spec)."""
+
+    family = "CombinationLock"
+
+    horizon: int = number(10, ge=1, integer=True, randomizable=False, why_fixed=_FIXED_SHAPE)
+    num_actions: int = number(
+        2, ge=2, integer=True, randomizable=False, why_fixed="it fixes the action space"
+    )
+    combination_seed: int | Distribution = number(0, ge=0, integer=True)
+    reward_mode: str = choice("sparse", ("sparse", "dense"))
+    failure_mode: str = choice("absorbing", ("absorbing", "continue"))
+    distractor_dims: int = number(0, ge=0, integer=True, randomizable=False, why_fixed=_FIXED_SHAPE)
+    distractor_std: float | Distribution = number(1.0, ge=0.0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _combination_tuple(seed: int, horizon: int, num_actions: int) -> tuple[int, ...]:
+    rng = np.random.default_rng(seed)
+    return tuple(int(x) for x in rng.integers(num_actions, size=horizon))
+
+
+def combination(seed: int, horizon: int, num_actions: int) -> np.ndarray:
+    """The secret combination of a lock: ``horizon`` digits in ``[0, num_actions)``.
+
+    A pure function of its arguments (its own generator seeded by ``seed``), so a combination is
+    the same in every process and every run.
+    """
+    return np.array(_combination_tuple(seed, horizon, num_actions), dtype=np.int64)
+
+
+def uniform_hit_probability(horizon: int, num_actions: int) -> float:
+    """Closed form: a uniform random policy opens the lock with probability ``K ** -H``."""
+    return float(num_actions) ** -horizon
+
+
+def observation_space(params: CombinationLockParams) -> spaces.Box:
+    """Step one-hot and dead flag lie in [0, 1]; Gaussian distractors are unbounded."""
+    low = np.zeros(params.horizon + 2 + params.distractor_dims, dtype=np.float32)
+    high = np.ones_like(low)
+    low[params.horizon + 2 :], high[params.horizon + 2 :] = -np.inf, np.inf
+    return spaces.Box(low, high, dtype=np.float32)
+
+
+class CombinationLockEnv(gym.Env):
+    __doc__ = __doc__
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
+        self.params: CombinationLockParams = resolve_params(CombinationLockParams, preset, kwargs)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                f"got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        p = self.params
+        self.horizon, self.num_actions = p.horizon, p.num_actions
+        self.action_space = spaces.Discrete(p.num_actions)
+        self.observation_space = observation_space(p)
+        # Observations without distractors are one of 2 (H + 1) rows: index [t, dead].
+        table = np.zeros((p.horizon + 1, 2, p.horizon + 2), dtype=np.float32)
+        table[np.arange(p.horizon + 1), :, np.arange(p.horizon + 1)] = 1.0
+        table[:, 1, p.horizon + 1] = 1.0
+        self._obs_table = table
+        self._absorbing = p.failure_mode == "absorbing"
+        self._sparse = p.reward_mode == "sparse"
+        self._randomized = bool(p.randomized)
+        self._episode = p.sample(np.random.default_rng(0)) if not self._randomized else None
+        self._combination: tuple[int, ...] = ()
+        self._t = 0
+        self._dead = False
+        self._correct = 0
+
+    # -- the expert ------------------------------------------------------------------------
+    def optimal_action(self) -> int:
+        """The right digit for the current step (the expert policy; valid after ``reset``)."""
+        if self._t >= self.horizon:
+            raise RuntimeError("the episode has ended; call reset() first")
+        return self._combination[self._t]
+
+    @property
+    def combination(self) -> np.ndarray:
+        """The combination of the current episode."""
+        return np.array(self._combination, dtype=np.int64)
+
+    # -- gymnasium API ------------------------------------------------------------------------
+    def _observation(self) -> np.ndarray:
+        obs = self._obs_table[self._t, int(self._dead)]
+        if self.params.distractor_dims:
+            noise = self.np_random.normal(
+                0.0, self._episode["distractor_std"], self.params.distractor_dims
+            )
+            return np.concatenate((obs, noise.astype(np.float32)))
+        return obs.copy()
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if self._randomized or not self._combination:
+            if self._randomized:
+                self._episode = self.params.sample(self.np_random)
+            self._combination = _combination_tuple(
+                self._episode["combination_seed"], self.horizon, self.num_actions
+            )
+        self._t, self._dead, self._correct = 0, False, 0
+        return self._observation(), {"params": dict(self._episode)}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        a = int(action)
+        if not 0 <= a < self.num_actions:
+            raise ValueError(
+                f"action must be an integer in [0, {self.num_actions}), got {action!r}"
+            )
+        t = self._t
+        if t >= self.horizon:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        right = not self._dead and a == self._combination[t]
+        if right:
+            self._correct += 1
+        elif self._absorbing:
+            self._dead = True
+        self._t = t = t + 1
+        terminated = t == self.horizon
+        if self._sparse:
+            reward = 1.0 if terminated and self._correct == self.horizon else 0.0
+        else:
+            reward = 1.0 / self.horizon if right else 0.0
+        info = {"is_success": self._correct == self.horizon} if terminated else {}
+        return self._observation(), reward, terminated, False, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        state = "dead" if self._dead else "alive"
+        return f"step {self._t}/{self.horizon}, {self._correct} right, {state}\n"
+
+
+class CombinationLockVectorEnv(VectorEnv):
+    """``num_envs`` copies of :class:`CombinationLockEnv` stepped by one numpy operation.
+
+    Same dynamics, observations and rewards as the single env: given the same parameter values and
+    actions, every copy's trajectory equals the single env's. Autoreset is ``NEXT_STEP`` (the
+    Gymnasium 1.x default): the step after a copy terminates resets it and ignores its action.
+    Randomized parameters are drawn for all resetting copies at once from the vector env's own
+    generator, so they follow the same distribution as the single env's but a different stream.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(self, num_envs: int = 1, preset: str | None = None, **kwargs: Any):
+        if (
+            not isinstance(num_envs, (int, np.integer))
+            or isinstance(num_envs, bool)
+            or num_envs < 1
+        ):
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        kwargs.pop("render_mode", None)
+        self.params: CombinationLockParams = resolve_params(CombinationLockParams, preset, kwargs)
+        p = self.params
+        self.num_envs = int(num_envs)
+        self.horizon, self.num_actions = p.horizon, p.num_actions
+        self.single_action_space = spaces.Discrete(p.num_actions)
+        self.single_observation_space = observation_space(p)
+        self.action_space = spaces.MultiDiscrete(np.full(self.num_envs, p.num_actions))
+        self.observation_space = gym.vector.utils.batch_space(
+            self.single_observation_space, self.num_envs
+        )
+        self._absorbing = p.failure_mode == "absorbing"
+        self._sparse = p.reward_mode == "sparse"
+        n = self.num_envs
+        self._rows = np.arange(n)
+        self._t = np.zeros(n, dtype=np.int64)
+        self._dead = np.zeros(n, dtype=bool)
+        self._correct = np.zeros(n, dtype=np.int64)
+        self._combination = np.zeros((n, p.horizon), dtype=np.int64)
+        self._std = np.zeros(n)
+        self._seed_of = np.zeros(n, dtype=np.int64)
+        self._autoreset = np.zeros(n, dtype=bool)
+        self._np_random, self._np_random_seed = seeding.np_random()
+
+    def _reset_copies(self, mask: np.ndarray) -> None:
+        k = int(mask.sum())
+        p = self.params
+        if isinstance(p.combination_seed, Distribution):
+            seeds = p.combination_seed.sample(self._np_random, size=k)
+        else:
+            seeds = np.full(k, p.combination_seed)
+        if isinstance(p.distractor_std, Distribution):
+            self._std[mask] = p.distractor_std.sample(self._np_random, size=k)
+        else:
+            self._std[mask] = p.distractor_std
+        self._seed_of[mask] = seeds
+        self._combination[mask] = [
+            _combination_tuple(int(s), p.horizon, p.num_actions) for s in seeds
+        ]
+        self._t[mask] = 0
+        self._dead[mask] = False
+        self._correct[mask] = 0
+
+    def _observations(self) -> np.ndarray:
+        p = self.params
+        obs = np.zeros((self.num_envs, self.single_observation_space.shape[0]), dtype=np.float32)
+        obs[self._rows, self._t] = 1.0
+        obs[:, p.horizon + 1] = self._dead
+        if p.distractor_dims:
+            noise = self._np_random.standard_normal((self.num_envs, p.distractor_dims))
+            obs[:, p.horizon + 2 :] = noise * self._std[:, None]
+        return obs
+
+    def _params_info(self) -> dict[str, Any]:
+        p = self.params
+        return {
+            "params": {
+                "combination_seed": self._seed_of.copy(),
+                "distractor_std": self._std.copy(),
+                **{
+                    k: getattr(p, k)
+                    for k in (
+                        "horizon",
+                        "num_actions",
+                        "reward_mode",
+                        "failure_mode",
+                        "distractor_dims",
+                    )
+                },
+            }
+        }
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        if seed is not None:
+            self._np_random, self._np_random_seed = seeding.np_random(seed)
+        mask = np.ones(self.num_envs, dtype=bool)
+        if options and "reset_mask" in options:
+            mask = np.asarray(options["reset_mask"], dtype=bool)
+            if mask.shape != (self.num_envs,):
+                raise ValueError(f"reset_mask must have shape ({self.num_envs},), got {mask.shape}")
+        self._reset_copies(mask)
+        self._autoreset[mask] = False
+        return self._observations(), self._params_info()
+
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        a = np.asarray(actions)
+        if a.shape != (self.num_envs,) or not np.issubdtype(a.dtype, np.integer):
+            raise ValueError(
+                f"actions must be an integer array of shape ({self.num_envs},), "
+                f"got shape {a.shape} dtype {a.dtype}"
+            )
+        if a.min() < 0 or a.max() >= self.num_actions:
+            raise ValueError(f"actions must be in [0, {self.num_actions}), got {a!r}")
+        resetting = self._autoreset
+        any_reset = resetting.any()
+        if any_reset:
+            self._reset_copies(resetting)
+        active = ~resetting
+        t = np.minimum(self._t, self.horizon - 1)
+        right = active & ~self._dead & (a == self._combination[self._rows, t])
+        self._correct += right
+        if self._absorbing:
+            self._dead |= active & ~right
+        self._t += active
+        terminated = active & (self._t == self.horizon)
+        success = terminated & (self._correct == self.horizon)
+        if self._sparse:
+            rewards = success.astype(np.float64)
+        else:
+            rewards = right / self.horizon
+        self._autoreset = terminated
+        infos: dict[str, Any] = {"is_success": success, "_is_success": terminated}
+        if any_reset:
+            infos.update(self._params_info())
+            infos["_params"] = resetting.copy()
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        return self._observations(), rewards, terminated, truncated, infos

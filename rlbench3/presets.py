@@ -1,0 +1,59 @@
+"""Named parameter presets of each env family, read from ``envs/presets.yaml``.
+
+Following Packer et al. (2018), each family has ``D`` (deterministic defaults), ``R`` (the training
+range) and ``E`` (the extreme, held-out range, outside ``R`` on both sides). The presets are data
+and live beside the suites in ``envs/``; this module only finds, reads and applies them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENVS_DIR_VARIABLE = "RLBENCH3_ENVS_DIR"
+
+
+def envs_dir() -> Path:
+    """The suite-data folder: ``$RLBENCH3_ENVS_DIR`` if set, else ``envs/`` of this checkout."""
+    configured = os.environ.get(ENVS_DIR_VARIABLE)
+    folder = Path(configured) if configured else Path(__file__).resolve().parent.parent / "envs"
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"rlbench3 suite data folder not found at {folder}; install rlbench3 from a source "
+            f"checkout (pip install -e .) or point {ENVS_DIR_VARIABLE} at its envs/ folder"
+        )
+    return folder
+
+
+@functools.cache
+def all_presets() -> dict[str, dict[str, dict[str, Any]]]:
+    """``{family: {preset name: {parameter: value or distribution}}}``."""
+    path = envs_dir() / "presets.yaml"
+    with open(path) as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f"{path}: expected a mapping family -> preset name -> parameters")
+    return data
+
+
+def preset(family: str, name: str) -> dict[str, Any]:
+    """The parameter overrides of preset ``name`` of ``family`` (a fresh dict)."""
+    presets = all_presets()
+    if family not in presets:
+        raise ValueError(f"no presets for family {family!r}; families: {', '.join(presets)}")
+    if name not in presets[family]:
+        raise ValueError(
+            f"preset must be one of {', '.join(presets[family])} for {family}, got {name!r}"
+        )
+    return dict(presets[family][name] or {})
+
+
+def resolve_params(params_cls: Any, preset_name: str | None, overrides: dict[str, Any]) -> Any:
+    """Build ``params_cls`` from an optional preset, then keyword overrides on top of it."""
+    values = preset(params_cls.family, preset_name) if preset_name is not None else {}
+    values.update(overrides)
+    return params_cls.from_kwargs(**values)

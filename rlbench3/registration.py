@@ -1,0 +1,44 @@
+"""Every rlbench3 environment id, registered with Gymnasium on ``import rlbench3``.
+
+The list below is the whole registry: add an entry per family; bump ``-vN`` whenever dynamics or
+rewards change, so results recorded under an old id keep their meaning.
+
+The horizon is an env parameter (``horizon=``), enforced by the env itself, not by a registered
+``max_episode_steps``: a registered TimeLimit would silently cut a ``horizon=50`` episode at the
+registered default. ``gymnasium.make(id, max_episode_steps=N)`` still adds a TimeLimit on top.
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+NAMESPACE = "rlbench3"
+
+ENVIRONMENTS = (
+    dict(
+        id="rlbench3/CombinationLock-v0",
+        entry_point="rlbench3.combination_lock:CombinationLockEnv",
+        vector_entry_point="rlbench3.combination_lock:CombinationLockVectorEnv",
+    ),
+    dict(
+        id="rlbench3/SparseReach-v0",
+        entry_point="rlbench3.sparse_reach:SparseReachEnv",
+        vector_entry_point="rlbench3.sparse_reach:SparseReachVectorEnv",
+    ),
+    dict(
+        id="rlbench3/ArmReach-v0",
+        entry_point="rlbench3.arm_reach:ArmReachEnv",
+    ),
+)
+
+
+def register_all() -> None:
+    """Register every id once (idempotent, so re-imports and spawned workers are safe)."""
+    for entry in ENVIRONMENTS:
+        if entry["id"] not in registry:
+            register(**entry)
+
+
+def registered_ids() -> list[str]:
+    """The rlbench3 ids currently in Gymnasium's registry."""
+    return sorted(env_id for env_id in registry if env_id.startswith(NAMESPACE + "/"))

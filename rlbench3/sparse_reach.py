@@ -1,0 +1,310 @@
+"""SparseReach: the "one more action dimension" testbed (pure numpy).
+
+## Description
+A point mass in R^d starts at rest at the origin; a goal sits at distance ``goal_distance`` in a
+direction drawn uniformly on the unit sphere at every reset. The action is a force in [-1, 1]^d
+(one dimension per axis, d = ``action_dim``), scaled by ``action_gain``; the mass moves under that
+force and linear damping. The episode is a success when the mass comes within ``tolerance`` of the
+goal. Everything but d held fixed, the set of random action sequences that hit the goal shrinks
+fast with d: the probability that a random policy ever sees the sparse reward falls with every
+added action dimension.
+
+## Dynamics
+``m dv/dt = action_gain * a - damping * v``, ``dx/dt = v``, with the action held constant over a
+step of length ``dt`` and integrated exactly (zero-order hold), so the discretisation is stable
+and exact for every valid mass, damping and ``dt``.
+
+## Action space
+``Box(-1, 1, (d,), float32)``. Actions outside the box raise ``ValueError`` (never clipped).
+
+## Observation space
+``Box(-inf, inf, (3d,), float32)``: position (d), velocity (d), goal minus position (d).
+
+## Rewards
+* ``reward_mode="sparse"``: 1.0 on the step the goal is reached, else 0.0.
+* ``reward_mode="dense"``: minus the distance to the goal after the step (shaped).
+
+## Episode end
+``terminated`` when the goal is reached (both reward modes); ``truncated`` after ``horizon`` steps
+otherwise. ``info["is_success"]`` on the last step; ``info["params"]`` at reset.
+
+## Arguments
+| parameter | default | valid | randomizable |
+|---|---|---|---|
+| ``action_dim`` | 2 | integer >= 1 | no (fixes the spaces) |
+| ``horizon`` | 50 | integer >= 1 | no |
+| ``goal_distance`` | 1.0 | > 0 | yes |
+| ``tolerance`` | 0.25 | > 0 | yes |
+| ``mass`` | 1.0 | > 0 | yes |
+| ``damping`` | 0.5 | >= 0 | yes |
+| ``action_gain`` | 1.0 | > 0 | yes |
+| ``dt`` | 0.2 | > 0 and <= 1 | yes |
+| ``reward_mode`` | ``"sparse"`` | ``"sparse"``, ``"dense"`` | no |
+
+A ``preset`` keyword (``"D"``, ``"R"``, ``"E"``; see ``envs/presets.yaml``) sets several parameters
+at once; explicit keywords override it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from rlbench3.parameters import Distribution, EnvParams, choice, number
+from rlbench3.presets import resolve_params
+
+_FIXED = "it fixes the observation and action spaces"
+
+
+@dataclass(frozen=True)
+class SparseReachParams(EnvParams):
+    """Parameters of :class:`SparseReachEnv` (see the module docstring for the spec)."""
+
+    family = "SparseReach"
+
+    action_dim: int = number(2, ge=1, integer=True, randomizable=False, why_fixed=_FIXED)
+    horizon: int = number(
+        50, ge=1, integer=True, randomizable=False, why_fixed="it is the episode length"
+    )
+    goal_distance: float | Distribution = number(1.0, gt=0.0)
+    tolerance: float | Distribution = number(0.25, gt=0.0)
+    mass: float | Distribution = number(1.0, gt=0.0)
+    damping: float | Distribution = number(0.5, ge=0.0)
+    action_gain: float | Distribution = number(1.0, gt=0.0)
+    dt: float | Distribution = number(0.2, gt=0.0, le=1.0)
+    reward_mode: str = choice("sparse", ("sparse", "dense"))
+
+
+def step_coefficients(
+    mass: Any, damping: Any, action_gain: Any, dt: Any
+) -> tuple[Any, Any, Any, Any]:
+    """Exact zero-order-hold coefficients of ``m v' = g a - c v``, ``x' = v`` over ``dt``.
+
+    Returns ``(cxv, cxa, cvv, cva)`` with ``x+ = x + cxv v + cxa a`` and ``v+ = cvv v + cva a``.
+    Works elementwise on arrays (the batched path) as on floats.
+    """
+    k = np.asarray(damping / mass, dtype=np.float64)
+    kdt = k * dt
+    small = kdt < 1e-6  # series expansion where (1 - e^-kdt)/k would cancel catastrophically
+    safe_k = np.where(small, 1.0, k)
+    c1 = np.where(small, dt * (1.0 - kdt / 2.0), -np.expm1(-kdt) / safe_k)
+    c2 = np.where(small, dt * dt * (0.5 - kdt / 6.0), (dt - c1) / safe_k)
+    cvv = np.exp(-kdt)
+    force = action_gain / mass
+    return c1, c2 * force, cvv, c1 * force
+
+
+def goal_positions(rng: np.random.Generator, distances: np.ndarray, dim: int) -> np.ndarray:
+    """Goals at the given distances from the origin in directions uniform on the unit sphere.
+
+    ``distances`` has shape ``(k,)``; returns ``(k, dim)``. The single and the batched env both
+    call this, so a one-copy vector env and a single env seeded alike draw identical goals.
+    """
+    direction = rng.standard_normal((len(distances), dim))
+    norms = np.sqrt(np.sum(direction * direction, axis=1, keepdims=True))
+    return direction * (distances[:, None] / norms)
+
+
+class SparseReachEnv(gym.Env):
+    __doc__ = __doc__
+    metadata = {"render_modes": ["ansi"], "render_fps": 5}
+
+    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
+        self.params: SparseReachParams = resolve_params(SparseReachParams, preset, kwargs)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                f"got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        d = self.action_dim = self.params.action_dim
+        self.horizon = self.params.horizon
+        self.action_space = spaces.Box(-1.0, 1.0, (d,), np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (3 * d,), np.float32)
+        self._sparse = self.params.reward_mode == "sparse"
+        # The state is kept in Python floats: for the handful of dimensions of this family, float
+        # arithmetic beats numpy's per-call overhead several times (as in Gymnasium's CartPole).
+        # The operations and their order are those of the batched path, so the two agree exactly.
+        self._x = [0.0] * d
+        self._v = [0.0] * d
+        self._goal = [0.0] * d
+        self._episode: dict[str, Any] = {}
+        self._t = 0
+
+    def _observation(self) -> np.ndarray:
+        rel = [g - x for g, x in zip(self._goal, self._x)]
+        return np.array(self._x + self._v + rel, dtype=np.float32)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        ep = self._episode = self.params.sample(self.np_random)
+        coefficients = step_coefficients(ep["mass"], ep["damping"], ep["action_gain"], ep["dt"])
+        self._cxv, self._cxa, self._cvv, self._cva = (float(c) for c in coefficients)
+        self._tol2 = ep["tolerance"] ** 2
+        goal = goal_positions(self.np_random, np.array([ep["goal_distance"]]), self.action_dim)
+        self._goal = goal[0].tolist()
+        self._x = [0.0] * self.action_dim
+        self._v = [0.0] * self.action_dim
+        self._t = 0
+        return self._observation(), {"params": dict(ep)}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        a = np.asarray(action)
+        u = a.tolist() if a.shape == (self.action_dim,) else None
+        if u is None or not all(-1.0 <= ui <= 1.0 for ui in u):  # NaN fails the test too
+            raise ValueError(
+                f"action must be an array of shape ({self.action_dim},) with entries in [-1, 1], "
+                f"got {action!r}"
+            )
+        cxv, cxa, cvv, cva = self._cxv, self._cxa, self._cvv, self._cva
+        x, v = self._x, self._v
+        self._x = x = [xi + (cxv * vi + cxa * ui) for xi, vi, ui in zip(x, v, u)]
+        self._v = [cvv * vi + cva * ui for vi, ui in zip(v, u)]
+        dist2 = 0.0
+        for g, xi in zip(self._goal, x):
+            dist2 += (g - xi) * (g - xi)
+        self._t += 1
+        success = dist2 <= self._tol2
+        truncated = not success and self._t >= self.horizon
+        if self._sparse:
+            reward = 1.0 if success else 0.0
+        else:
+            reward = -math.sqrt(dist2)
+        info = {"is_success": success} if success or truncated else {}
+        return self._observation(), reward, success, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        dist = math.dist(self._goal, self._x)
+        return f"step {self._t}/{self.horizon}, distance to goal {dist:.3f}\n"
+
+
+class SparseReachVectorEnv(VectorEnv):
+    """``num_envs`` copies of :class:`SparseReachEnv` stepped by one numpy operation per update.
+
+    Same dynamics, observations and rewards as the single env: given the same parameter values,
+    goals and actions, every copy's trajectory equals the single env's (the same formulas, applied
+    row-wise). Autoreset is ``NEXT_STEP``: the step after a copy ends resets it and ignores its
+    action. Goals and randomized parameters of resetting copies are drawn together from the vector
+    env's own generator (same distribution as the single env, different stream).
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(self, num_envs: int = 1, preset: str | None = None, **kwargs: Any):
+        if (
+            not isinstance(num_envs, (int, np.integer))
+            or isinstance(num_envs, bool)
+            or num_envs < 1
+        ):
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        kwargs.pop("render_mode", None)
+        self.params: SparseReachParams = resolve_params(SparseReachParams, preset, kwargs)
+        n, d = self.num_envs, self.action_dim = int(num_envs), self.params.action_dim
+        self.horizon = self.params.horizon
+        self.single_action_space = spaces.Box(-1.0, 1.0, (d,), np.float32)
+        self.single_observation_space = spaces.Box(-np.inf, np.inf, (3 * d,), np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, (n, d), np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (n, 3 * d), np.float32)
+        self._sparse = self.params.reward_mode == "sparse"
+        self._buf = np.zeros((n, 3 * d))
+        self._x, self._v, self._rel = (
+            self._buf[:, :d],
+            self._buf[:, d : 2 * d],
+            self._buf[:, 2 * d :],
+        )
+        self._goal = np.zeros((n, d))
+        self._coef = np.zeros((4, n, 1))
+        self._values = {
+            name: np.zeros(n)
+            for name in ("goal_distance", "tolerance", "mass", "damping", "action_gain", "dt")
+        }
+        self._t = np.zeros(n, dtype=np.int64)
+        self._autoreset = np.zeros(n, dtype=bool)
+        self._np_random, self._np_random_seed = seeding.np_random()
+
+    def _reset_copies(self, mask: np.ndarray) -> None:
+        k = int(mask.sum())
+        for name, column in self._values.items():
+            value = getattr(self.params, name)
+            column[mask] = (
+                value.sample(self._np_random, size=k) if isinstance(value, Distribution) else value
+            )
+        vals = self._values
+        coef = step_coefficients(
+            vals["mass"][mask], vals["damping"][mask], vals["action_gain"][mask], vals["dt"][mask]
+        )
+        for i, c in enumerate(coef):
+            self._coef[i, mask, 0] = c
+        self._goal[mask] = goal_positions(
+            self._np_random, vals["goal_distance"][mask], self.action_dim
+        )
+        self._buf[mask] = 0.0
+        self._rel[mask] = self._goal[mask]
+        self._t[mask] = 0
+
+    def _params_info(self) -> dict[str, Any]:
+        fixed = {k: getattr(self.params, k) for k in ("action_dim", "horizon", "reward_mode")}
+        return {"params": {**{k: v.copy() for k, v in self._values.items()}, **fixed}}
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        if seed is not None:
+            self._np_random, self._np_random_seed = seeding.np_random(seed)
+        mask = np.ones(self.num_envs, dtype=bool)
+        if options and "reset_mask" in options:
+            mask = np.asarray(options["reset_mask"], dtype=bool)
+            if mask.shape != (self.num_envs,):
+                raise ValueError(f"reset_mask must have shape ({self.num_envs},), got {mask.shape}")
+        self._reset_copies(mask)
+        self._autoreset[mask] = False
+        return self._buf.astype(np.float32), self._params_info()
+
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        a = np.asarray(actions, dtype=np.float64)
+        if a.shape != self._goal.shape or not np.abs(a).max() <= 1.0:
+            raise ValueError(
+                f"actions must be an array of shape {self._goal.shape} with entries in [-1, 1]"
+            )
+        resetting = self._autoreset
+        any_reset = resetting.any()
+        if any_reset:
+            self._reset_copies(resetting)
+            a = np.where(resetting[:, None], 0.0, a)  # a resetting copy ignores its action
+        active = ~resetting
+        cxv, cxa, cvv, cva = self._coef
+        x, v = self._x, self._v
+        moved_x = x + (cxv * v + cxa * a)  # same association as the single env
+        moved_v = cvv * v + cva * a
+        x[active] = moved_x[active]
+        v[active] = moved_v[active]
+        rel = np.subtract(self._goal, x, out=self._rel)
+        dist2 = rel[:, 0] * rel[:, 0]
+        for j in range(1, self.action_dim):  # summed in the single env's order: equal bits
+            dist2 += rel[:, j] * rel[:, j]
+        self._t += active
+        success = active & (dist2 <= self._values["tolerance"] ** 2)
+        truncated = active & ~success & (self._t >= self.horizon)
+        if self._sparse:
+            rewards = success.astype(np.float64)
+        else:
+            rewards = np.where(active, -np.sqrt(dist2), 0.0)
+        self._autoreset = success | truncated
+        infos: dict[str, Any] = {"is_success": success, "_is_success": self._autoreset.copy()}
+        if any_reset:
+            infos.update(self._params_info())
+            infos["_params"] = resetting.copy()
+        return self._buf.astype(np.float32), rewards, success, truncated, infos
