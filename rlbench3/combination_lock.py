@@ -16,8 +16,10 @@ the lock with probability exactly ``K ** -H``, the "swiss cheese" landscape in i
 | index | observation |
 |---|---|
 | 0 .. H | one-hot of the step t (t = H is the terminal observation) |
-| H + 1 | 1.0 once a wrong digit has sent the agent to the dead state (``failure_mode="absorbing"``); always 0.0 with ``failure_mode="continue"``, where mistakes are not revealed |
-| H + 2 .. | ``distractor_dims`` dimensions of i.i.d. Gaussian noise with std ``distractor_std``, fresh every step (irrelevant to the task) |
+| H + 1 | 1.0 in the dead state (after a wrong digit, ``failure_mode="absorbing"``) |
+| H + 2 .. | ``distractor_dims`` dims of fresh i.i.d. Gaussian noise, std ``distractor_std`` |
+
+With ``failure_mode="continue"`` mistakes are not revealed: index H + 1 is always 0.0.
 
 ## Rewards
 * ``reward_mode="sparse"``: 1.0 at step H if all H digits were right, else 0.0.
@@ -57,6 +59,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rlbench3.parameters import Distribution, EnvParams, choice, number
 from rlbench3.presets import resolve_params
+from rlbench3.rendering import GREEN, GREY, RED, Canvas
 
 _FIXED_SHAPE = "it fixes the observation space"
 
@@ -108,7 +111,7 @@ def observation_space(params: CombinationLockParams) -> spaces.Box:
 
 class CombinationLockEnv(gym.Env):
     __doc__ = __doc__
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: CombinationLockParams = resolve_params(CombinationLockParams, preset, kwargs)
@@ -169,6 +172,7 @@ class CombinationLockEnv(gym.Env):
                 self._episode["combination_seed"], self.horizon, self.num_actions
             )
         self._t, self._dead, self._correct = 0, False, 0
+        self._entered: list[bool] = []
         return self._observation(), {"params": dict(self._episode)}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -186,6 +190,7 @@ class CombinationLockEnv(gym.Env):
         elif self._absorbing:
             self._dead = True
         self._t = t = t + 1
+        self._entered.append(right)
         terminated = t == self.horizon
         if self._sparse:
             reward = 1.0 if terminated and self._correct == self.horizon else 0.0
@@ -194,11 +199,19 @@ class CombinationLockEnv(gym.Env):
         info = {"is_success": self._correct == self.horizon} if terminated else {}
         return self._observation(), reward, terminated, False, info
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
-        state = "dead" if self._dead else "alive"
-        return f"step {self._t}/{self.horizon}, {self._correct} right, {state}\n"
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "ansi":
+            marks = "".join("+" if r else "x" for r in self._entered)
+            marks += "." * (self.horizon - self._t)
+            return f"[{marks}] step {self._t}/{self.horizon}{', dead' if self._dead else ''}\n"
+        if self.render_mode == "rgb_array":
+            # One cell per digit: green right, red wrong, grey not yet entered.
+            canvas = Canvas(size=256, extent=self.horizon + 1.0, center=(self.horizon / 2, 0.0))
+            for i in range(self.horizon):
+                color = GREY if i >= self._t else (GREEN if self._entered[i] else RED)
+                canvas.box((i + 0.05, -0.45), (i + 0.95, 0.45), color)
+            return canvas.image
+        return None
 
 
 class CombinationLockVectorEnv(VectorEnv):

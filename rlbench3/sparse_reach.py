@@ -26,7 +26,9 @@ and exact for every valid mass, damping and ``dt``.
 
 ## Episode end
 ``terminated`` when the goal is reached (both reward modes); ``truncated`` after ``horizon`` steps
-otherwise. ``info["is_success"]`` on the last step; ``info["params"]`` at reset.
+otherwise. ``info["is_success"]`` on the last step; ``info["params"]`` (the parameter values
+drawn for the episode) and ``info["goal"]`` at reset. ``reset(options={"goal": g})`` places the
+goal at ``g`` instead of drawing it (e.g. to evaluate on chosen or held-out directions).
 
 ## Arguments
 | parameter | default | valid | randomizable |
@@ -59,6 +61,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rlbench3.parameters import Distribution, EnvParams, choice, number
 from rlbench3.presets import resolve_params
+from rlbench3.rendering import BLUE, GREEN, GREY, Canvas
 
 _FIXED = "it fixes the observation and action spaces"
 
@@ -114,7 +117,7 @@ def goal_positions(rng: np.random.Generator, distances: np.ndarray, dim: int) ->
 
 class SparseReachEnv(gym.Env):
     __doc__ = __doc__
-    metadata = {"render_modes": ["ansi"], "render_fps": 5}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 5}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: SparseReachParams = resolve_params(SparseReachParams, preset, kwargs)
@@ -150,12 +153,20 @@ class SparseReachEnv(gym.Env):
         coefficients = step_coefficients(ep["mass"], ep["damping"], ep["action_gain"], ep["dt"])
         self._cxv, self._cxa, self._cvv, self._cva = (float(c) for c in coefficients)
         self._tol2 = ep["tolerance"] ** 2
-        goal = goal_positions(self.np_random, np.array([ep["goal_distance"]]), self.action_dim)
-        self._goal = goal[0].tolist()
+        goal = goal_positions(self.np_random, np.array([ep["goal_distance"]]), self.action_dim)[0]
+        if options and "goal" in options:
+            goal = np.asarray(options["goal"], dtype=np.float64)
+            if goal.shape != (self.action_dim,) or not np.isfinite(goal).all():
+                raise ValueError(
+                    f"options['goal'] must be a finite array of shape ({self.action_dim},), "
+                    f"got {options['goal']!r}"
+                )
+            ep["goal_distance"] = float(np.linalg.norm(goal))
+        self._goal = goal.tolist()
         self._x = [0.0] * self.action_dim
         self._v = [0.0] * self.action_dim
         self._t = 0
-        return self._observation(), {"params": dict(ep)}
+        return self._observation(), {"params": dict(ep), "goal": goal.copy()}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         a = np.asarray(action)
@@ -182,11 +193,22 @@ class SparseReachEnv(gym.Env):
         info = {"is_success": success} if success or truncated else {}
         return self._observation(), reward, success, truncated, info
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
-        dist = math.dist(self._goal, self._x)
-        return f"step {self._t}/{self.horizon}, distance to goal {dist:.3f}\n"
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "ansi":
+            dist = math.dist(self._goal, self._x)
+            return f"step {self._t}/{self.horizon}, distance to goal {dist:.3f}\n"
+        if self.render_mode == "rgb_array":
+            # The first two coordinates (a 1-D task is drawn on the x axis).
+            def plane(p: list[float]) -> tuple[float, float]:
+                return (p[0], p[1] if len(p) > 1 else 0.0)
+
+            reach = math.hypot(*plane(self._goal)) + self._episode["tolerance"]
+            canvas = Canvas(size=256, extent=2.4 * max(reach, 1e-6))
+            canvas.disc(plane(self._goal), self._episode["tolerance"], GREEN, ring=True)
+            canvas.disc((0.0, 0.0), 0.02 * reach, GREY)
+            canvas.disc(plane(self._x), 0.04 * reach, BLUE)
+            return canvas.image
+        return None
 
 
 class SparseReachVectorEnv(VectorEnv):
@@ -255,7 +277,10 @@ class SparseReachVectorEnv(VectorEnv):
 
     def _params_info(self) -> dict[str, Any]:
         fixed = {k: getattr(self.params, k) for k in ("action_dim", "horizon", "reward_mode")}
-        return {"params": {**{k: v.copy() for k, v in self._values.items()}, **fixed}}
+        return {
+            "params": {**{k: v.copy() for k, v in self._values.items()}, **fixed},
+            "goal": self._goal.copy(),
+        }
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -306,5 +331,5 @@ class SparseReachVectorEnv(VectorEnv):
         infos: dict[str, Any] = {"is_success": success, "_is_success": self._autoreset.copy()}
         if any_reset:
             infos.update(self._params_info())
-            infos["_params"] = resetting.copy()
+            infos["_params"] = infos["_goal"] = resetting.copy()
         return self._buf.astype(np.float32), rewards, success, truncated, infos

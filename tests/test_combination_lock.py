@@ -1,0 +1,267 @@
+"""CombinationLock: closed forms, the expert, reward modes, the batched path."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rlbench3  # noqa: F401
+from rlbench3.combination_lock import (
+    CombinationLockEnv,
+    CombinationLockVectorEnv,
+    combination,
+    uniform_hit_probability,
+)
+from rlbench3.probes import hit_probability
+
+ID = "rlbench3/CombinationLock-v0"
+
+
+def run_episode(env, policy):
+    obs, info = env.reset()
+    rewards, observations = [], [obs]
+    done = False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(policy(env))
+        rewards.append(reward)
+        observations.append(obs)
+        done = terminated or truncated
+    return rewards, observations, info, terminated
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    horizon=st.integers(1, 15),
+    num_actions=st.integers(2, 6),
+    seed=st.integers(0, 10_000),
+    reward_mode=st.sampled_from(["sparse", "dense"]),
+    failure_mode=st.sampled_from(["absorbing", "continue"]),
+)
+def test_expert_always_succeeds_with_total_reward_one(
+    horizon, num_actions, seed, reward_mode, failure_mode
+):
+    env = CombinationLockEnv(
+        horizon=horizon,
+        num_actions=num_actions,
+        combination_seed=seed,
+        reward_mode=reward_mode,
+        failure_mode=failure_mode,
+    )
+    env.reset(seed=0)
+    rewards, _, info, terminated = run_episode(env, lambda e: e.optimal_action())
+    assert len(rewards) == horizon and terminated and info["is_success"]
+    assert sum(rewards) == pytest.approx(1.0)
+    if reward_mode == "sparse":
+        assert rewards[:-1] == [0.0] * (horizon - 1)
+
+
+def test_combination_is_a_pure_function_of_its_seed():
+    a = combination(5, 20, 3)
+    assert np.array_equal(a, combination(5, 20, 3))
+    assert not np.array_equal(a, combination(6, 20, 3))
+    assert a.min() >= 0 and a.max() < 3
+    env = CombinationLockEnv(horizon=20, num_actions=3, combination_seed=5)
+    env.reset(seed=123)
+    assert np.array_equal(env.combination, a)
+
+
+@pytest.mark.parametrize(("horizon", "num_actions"), [(1, 2), (3, 2), (4, 3), (8, 2), (5, 4)])
+def test_uniform_policy_hits_with_probability_k_to_the_minus_h(horizon, num_actions):
+    est = hit_probability(ID, 400_000, seed=1, horizon=horizon, num_actions=num_actions)
+    # 99.9% interval, so the 5 cases together fail by chance less than 1% of the time.
+    from rlbench3.probes import clopper_pearson
+
+    low, high = clopper_pearson(est.hits, est.episodes, 0.999)
+    assert low <= uniform_hit_probability(horizon, num_actions) <= high
+
+
+def test_uniform_policy_single_env_loop_matches_closed_form():
+    # The unbatched route, episode by episode: a check independent of the vector env.
+    env = CombinationLockEnv(horizon=3, num_actions=3, combination_seed=2)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    hits = sum(
+        run_episode(env, lambda e: int(rng.integers(3)))[0][-1] == 1.0 for _ in range(20_000)
+    )
+    from rlbench3.probes import clopper_pearson
+
+    low, high = clopper_pearson(hits, 20_000, 0.999)
+    assert low <= 3.0**-3 <= high
+
+
+def test_absorbing_failure_hides_later_rewards_and_flags_death():
+    env = CombinationLockEnv(horizon=4, num_actions=2, reward_mode="dense")
+    env.reset(seed=0)
+    code = env.combination
+    wrong_first = [1 - code[0], *code[1:]]
+    it = iter(wrong_first)
+    rewards, observations, info, _ = run_episode(env, lambda e: next(it))
+    assert rewards == [0.0, 0.0, 0.0, 0.0] and not info["is_success"]
+    assert [o[5] for o in observations] == [0.0, 1.0, 1.0, 1.0, 1.0]  # dead flag at index H+1
+
+    env = CombinationLockEnv(horizon=4, num_actions=2, reward_mode="dense", failure_mode="continue")
+    env.reset(seed=0)
+    it = iter(wrong_first)
+    rewards, observations, info, _ = run_episode(env, lambda e: next(it))
+    assert rewards == [0.0, 0.25, 0.25, 0.25] and not info["is_success"]
+    assert all(o[5] == 0.0 for o in observations)
+
+
+def test_observation_is_step_one_hot_then_distractors():
+    env = CombinationLockEnv(horizon=3, distractor_dims=4, distractor_std=2.0)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (3 + 2 + 4,) and obs.dtype == np.float32
+    assert obs[:5].tolist() == [1, 0, 0, 0, 0]
+    noise = np.array([env.step(0)[0][5:] for _ in range(3)])
+    assert noise.std() > 0.5  # fresh noise each step, of roughly the given scale
+    env = CombinationLockEnv(horizon=3, distractor_dims=4, distractor_std=0.0)
+    env.reset(seed=0)
+    assert np.all(env.step(0)[0][5:] == 0.0)
+
+
+def test_step_after_end_and_invalid_actions_raise():
+    env = CombinationLockEnv(horizon=1, num_actions=3)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action must be an integer in \[0, 3\)"):
+        env.step(3)
+    env.step(0)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.optimal_action()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"horizon": 0}, r"horizon must be an integer >= 1, got 0"),
+        ({"horizon": 2.5}, r"horizon must be an integer >= 1"),
+        ({"horizon": {"low": 2, "high": 4}}, r"horizon cannot be randomized"),
+        ({"num_actions": 1}, r"num_actions must be an integer >= 2, got 1"),
+        ({"combination_seed": -1}, r"combination_seed must be an integer >= 0, got -1"),
+        ({"combination_seed": {"low": 3, "high": 1}}, r"combination_seed: interval low must be"),
+        ({"reward_mode": "shaped"}, r"reward_mode must be one of 'sparse', 'dense'"),
+        ({"failure_mode": "reset"}, r"failure_mode must be one of 'absorbing', 'continue'"),
+        ({"distractor_dims": -1}, r"distractor_dims must be an integer >= 0, got -1"),
+        ({"distractor_std": -0.1}, r"distractor_std must be a number >= 0, got -0.1"),
+        ({"distractor_std": [[0, 1], [0.5, 2]]}, r"distractor_std: .* overlaps"),
+        ({"horizn": 3}, r"unknown parameter 'horizn' .* did you mean 'horizon'"),
+        ({"preset": "X"}, r"preset must be one of D, R, E for CombinationLock, got 'X'"),
+        ({"render_mode": "svg"}, r"render_mode must be one of"),
+    ],
+)
+def test_bad_input_fails_at_construction(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        gym.make(ID, **kwargs)
+    with pytest.raises((ValueError, TypeError), match=message):
+        CombinationLockEnv(**kwargs)
+
+
+def test_held_out_preset_draws_only_unseen_combinations():
+    seen = {
+        gym.make(ID, preset="R").reset(seed=s)[1]["params"]["combination_seed"] for s in range(200)
+    }
+    held_out = {
+        gym.make(ID, preset="E").reset(seed=s)[1]["params"]["combination_seed"] for s in range(200)
+    }
+    assert seen <= set(range(100, 200)) and held_out.isdisjoint(seen)
+    assert min(held_out) < 100 and max(held_out) > 199  # E lies on both sides of R
+
+
+# --------------------------------------------------------------------------------------------
+# The batched path
+
+
+def test_make_vec_selects_the_batched_env():
+    envs = gym.make_vec(ID, num_envs=8, horizon=5)
+    assert isinstance(envs, CombinationLockVectorEnv) and envs.num_envs == 8
+    assert envs.single_observation_space == CombinationLockEnv(horizon=5).observation_space
+
+
+@pytest.mark.parametrize("failure_mode", ["absorbing", "continue"])
+@pytest.mark.parametrize("reward_mode", ["sparse", "dense"])
+def test_batched_copies_follow_single_env_dynamics(reward_mode, failure_mode):
+    kwargs = dict(
+        horizon=4,
+        num_actions=2,
+        combination_seed=3,
+        reward_mode=reward_mode,
+        failure_mode=failure_mode,
+    )
+    n, steps = 16, 40
+    envs = CombinationLockVectorEnv(num_envs=n, **kwargs)
+    rng = np.random.default_rng(0)
+    actions = rng.integers(2, size=(steps, n))
+    obs, _ = envs.reset(seed=0)
+    batched = [(obs, None, None)]
+    for a in actions:
+        obs, rew, term, trunc, _ = envs.step(a)
+        assert not trunc.any()
+        batched.append((obs, rew, term))
+    for i in range(n):
+        env = CombinationLockEnv(**kwargs)
+        obs, _ = env.reset(seed=0)
+        assert np.array_equal(obs, batched[0][0][i])
+        just_ended = False
+        for t, a in enumerate(actions):
+            if just_ended:  # NEXT_STEP autoreset: this step resets the copy, ignoring its action
+                obs, _ = env.reset()
+                rew, term = 0.0, False
+                just_ended = False
+            else:
+                obs, rew, term, _, _ = env.step(a[i])
+                just_ended = term
+            b_obs, b_rew, b_term = batched[t + 1]
+            assert np.array_equal(obs, b_obs[i]) and rew == b_rew[i] and term == b_term[i]
+
+
+def test_one_copy_vector_env_equals_single_env_even_when_randomized():
+    kwargs = dict(preset="R", horizon=3, num_actions=3, distractor_dims=2)
+    env, envs = CombinationLockEnv(**kwargs), CombinationLockVectorEnv(1, **kwargs)
+    o1, i1 = env.reset(seed=11)
+    o2, i2 = envs.reset(seed=11)
+    assert np.array_equal(o1, o2[0])
+    assert i1["params"]["combination_seed"] == i2["params"]["combination_seed"][0]
+    assert i1["params"]["distractor_std"] == i2["params"]["distractor_std"][0]
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        a = int(rng.integers(3))
+        o1, r1, t1, _, _ = env.step(a)
+        o2, r2, t2, _, _ = envs.step(np.array([a]))
+        assert np.array_equal(o1, o2[0]) and r1 == r2[0] and t1 == t2[0]
+        if t1:
+            o1, _ = env.reset()
+            o2, *_ = envs.step(np.array([a]))
+            assert np.array_equal(o1, o2[0])
+
+
+def test_batched_reset_mask_and_bad_actions():
+    envs = CombinationLockVectorEnv(num_envs=3, horizon=3)
+    envs.reset(seed=0)
+    envs.step(np.array([0, 0, 0]))
+    obs, _ = envs.reset(options={"reset_mask": np.array([True, False, False])})
+    assert obs[0, 0] == 1.0 and obs[1, 1] == 1.0 and obs[2, 1] == 1.0
+    with pytest.raises(ValueError, match=r"actions must be an integer array of shape \(3,\)"):
+        envs.step(np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"actions must be in \[0, 2\)"):
+        envs.step(np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"num_envs must be an integer >= 1, got 0"):
+        CombinationLockVectorEnv(num_envs=0)
+
+
+def test_rendering_shows_right_wrong_and_pending_digits():
+    env = CombinationLockEnv(horizon=3, render_mode="rgb_array", failure_mode="continue")
+    env.reset(seed=0)
+    env.step(env.optimal_action())
+    env.step(1 - env.optimal_action())
+    image = env.render()
+    assert image.shape == (256, 256, 3) and image.dtype == np.uint8
+    row = image[128]
+    colours = {tuple(c) for c in row}
+    assert {(60, 170, 80), (220, 60, 60), (170, 170, 170)} <= colours  # green, red, grey
+    text = CombinationLockEnv(horizon=3, render_mode="ansi")
+    text.reset(seed=0)
+    assert text.render() == "[...] step 0/3\n"

@@ -1,0 +1,219 @@
+"""SparseReach: exact dynamics, rewards, the dimension effect, the batched path."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rlbench3  # noqa: F401
+from rlbench3.probes import hit_probability
+from rlbench3.sparse_reach import SparseReachEnv, SparseReachVectorEnv
+
+ID = "rlbench3/SparseReach-v0"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    mass=st.floats(0.1, 10.0),
+    damping=st.one_of(st.just(0.0), st.floats(1e-9, 5.0)),
+    gain=st.floats(0.1, 5.0),
+    dt=st.floats(0.01, 1.0),
+    force=st.floats(-1.0, 1.0),
+    steps=st.integers(1, 40),
+)
+def test_integration_is_exact_for_a_constant_force(mass, damping, gain, dt, force, steps):
+    # m v' = g a - c v from rest has a closed-form solution; the env must reproduce it exactly
+    # (up to rounding), whatever the step size.
+    env = SparseReachEnv(
+        action_dim=1,
+        mass=mass,
+        damping=damping,
+        action_gain=gain,
+        dt=dt,
+        goal_distance=1e6,
+        horizon=1000,
+    )
+    env.reset(seed=0)
+    for _ in range(steps):
+        obs, *_ = env.step(np.array([force], dtype=np.float32))
+    f = gain * np.float32(force) / mass
+    k, t = damping / mass, steps * dt
+    if k * t < 1e-6:
+        v, x = f * t, f * t * t / 2
+    else:
+        v = f / k * (1 - math.exp(-k * t))
+        x = f / k * t - f / k * (1 - math.exp(-k * t)) / k
+    assert obs[0] == pytest.approx(x, rel=1e-5, abs=1e-6)
+    assert obs[1] == pytest.approx(v, rel=1e-5, abs=1e-6)
+
+
+def test_goal_at_distance_in_every_direction():
+    env = SparseReachEnv(action_dim=3, goal_distance=2.0)
+    goals = np.array([env.reset(seed=s)[0][6:] for s in range(2000)])
+    assert np.allclose(np.linalg.norm(goals, axis=1), 2.0)
+    assert np.allclose(goals.mean(axis=0), 0.0, atol=0.1)  # no preferred direction
+
+
+def drive_to_goal(env, seed=0):
+    """A bang-bang controller that pushes toward the goal; returns the episode's transitions."""
+    obs, _ = env.reset(seed=seed)
+    d = env.unwrapped.action_dim
+    out = []
+    while True:
+        rel = obs[2 * d :]
+        action = np.clip(rel / (np.abs(rel).max() + 1e-9), -1, 1).astype(np.float32)
+        obs, reward, terminated, truncated, info = env.step(action)
+        out.append((obs, reward, terminated, truncated, info))
+        if terminated or truncated:
+            return out
+
+
+def test_sparse_reward_only_on_success_which_terminates():
+    steps = drive_to_goal(SparseReachEnv(action_dim=2, horizon=200))
+    *before, last = steps
+    assert all(r == 0.0 and not t and not tr for _, r, t, tr, _ in before)
+    obs, reward, terminated, truncated, info = last
+    assert reward == 1.0 and terminated and not truncated and info["is_success"]
+    assert np.linalg.norm(obs[4:]) <= 0.25
+
+
+def test_dense_reward_is_minus_distance():
+    steps = drive_to_goal(SparseReachEnv(action_dim=2, horizon=200, reward_mode="dense"))
+    for obs, reward, *_ in steps:
+        assert reward == pytest.approx(-np.linalg.norm(obs[4:].astype(np.float64)), rel=1e-6)
+    assert steps[-1][2] and steps[-1][4]["is_success"]
+
+
+def test_reset_can_place_the_goal():
+    env = SparseReachEnv(action_dim=2)
+    obs, info = env.reset(seed=0, options={"goal": [0.3, -0.4]})
+    assert obs[4:].tolist() == pytest.approx([0.3, -0.4]) and info["params"]["goal_distance"] == 0.5
+    with pytest.raises(ValueError, match=r"options\['goal'\] must be a finite array of shape"):
+        env.reset(options={"goal": [1.0, np.nan]})
+
+
+def test_truncation_at_the_horizon():
+    env = SparseReachEnv(action_dim=2, horizon=7)
+    env.reset(seed=0)
+    flags = [env.step(np.zeros(2, dtype=np.float32))[2:4] for _ in range(7)]
+    assert flags[:-1] == [(False, False)] * 6 and flags[-1] == (False, True)
+
+
+@pytest.mark.parametrize(
+    "action", [np.array([1.5, 0.0]), np.array([np.nan, 0.0]), np.zeros(3), np.zeros((1, 2))]
+)
+def test_invalid_actions_raise_instead_of_clipping(action):
+    env = SparseReachEnv(action_dim=2)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action must be an array of shape \(2,\) .*\[-1, 1\]"):
+        env.step(action)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"action_dim": 0}, r"action_dim must be an integer >= 1, got 0"),
+        ({"action_dim": {"low": 1, "high": 3}}, r"action_dim cannot be randomized"),
+        ({"horizon": 0}, r"horizon must be an integer >= 1, got 0"),
+        ({"goal_distance": 0.0}, r"goal_distance must be a number > 0, got 0.0"),
+        ({"tolerance": 0.0}, r"tolerance must be a number > 0, got 0.0"),
+        ({"tolerance": -1}, r"tolerance must be a number > 0"),
+        ({"mass": -1.0}, r"mass must be a number > 0, got -1.0"),
+        ({"mass": {"low": 0.0, "high": 1.0}}, r"mass must be a number > 0 everywhere"),
+        ({"damping": -0.5}, r"damping must be a number >= 0, got -0.5"),
+        ({"action_gain": 0}, r"action_gain must be a number > 0, got 0"),
+        ({"dt": 2.0}, r"dt must be a number > 0 and <= 1, got 2.0"),
+        ({"dt": {"low": 0.5, "high": 0.1}}, r"dt: interval low must be <= high"),
+        ({"reward_mode": "shaped"}, r"reward_mode must be one of 'sparse', 'dense'"),
+        ({"mass": [[0.5, 2.0], [1.0, 3.0]]}, r"mass: .* overlaps"),
+        ({"action_dims": 2}, r"unknown parameter 'action_dims' .* did you mean 'action_dim'"),
+    ],
+)
+def test_bad_input_fails_at_construction(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        gym.make(ID, **kwargs)
+    with pytest.raises((ValueError, TypeError), match=message):
+        SparseReachVectorEnv(num_envs=2, **kwargs)
+
+
+def test_random_hit_probability_falls_with_action_dimension():
+    estimates = [hit_probability(ID, 40_000, seed=0, action_dim=d) for d in (1, 2, 3, 4)]
+    for easier, harder in zip(estimates, estimates[1:], strict=False):
+        assert easier.low > harder.high  # strictly separated intervals
+    assert estimates[0].probability > 0.3 and estimates[3].probability < 0.02
+
+
+# --------------------------------------------------------------------------------------------
+# The batched path
+
+
+def test_one_copy_vector_env_equals_single_env_even_when_randomized():
+    kwargs = dict(preset="R", action_dim=3, horizon=20)
+    env, envs = SparseReachEnv(**kwargs), SparseReachVectorEnv(1, **kwargs)
+    o1, i1 = env.reset(seed=5)
+    o2, i2 = envs.reset(seed=5)
+    assert np.array_equal(o1, o2[0])
+    for name in ("goal_distance", "mass", "damping", "action_gain"):
+        assert i1["params"][name] == i2["params"][name][0]
+    rng = np.random.default_rng(0)
+    episodes = 0
+    for _ in range(300):
+        a = rng.uniform(-1, 1, 3).astype(np.float32)
+        o1, r1, t1, tr1, _ = env.step(a)
+        o2, r2, t2, tr2, _ = envs.step(a[None])
+        assert np.array_equal(o1, o2[0]) and (r1, t1, tr1) == (r2[0], t2[0], tr2[0])
+        if t1 or tr1:
+            episodes += 1
+            o1, _ = env.reset()
+            o2, *_ = envs.step(a[None])
+            assert np.array_equal(o1, o2[0])
+    assert episodes >= 10
+
+
+@pytest.mark.parametrize("reward_mode", ["sparse", "dense"])
+def test_batched_copies_follow_single_env_dynamics(reward_mode):
+    # Each copy of a 16-copy batch is replayed by a single env given the same goal and actions.
+    n, steps, d = 16, 120, 2
+    kwargs = dict(action_dim=d, horizon=25, reward_mode=reward_mode, tolerance=0.4)
+    envs = SparseReachVectorEnv(n, **kwargs)
+    rng = np.random.default_rng(1)
+    actions = rng.uniform(-1, 1, (steps, n, d)).astype(np.float32)
+    _, info = envs.reset(seed=0)
+    record = [envs.step(a)[:4] for a in actions]
+    ended = 0
+    for i in range(n):
+        env = SparseReachEnv(**kwargs)
+        env.reset(seed=0, options={"goal": info["goal"][i]})  # replay this copy's first episode
+        just_ended = False
+        for t, a in enumerate(actions):
+            if just_ended:
+                break  # the next episode has a new goal drawn from the batch's stream
+            obs, rew, term, trunc, _ = env.step(a[i])
+            b_obs, b_rew, b_term, b_trunc = (x[i] for x in record[t])
+            assert np.array_equal(obs, b_obs) and rew == b_rew
+            assert (term, trunc) == (b_term, b_trunc)
+            just_ended = term or trunc
+        ended += just_ended
+    assert ended == n
+
+
+def test_batched_env_is_selected_by_make_vec_and_validates_actions():
+    envs = gym.make_vec(ID, num_envs=4, action_dim=2)
+    assert isinstance(envs, SparseReachVectorEnv)
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions must be an array of shape \(4, 2\)"):
+        envs.step(np.full((4, 2), 2.0))
+
+
+def test_rgb_rendering_draws_goal_and_mass_headless():
+    env = SparseReachEnv(action_dim=1, render_mode="rgb_array")
+    env.reset(seed=0)
+    image = env.render()
+    assert image.shape == (256, 256, 3) and image.dtype == np.uint8
+    assert (image == (60, 90, 200)).all(axis=-1).any()  # the mass
+    assert (image == (60, 170, 80)).all(axis=-1).any()  # the goal's tolerance ring
