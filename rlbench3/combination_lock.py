@@ -251,10 +251,12 @@ class CombinationLockVectorEnv(VectorEnv):
         self._t = np.zeros(n, dtype=np.int64)
         self._dead = np.zeros(n, dtype=bool)
         self._correct = np.zeros(n, dtype=np.int64)
-        self._combination = np.zeros((n, p.horizon), dtype=np.int64)
+        # Indexed [step, copy]: a step's digits of all copies are one contiguous row.
+        self._combination_by_step = np.zeros((p.horizon, n), dtype=np.int64)
         self._std = np.zeros(n)
         self._seed_of = np.zeros(n, dtype=np.int64)
         self._autoreset = np.zeros(n, dtype=bool)
+        self._synced_t: int | None = None  # the common step of all copies, when they share one
         self._np_random, self._np_random_seed = seeding.np_random()
 
     def _reset_copies(self, mask: np.ndarray) -> None:
@@ -262,24 +264,30 @@ class CombinationLockVectorEnv(VectorEnv):
         p = self.params
         if isinstance(p.combination_seed, Distribution):
             seeds = p.combination_seed.sample(self._np_random, size=k)
+            unique, inverse = np.unique(seeds, return_inverse=True)
+            codes = [_combination_tuple(int(s), p.horizon, p.num_actions) for s in unique]
+            table = np.array(codes, dtype=np.int64).reshape(len(unique), p.horizon)
+            self._combination_by_step[:, mask] = table[inverse].T
         else:
-            seeds = np.full(k, p.combination_seed)
+            seeds = p.combination_seed
+            code = _combination_tuple(seeds, p.horizon, p.num_actions)
+            self._combination_by_step[:, mask] = np.array(code, dtype=np.int64)[:, None]
         if isinstance(p.distractor_std, Distribution):
             self._std[mask] = p.distractor_std.sample(self._np_random, size=k)
         else:
             self._std[mask] = p.distractor_std
         self._seed_of[mask] = seeds
-        self._combination[mask] = [
-            _combination_tuple(int(s), p.horizon, p.num_actions) for s in seeds
-        ]
         self._t[mask] = 0
         self._dead[mask] = False
         self._correct[mask] = 0
 
-    def _observations(self) -> np.ndarray:
+    def _observations(self, t: int | np.ndarray) -> np.ndarray:
         p = self.params
         obs = np.zeros((self.num_envs, self.single_observation_space.shape[0]), dtype=np.float32)
-        obs[self._rows, self._t] = 1.0
+        if isinstance(t, np.ndarray):
+            obs[self._rows, t] = 1.0
+        else:
+            obs[:, t] = 1.0
         obs[:, p.horizon + 1] = self._dead
         if p.distractor_dims:
             noise = self._np_random.standard_normal((self.num_envs, p.distractor_dims))
@@ -288,20 +296,12 @@ class CombinationLockVectorEnv(VectorEnv):
 
     def _params_info(self) -> dict[str, Any]:
         p = self.params
+        fixed = ("horizon", "num_actions", "reward_mode", "failure_mode", "distractor_dims")
         return {
             "params": {
                 "combination_seed": self._seed_of.copy(),
                 "distractor_std": self._std.copy(),
-                **{
-                    k: getattr(p, k)
-                    for k in (
-                        "horizon",
-                        "num_actions",
-                        "reward_mode",
-                        "failure_mode",
-                        "distractor_dims",
-                    )
-                },
+                **{k: getattr(p, k) for k in fixed},
             }
         }
 
@@ -310,18 +310,22 @@ class CombinationLockVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         if seed is not None:
             self._np_random, self._np_random_seed = seeding.np_random(seed)
-        mask = np.ones(self.num_envs, dtype=bool)
         if options and "reset_mask" in options:
             mask = np.asarray(options["reset_mask"], dtype=bool)
             if mask.shape != (self.num_envs,):
                 raise ValueError(f"reset_mask must have shape ({self.num_envs},), got {mask.shape}")
-        self._reset_copies(mask)
-        self._autoreset[mask] = False
-        return self._observations(), self._params_info()
+            if self._synced_t is not None:  # leave the synchronised path: copies now differ
+                self._t[:] = self._synced_t
+                self._autoreset[:] = self._synced_t == self.horizon
+                self._synced_t = None
+            self._reset_copies(mask)
+            self._autoreset[mask] = False
+            return self._observations(self._t), self._params_info()
+        self._reset_copies(np.ones(self.num_envs, dtype=bool))
+        self._synced_t = 0
+        return self._observations(0), self._params_info()
 
-    def step(
-        self, actions: Any
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def _check_actions(self, actions: Any) -> np.ndarray:
         a = np.asarray(actions)
         if a.shape != (self.num_envs,) or not np.issubdtype(a.dtype, np.integer):
             raise ValueError(
@@ -330,27 +334,62 @@ class CombinationLockVectorEnv(VectorEnv):
             )
         if a.min() < 0 or a.max() >= self.num_actions:
             raise ValueError(f"actions must be in [0, {self.num_actions}), got {a!r}")
+        return a
+
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        a = self._check_actions(actions)
+        if self._synced_t is None:
+            return self._step_unsynchronised(a)
+        # Every episode lasts exactly H steps, so copies reset together stay in lockstep: one
+        # step index for all, a column of the combinations, no per-copy gathers.
+        n, horizon = self.num_envs, self.horizon
+        no = np.zeros(n, dtype=bool)
+        if self._synced_t == horizon:  # NEXT_STEP autoreset of every copy; actions are ignored
+            self._reset_copies(np.ones(n, dtype=bool))
+            self._synced_t = 0
+            infos = {"is_success": no, "_is_success": no, **self._params_info()}
+            infos["_params"] = np.ones(n, dtype=bool)
+            return self._observations(0), np.zeros(n), no, no.copy(), infos
+        t = self._synced_t
+        right = a == self._combination_by_step[t]
+        if self._absorbing:
+            right &= ~self._dead
+            self._dead |= ~right
+        self._correct += right
+        self._synced_t = t = t + 1
+        if t == horizon:
+            terminated = np.ones(n, dtype=bool)
+            success = self._correct == horizon
+        else:
+            terminated = success = no
+        rewards = success.astype(np.float64) if self._sparse else right / horizon
+        infos = {"is_success": success, "_is_success": terminated}
+        return self._observations(t), rewards, terminated, no, infos
+
+    def _step_unsynchronised(
+        self, a: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """The general path, for copies at different steps (after a masked reset)."""
         resetting = self._autoreset
         any_reset = resetting.any()
         if any_reset:
             self._reset_copies(resetting)
         active = ~resetting
         t = np.minimum(self._t, self.horizon - 1)
-        right = active & ~self._dead & (a == self._combination[self._rows, t])
+        right = active & ~self._dead & (a == self._combination_by_step[t, self._rows])
         self._correct += right
         if self._absorbing:
             self._dead |= active & ~right
         self._t += active
         terminated = active & (self._t == self.horizon)
         success = terminated & (self._correct == self.horizon)
-        if self._sparse:
-            rewards = success.astype(np.float64)
-        else:
-            rewards = right / self.horizon
+        rewards = success.astype(np.float64) if self._sparse else right / self.horizon
         self._autoreset = terminated
         infos: dict[str, Any] = {"is_success": success, "_is_success": terminated}
         if any_reset:
             infos.update(self._params_info())
             infos["_params"] = resetting.copy()
         truncated = np.zeros(self.num_envs, dtype=bool)
-        return self._observations(), rewards, terminated, truncated, infos
+        return self._observations(self._t), rewards, terminated, truncated, infos

@@ -111,7 +111,7 @@ def goal_positions(rng: np.random.Generator, distances: np.ndarray, dim: int) ->
     call this, so a one-copy vector env and a single env seeded alike draw identical goals.
     """
     direction = rng.standard_normal((len(distances), dim))
-    norms = np.sqrt(np.sum(direction * direction, axis=1, keepdims=True))
+    norms = np.sqrt(np.add.reduce(direction * direction, axis=1, keepdims=True))
     return direction * (distances[:, None] / norms)
 
 
@@ -239,47 +239,58 @@ class SparseReachVectorEnv(VectorEnv):
         self.action_space = spaces.Box(-1.0, 1.0, (n, d), np.float32)
         self.observation_space = spaces.Box(-np.inf, np.inf, (n, 3 * d), np.float32)
         self._sparse = self.params.reward_mode == "sparse"
-        self._buf = np.zeros((n, 3 * d))
-        self._x, self._v, self._rel = (
-            self._buf[:, :d],
-            self._buf[:, d : 2 * d],
-            self._buf[:, 2 * d :],
-        )
-        self._goal = np.zeros((n, d))
-        self._coef = np.zeros((4, n, 1))
+        # Coordinate-major state: rows [x (d), v (d), goal - x (d)], one column per copy, so every
+        # update below runs over contiguous memory; an observation is the transpose, cast.
+        self._state = np.zeros((3 * d, n))
+        self._x, self._v, self._rel = self._state[:d], self._state[d : 2 * d], self._state[2 * d :]
+        self._goal = np.zeros((d, n))
+        p = self.params
+        names = ("goal_distance", "tolerance", "mass", "damping", "action_gain", "dt")
+        self._randomized = [name for name in names if name in p.randomized]
         self._values = {
-            name: np.zeros(n)
-            for name in ("goal_distance", "tolerance", "mass", "damping", "action_gain", "dt")
+            name: np.zeros(n) if name in self._randomized else np.full(n, getattr(p, name))
+            for name in names
         }
+        self._tol2 = self._values["tolerance"] ** 2
+        self._coef: tuple[float, ...] | np.ndarray
+        if {"mass", "damping", "action_gain", "dt"} & set(self._randomized):
+            self._coef = np.zeros((4, n))  # per-copy step coefficients
+        else:  # the same physics for every copy: scalar coefficients
+            self._coef = tuple(
+                float(c) for c in step_coefficients(p.mass, p.damping, p.action_gain, p.dt)
+            )
         self._t = np.zeros(n, dtype=np.int64)
         self._autoreset = np.zeros(n, dtype=bool)
         self._np_random, self._np_random_seed = seeding.np_random()
 
     def _reset_copies(self, mask: np.ndarray) -> None:
-        k = int(mask.sum())
-        for name, column in self._values.items():
-            value = getattr(self.params, name)
-            column[mask] = (
-                value.sample(self._np_random, size=k) if isinstance(value, Distribution) else value
-            )
+        idx = np.flatnonzero(mask)
         vals = self._values
-        coef = step_coefficients(
-            vals["mass"][mask], vals["damping"][mask], vals["action_gain"][mask], vals["dt"][mask]
-        )
-        for i, c in enumerate(coef):
-            self._coef[i, mask, 0] = c
-        self._goal[mask] = goal_positions(
-            self._np_random, vals["goal_distance"][mask], self.action_dim
-        )
-        self._buf[mask] = 0.0
-        self._rel[mask] = self._goal[mask]
-        self._t[mask] = 0
+        for name in self._randomized:  # in field order, as the single env draws them
+            vals[name][idx] = getattr(self.params, name).sample(self._np_random, size=len(idx))
+        if isinstance(self._coef, np.ndarray):
+            self._coef[:, idx] = step_coefficients(
+                vals["mass"][idx], vals["damping"][idx], vals["action_gain"][idx], vals["dt"][idx]
+            )
+        if "tolerance" in self._randomized:
+            self._tol2[idx] = vals["tolerance"][idx] ** 2
+        goals = goal_positions(self._np_random, vals["goal_distance"][idx], self.action_dim).T
+        self._goal[:, idx] = goals
+        self._state[:, idx] = 0.0
+        self._rel[:, idx] = goals
+        self._t[idx] = 0
+
+    def _observations(self) -> np.ndarray:
+        return self._state.T.astype(np.float32)
 
     def _params_info(self) -> dict[str, Any]:
         fixed = {k: getattr(self.params, k) for k in ("action_dim", "horizon", "reward_mode")}
         return {
-            "params": {**{k: v.copy() for k, v in self._values.items()}, **fixed},
-            "goal": self._goal.copy(),
+            "params": {
+                **{k: v.copy() if k in self._randomized else v[0] for k, v in self._values.items()},
+                **fixed,
+            },
+            "goal": self._goal.T.copy(),
         }
 
     def reset(
@@ -294,42 +305,47 @@ class SparseReachVectorEnv(VectorEnv):
                 raise ValueError(f"reset_mask must have shape ({self.num_envs},), got {mask.shape}")
         self._reset_copies(mask)
         self._autoreset[mask] = False
-        return self._buf.astype(np.float32), self._params_info()
+        return self._observations(), self._params_info()
 
     def step(
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        a = np.asarray(actions, dtype=np.float64)
-        if a.shape != self._goal.shape or not np.abs(a).max() <= 1.0:
-            raise ValueError(
-                f"actions must be an array of shape {self._goal.shape} with entries in [-1, 1]"
-            )
+        a = np.asarray(actions)
+        shape = (self.num_envs, self.action_dim)
+        if a.shape != shape or not (a.min() >= -1.0 and a.max() <= 1.0):  # NaN fails too
+            raise ValueError(f"actions must be an array of shape {shape} with entries in [-1, 1]")
+        a = a.T.astype(np.float64)  # coordinate-major like the state; float32 -> 64 is exact
         resetting = self._autoreset
-        any_reset = resetting.any()
+        any_reset = bool(resetting.any())
         if any_reset:
+            # A resetting copy is put at rest at the origin and ignores its action; with a zero
+            # action the update below then leaves it exactly at rest, so no masking is needed.
             self._reset_copies(resetting)
-            a = np.where(resetting[:, None], 0.0, a)  # a resetting copy ignores its action
-        active = ~resetting
+            a[:, resetting] = 0.0
         cxv, cxa, cvv, cva = self._coef
         x, v = self._x, self._v
-        moved_x = x + (cxv * v + cxa * a)  # same association as the single env
-        moved_v = cvv * v + cva * a
-        x[active] = moved_x[active]
-        v[active] = moved_v[active]
+        x += cxv * v + cxa * a  # x + (...) with the old v, as in the single env
+        v *= cvv
+        v += cva * a
         rel = np.subtract(self._goal, x, out=self._rel)
-        dist2 = rel[:, 0] * rel[:, 0]
+        dist2 = rel[0] * rel[0]
         for j in range(1, self.action_dim):  # summed in the single env's order: equal bits
-            dist2 += rel[:, j] * rel[:, j]
-        self._t += active
-        success = active & (dist2 <= self._values["tolerance"] ** 2)
-        truncated = active & ~success & (self._t >= self.horizon)
+            dist2 += rel[j] * rel[j]
+        self._t += 1
+        success = dist2 <= self._tol2
+        if any_reset:
+            self._t[resetting] = 0
+            success &= ~resetting
+        truncated = ~success & (self._t >= self.horizon)
         if self._sparse:
             rewards = success.astype(np.float64)
         else:
-            rewards = np.where(active, -np.sqrt(dist2), 0.0)
+            rewards = -np.sqrt(dist2)
+            if any_reset:
+                rewards[resetting] = 0.0
         self._autoreset = success | truncated
         infos: dict[str, Any] = {"is_success": success, "_is_success": self._autoreset.copy()}
         if any_reset:
             infos.update(self._params_info())
             infos["_params"] = infos["_goal"] = resetting.copy()
-        return self._buf.astype(np.float32), rewards, success, truncated, infos
+        return self._observations(), rewards, success, truncated, infos

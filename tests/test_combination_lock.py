@@ -265,3 +265,29 @@ def test_rendering_shows_right_wrong_and_pending_digits():
     text = CombinationLockEnv(horizon=3, render_mode="ansi")
     text.reset(seed=0)
     assert text.render() == "[...] step 0/3\n"
+
+
+def test_copies_at_different_steps_after_a_masked_reset_stay_correct():
+    # A masked reset desynchronises the copies (the general, per-copy path); the expert must
+    # still open every lock at that copy's own step H.
+    envs = CombinationLockVectorEnv(num_envs=6, horizon=4, num_actions=3, preset="R")
+    _, info = envs.reset(seed=0)
+    envs.step(np.zeros(6, dtype=np.int64))
+    envs.step(np.zeros(6, dtype=np.int64))
+    mask = np.array([True, True, True, False, False, False])
+    _, info = envs.reset(options={"reset_mask": mask})
+    seeds = info["params"]["combination_seed"]
+    step = np.where(mask, 0, 2)
+    for s in range(2, 6):
+        # Copies 3..5 finish their (failed or lucky) episode first, then autoreset at s == 4.
+        code = np.array([combination(int(seed), 4, 3) for seed in seeds])
+        actions = code[np.arange(6), np.minimum(step, 3)]
+        _, rewards, terminated, _, info = envs.step(actions)
+        if s < 4:
+            assert terminated.tolist() == [False] * 3 + [s == 3] * 3
+        step = step + 1
+        if s == 4:  # copies 3..5 were reset by this step: new seeds, back to step 0
+            seeds = np.where(info["_params"], info["params"]["combination_seed"], seeds)
+            step = np.where(mask, step, 0)
+    # Copies 0..2 entered their full combination: exactly one success each, at their step H.
+    assert terminated[:3].all() and (rewards[:3] == 1.0).all()
