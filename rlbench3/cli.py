@@ -1,13 +1,16 @@
 """The ``rlbench3`` command line.
 
-rlbench3 envs                         list registered environments and their parameters
-rlbench3 hit ID [-p key=value ...]    random-policy hit probability of one env setting
-rlbench3 quick                        the main job: the env list, then a hit-probability table
+rlbench3 envs                        list registered environments and their parameters
+rlbench3 hit ID [-p key=value ...]   random-policy hit probability of one env setting
+rlbench3 survey                      the env list, then a random-policy hit-probability table
+rlbench3 run SUITE [options]         run a suite (envs/SUITE.yaml): train, evaluate, record
+rlbench3 ls DIR                      which runs of a results folder are finished/failed/missing
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -18,11 +21,12 @@ import pandas as pd
 import yaml
 
 import rlbench3
+from rlbench3.config import ConfigError
 from rlbench3.presets import all_presets
 from rlbench3.probes import hit_probability
 
-# The main job's table: one difficulty knob per family, everything else at the defaults.
-QUICK_HIT_TABLE: tuple[tuple[str, str, tuple[int, ...], int], ...] = (
+# The survey table: one difficulty knob per family, everything else at the defaults.
+SURVEY_HIT_TABLE: tuple[tuple[str, str, tuple[int, ...], int], ...] = (
     ("rlbench3/CombinationLock-v0", "horizon", (1, 2, 4, 6, 8, 10, 12), 200_000),
     ("rlbench3/SparseReach-v0", "action_dim", (1, 2, 3, 4, 6), 100_000),
     ("rlbench3/ArmReach-v0", "n_joints", (1, 2, 3, 5), 1_000),
@@ -89,9 +93,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     hit.add_argument("--episodes", type=int, default=100_000)
     hit.add_argument("--seed", type=int, default=0)
-    quick = sub.add_parser("quick", help="the main job: env list and a hit-probability table")
-    quick.add_argument("--seed", type=int, default=0)
+    survey = sub.add_parser("survey", help="env list and a random-policy hit-probability table")
+    survey.add_argument("--seed", type=int, default=0)
+    run = sub.add_parser("run", help="run a suite: train, evaluate, record (resumable)")
+    run.add_argument("suite", help="a suite name (envs/NAME.yaml) or a path to a suite file")
+    run.add_argument("--agents", nargs="+", help="agent names (agents/NAME.yaml); default: suite's")
+    run.add_argument("--seeds", type=int, help="seeds per setting; default: the suite's")
+    run.add_argument("--budget", type=int, help="env steps per run; default: the suite's")
+    run.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    run.add_argument("--backend", choices=("process", "ray"), default="process")
+    run.add_argument("--ray-address", help="address of a running Ray cluster (with --backend ray)")
+    run.add_argument("--out", help="results folder; default: results/SUITE")
+    run.add_argument("--dry-run", action="store_true", help="list the runs and a cost estimate")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ls = sub.add_parser("ls", help="finished, failed, corrupt and missing runs of a results folder")
+    ls.add_argument("out")
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as err:
+        print(f"rlbench3: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "envs":
         print(env_table())
@@ -101,12 +126,89 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{args.env_id} {dict(args.param)}: hit probability {est.probability:.6g} "
             f"({est.hits}/{est.episodes}), 95% CI [{est.low:.4g}, {est.high:.4g}]"
         )
-    elif args.command == "quick":
+    elif args.command == "survey":
         print("# Registered environments\n")
         print(env_table())
         print("\n# Random-policy hit probability (sparse reward, 95% Clopper-Pearson CI)\n")
-        print(hit_table(QUICK_HIT_TABLE, seed=args.seed).to_markdown(index=False))
+        print(hit_table(SURVEY_HIT_TABLE, seed=args.seed).to_markdown(index=False))
+    elif args.command == "run":
+        return run_suite(args)
+    elif args.command == "ls":
+        from rlbench3.results import status_table
+
+        table = status_table(args.out)
+        print(table.to_markdown(index=False) if len(table) else f"no runs in {args.out}")
     return 0
+
+
+def run_suite(args: argparse.Namespace) -> int:
+    from rlbench3.results import iqm_summary, load, write_plan
+    from rlbench3.suites import load_suite, plan_runs
+    from rlbench3.sweep import estimate_seconds, execute
+
+    for name in ("seeds", "budget", "workers"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name} must be an integer >= 1, got {value}")
+    suite = load_suite(args.suite)
+    runs = plan_runs(suite, agents=args.agents, seeds=args.seeds, budget=args.budget)
+    out = args.out or os.path.join("results", suite.name)
+    if args.dry_run:
+        frame = pd.DataFrame(
+            [
+                {
+                    "run_id": r["run_id"],
+                    "experiment": r["config"]["experiment"],
+                    "setting": ", ".join(
+                        f"{k}={v}" for k, v in r["config"]["env"]["setting"].items()
+                    ),
+                    "agent": r["config"]["agent"]["name"],
+                    "seed": r["config"]["seed"],
+                    "budget": r["config"]["budget"],
+                }
+                for r in runs
+            ]
+        )
+        print(frame.to_markdown(index=False))
+        steps = int(frame["budget"].sum())
+        minutes = estimate_seconds(runs, args.workers) / 60
+        print(
+            f"\n{len(runs)} runs, {steps:,} env steps; roughly {minutes:.1f} min on "
+            f"{args.workers} worker(s) (before evaluation; runs already in {out} are skipped)"
+        )
+        return 0
+    write_plan(out, runs)
+    start = time.perf_counter()
+    report = execute(
+        runs,
+        out,
+        workers=args.workers,
+        backend=args.backend,
+        ray_address=args.ray_address,
+        progress=not args.no_progress,
+    )
+    print(
+        f"{suite.name}: {report.planned} runs planned, {report.skipped} already finished, "
+        f"{report.finished} run now, {len(report.failed)} failed, {len(report.corrupt)} corrupt "
+        f"records re-run ({time.perf_counter() - start:.0f} s); results in {out}"
+    )
+    curves = load(out)
+    ids = {r["run_id"] for r in runs}
+    curves = curves[curves["run_id"].isin(ids)]
+    if len(curves):
+        summary = iqm_summary(curves)
+        summary["IQM success [95% CI]"] = [
+            f"{r.iqm:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]" for r in summary.itertuples()
+        ]
+        table = summary.pivot_table(
+            index=["experiment", "setting", "agent"],
+            columns="split",
+            values="IQM success [95% CI]",
+            aggfunc="first",
+        )
+        print("\nFinal success rate, IQM across seeds (95% stratified-bootstrap CI, rliable):\n")
+        print(table.reset_index().to_markdown(index=False))
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":

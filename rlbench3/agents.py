@@ -1,0 +1,199 @@
+"""Agents configured from YAML: Stable-Baselines3 / sb3-contrib algorithms and random search.
+
+An agent file ``agents/<name>.yaml`` (in the manner of rl-baselines3-zoo's hyperparameter files)::
+
+    algo: PPO                 # PPO A2C DQN SAC TD3 (stable-baselines3), ARS TRPO (sb3-contrib),
+                              # or random_search (rlbench3's policy-search baseline)
+    policy: MlpPolicy
+    n_envs: 4                 # training env copies (an SB3 DummyVecEnv)
+    hyperparams:              # passed straight to the algorithm's constructor
+      n_steps: 128
+      learning_rate: lin_3.0e-4          # zoo-style linear schedule
+      policy_kwargs: {net_arch: [64, 64], activation_fn: Tanh}
+    overrides:                # merged over the above, by env family or by env id
+      CombinationLock: {hyperparams: {ent_coef: 0.01}}
+
+Every hyperparameter name is checked against the algorithm's constructor signature when the file
+is loaded, so a misspelled argument fails with the file, line and key instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rlbench3.config import ConfigError, Node, check_keys, check_type, fail, load_yaml
+
+# algorithm -> (module, supported action spaces)
+ALGORITHMS: dict[str, tuple[str, frozenset[str]]] = {
+    "PPO": ("stable_baselines3", frozenset({"Discrete", "Box"})),
+    "A2C": ("stable_baselines3", frozenset({"Discrete", "Box"})),
+    "DQN": ("stable_baselines3", frozenset({"Discrete"})),
+    "SAC": ("stable_baselines3", frozenset({"Box"})),
+    "TD3": ("stable_baselines3", frozenset({"Box"})),
+    "ARS": ("sb3_contrib", frozenset({"Discrete", "Box"})),
+    "TRPO": ("sb3_contrib", frozenset({"Discrete", "Box"})),
+    "random_search": ("rlbench3.random_search", frozenset({"Discrete", "Box"})),
+}
+# Constructor arguments the harness sets itself.
+RESERVED = ("policy", "env", "seed", "verbose", "device", "tensorboard_log", "_init_setup_model")
+
+
+def agents_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "agents"
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """One agent file, validated."""
+
+    name: str
+    algo: str
+    policy: str = "MlpPolicy"
+    n_envs: int = 1
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def resolve(self, env_id: str, family: str) -> dict[str, Any]:
+        """Plain-data settings for one env: defaults, then the family's, then the id's override."""
+        out = {
+            "name": self.name,
+            "algo": self.algo,
+            "policy": self.policy,
+            "n_envs": self.n_envs,
+            "hyperparams": copy.deepcopy(self.hyperparams),
+        }
+        for key in (family, env_id):
+            override = self.overrides.get(key, {})
+            for k, v in override.items():
+                if k == "hyperparams":
+                    out["hyperparams"].update(copy.deepcopy(v))
+                else:
+                    out[k] = v
+        return out
+
+
+def algorithm_class(algo: str) -> type:
+    module, _ = ALGORITHMS[algo]
+    if algo == "random_search":
+        return importlib.import_module(module).RandomSearch
+    return getattr(importlib.import_module(module), algo)
+
+
+@functools.cache
+def constructor_arguments(algo: str) -> tuple[str, ...]:
+    params = inspect.signature(algorithm_class(algo).__init__).parameters
+    return tuple(p for p in params if p not in ("self", *RESERVED))
+
+
+def _check_hyperparams(algo: str, hyperparams: Any, parent: Node, path: str) -> dict[str, Any]:
+    check_type(hyperparams, parent, path, dict, "a mapping of constructor arguments", "hyperparams")
+    valid = constructor_arguments(algo)
+    for key in hyperparams:
+        if key in RESERVED:
+            raise fail(
+                hyperparams, f"{path}.{key}", "is set by the harness, not by agent files", key
+            )
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise fail(hyperparams, f"{path}.{key}", f"not a {algo} argument{hint}", key)
+    return dict(hyperparams)
+
+
+def parse_agent(data: Any, name: str) -> AgentConfig:
+    """Validate the contents of one agent file."""
+    check_keys(
+        data, "", required=("algo",), optional=("policy", "n_envs", "hyperparams", "overrides")
+    )
+    algo = data["algo"]
+    if algo not in ALGORITHMS:
+        close = difflib.get_close_matches(str(algo), list(ALGORITHMS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise fail(
+            data,
+            "algo",
+            f"unknown algorithm {algo!r}{hint}; known: {', '.join(ALGORITHMS)}",
+            "algo",
+        )
+    policy = check_type(
+        data.get("policy", "MlpPolicy"), data, "policy", str, "a policy name", "policy"
+    )
+    n_envs = check_type(data.get("n_envs", 1), data, "n_envs", int, "an integer >= 1", "n_envs")
+    if n_envs < 1:
+        raise fail(data, "n_envs", f"expected an integer >= 1, got {n_envs}", "n_envs")
+    hyperparams = _check_hyperparams(algo, data.get("hyperparams", {}), data, "hyperparams")
+    overrides = data.get("overrides", {})
+    check_type(
+        overrides, data, "overrides", dict, "a mapping env family/id -> settings", "overrides"
+    )
+    for key, override in overrides.items():
+        path = f"overrides.{key}"
+        check_keys(override, path, optional=("policy", "n_envs", "hyperparams"))
+        if "hyperparams" in override:
+            _check_hyperparams(algo, override["hyperparams"], override, f"{path}.hyperparams")
+    return AgentConfig(name, algo, policy, n_envs, hyperparams, dict(overrides))
+
+
+def load_agent(name_or_path: str | Path) -> AgentConfig:
+    """Load ``agents/<name>.yaml`` (or a path to an agent file)."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = agents_dir() / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in agents_dir().glob("*.yaml"))
+        raise ConfigError(f"no agent file {path}; known agents: {', '.join(known)}")
+    return parse_agent(load_yaml(path), path.stem)
+
+
+def check_compatible(algo: str, action_space: Any, where: str) -> None:
+    """Raise a clear error when ``algo`` cannot act in ``action_space`` (e.g. DQN on a Box)."""
+    kind = type(action_space).__name__
+    supported = ALGORITHMS[algo][1]
+    if kind not in supported:
+        raise ConfigError(
+            f"{where}: {algo} cannot be trained on a {kind} action space "
+            f"(it supports {', '.join(sorted(supported))})"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# From plain-data settings to constructor arguments
+
+
+def linear_schedule(initial: float) -> Any:
+    """rl-zoo's ``lin_<value>``: decays linearly from ``initial`` to 0 over training."""
+
+    def schedule(progress_remaining: float) -> float:
+        return progress_remaining * initial
+
+    return schedule
+
+
+def constructor_kwargs(hyperparams: dict[str, Any], action_dim: int | None) -> dict[str, Any]:
+    """Turn YAML values into objects: schedules, activation classes, action noise."""
+    import torch
+
+    kwargs = copy.deepcopy(hyperparams)
+    for key in ("learning_rate", "clip_range", "clip_range_vf"):
+        value = kwargs.get(key)
+        if isinstance(value, str) and value.startswith("lin_"):
+            kwargs[key] = linear_schedule(float(value[4:]))
+    policy_kwargs = kwargs.get("policy_kwargs")
+    if isinstance(policy_kwargs, dict) and isinstance(policy_kwargs.get("activation_fn"), str):
+        policy_kwargs["activation_fn"] = getattr(torch.nn, policy_kwargs["activation_fn"])
+    noise = kwargs.get("action_noise")
+    if isinstance(noise, dict) and action_dim is not None:
+        import numpy as np
+        from stable_baselines3.common.noise import NormalActionNoise
+
+        kwargs["action_noise"] = NormalActionNoise(
+            np.zeros(action_dim), float(noise.get("normal", 0.1)) * np.ones(action_dim)
+        )
+    return kwargs

@@ -1,0 +1,167 @@
+"""Run records on disk: one JSON file per run, written atomically, verified when read.
+
+Layout of a results folder::
+
+    OUT/runs/<run_id>.json          a finished run: config, record, checksum
+    OUT/runs/<run_id>.failed.json   the last failure of a run (traceback), until it succeeds
+    OUT/runs/<run_id>.json.corrupt-<time>   a record that failed verification, set aside
+
+A record is written to a temporary file in the same folder, flushed and fsynced, then renamed
+over its final name (``os.replace`` is atomic on POSIX), so a sweep killed at any moment leaves
+either the whole record or none. Reading re-computes the checksum and checks the run id against
+the config: a truncated, edited or misplaced file is reported, never used as data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rlbench3.suites import run_id as compute_run_id
+
+FORMAT = 1
+
+
+class CorruptRecord(ValueError):
+    """A record file exists but cannot be trusted."""
+
+
+def _canonical(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def _checksum(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(payload).encode()).hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):  # make the rename itself durable where supported
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    run_id: str
+    state: str  # "finished", "failed", "corrupt", "missing"
+    detail: str = ""
+
+
+class RunStore:
+    """The ``runs/`` folder of a results directory."""
+
+    def __init__(self, out: str | Path):
+        self.root = Path(out)
+        self.runs = self.root / "runs"
+
+    def ensure(self) -> None:
+        self.runs.mkdir(parents=True, exist_ok=True)
+
+    def path(self, run_id: str) -> Path:
+        return self.runs / f"{run_id}.json"
+
+    def failure_path(self, run_id: str) -> Path:
+        return self.runs / f"{run_id}.failed.json"
+
+    def write(self, run_id: str, config: dict[str, Any], record: dict[str, Any]) -> Path:
+        body = {"format": FORMAT, "run_id": run_id, "config": config, "record": record}
+        text = json.dumps({**body, "checksum": _checksum(body)}, indent=1, sort_keys=True)
+        self.ensure()
+        atomic_write_text(self.path(run_id), text + "\n")
+        with contextlib.suppress(FileNotFoundError):
+            self.failure_path(run_id).unlink()
+        return self.path(run_id)
+
+    def write_failure(self, run_id: str, config: dict[str, Any], error: str) -> None:
+        self.ensure()
+        text = json.dumps(
+            {
+                "run_id": run_id,
+                "config": config,
+                "error": error,
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+            indent=1,
+        )
+        atomic_write_text(self.failure_path(run_id), text + "\n")
+
+    def read(self, run_id: str) -> dict[str, Any]:
+        """The verified contents of a finished run; raises :class:`CorruptRecord` otherwise."""
+        return read_record(self.path(run_id), run_id)
+
+    def status(self, run_id: str) -> RunStatus:
+        if self.path(run_id).exists():
+            try:
+                self.read(run_id)
+            except CorruptRecord as err:
+                return RunStatus(run_id, "corrupt", str(err))
+            return RunStatus(run_id, "finished")
+        if self.failure_path(run_id).exists():
+            try:
+                error = json.loads(self.failure_path(run_id).read_text()).get("error", "")
+            except (OSError, ValueError):
+                error = "(unreadable failure report)"
+            last_line = error.strip().splitlines()[-1] if error.strip() else ""
+            return RunStatus(run_id, "failed", last_line)
+        return RunStatus(run_id, "missing")
+
+    def quarantine(self, run_id: str) -> Path:
+        """Move a corrupt record aside (kept for inspection), so the run is done again."""
+        target = self.path(run_id).with_name(
+            f"{run_id}.json.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
+        os.replace(self.path(run_id), target)
+        return target
+
+    def finished_ids(self) -> Iterator[str]:
+        if self.runs.is_dir():
+            for path in sorted(self.runs.glob("*.json")):
+                if not path.name.endswith(".failed.json"):
+                    yield path.stem
+
+    def failed_ids(self) -> Iterator[str]:
+        if self.runs.is_dir():
+            for path in sorted(self.runs.glob("*.failed.json")):
+                yield path.name[: -len(".failed.json")]
+
+
+def read_record(path: Path, expected_id: str | None = None) -> dict[str, Any]:
+    """Read and verify one record file."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as err:
+        raise CorruptRecord(f"{path}: unreadable ({err})") from None
+    except json.JSONDecodeError as err:
+        raise CorruptRecord(f"{path}: not valid JSON, truncated or damaged ({err})") from None
+    if not isinstance(data, dict):
+        raise CorruptRecord(f"{path}: expected a JSON object")
+    missing = {"format", "run_id", "config", "record", "checksum"} - set(data)
+    if missing:
+        raise CorruptRecord(f"{path}: missing fields {sorted(missing)}")
+    if data["format"] != FORMAT:
+        raise CorruptRecord(f"{path}: record format {data['format']!r}, expected {FORMAT}")
+    checksum = data.pop("checksum")
+    if _checksum(data) != checksum:
+        raise CorruptRecord(f"{path}: checksum mismatch (the file was altered or damaged)")
+    if compute_run_id(data["config"]) != data["run_id"]:
+        raise CorruptRecord(f"{path}: run id does not match the hash of its config")
+    if expected_id is not None and data["run_id"] != expected_id:
+        raise CorruptRecord(f"{path}: holds run {data['run_id']}, expected {expected_id}")
+    return data

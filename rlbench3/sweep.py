@@ -1,0 +1,174 @@
+"""Executing planned runs: skip what is finished, run the rest on a process pool or on Ray.
+
+Workers only compute: each returns its record to the driver, which writes it atomically as soon
+as it arrives. So a finished run is on disk exactly once, a killed sweep loses at most the runs
+in flight, and Ray workers on other machines need no shared filesystem.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm import tqdm
+
+from rlbench3.storage import RunStore
+
+# Typical single-worker env-steps/s on this class of machine (2-core CPU; see
+# ../shared/reference and scripts/bench_runner.py); only used for --dry-run estimates.
+TYPICAL_STEPS_PER_SECOND = {
+    "PPO": 1500.0,
+    "A2C": 1500.0,
+    "TRPO": 1200.0,
+    "DQN": 1400.0,
+    "SAC": 70.0,
+    "TD3": 90.0,
+    "ARS": 5000.0,
+    "random_search": 8000.0,
+}
+
+
+def run_safely(item: dict[str, Any]) -> tuple[str, str, Any]:
+    """Worker entry point: ``(run_id, "ok", record)`` or ``(run_id, "error", traceback)``."""
+    from rlbench3.training import execute_run
+
+    try:
+        return item["run_id"], "ok", execute_run(item["config"])
+    except Exception:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
+        return item["run_id"], "error", traceback.format_exc()
+
+
+@dataclass
+class SweepReport:
+    planned: int = 0
+    skipped: int = 0
+    finished: int = 0
+    failed: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)
+
+
+def pending_runs(
+    runs: list[dict[str, Any]], store: RunStore, report: SweepReport, warn: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Runs without a verified record; corrupt records are reported and set aside."""
+    todo, seen = [], set()
+    for item in runs:
+        rid = item["run_id"]
+        if rid in seen:
+            continue
+        seen.add(rid)
+        status = store.status(rid)
+        if status.state == "finished":
+            report.skipped += 1
+            continue
+        if status.state == "corrupt":
+            moved = store.quarantine(rid)
+            report.corrupt.append(rid)
+            warn(f"corrupt record, re-running: {status.detail} (kept as {moved.name})")
+        todo.append(item)
+    report.planned = len(seen)
+    return todo
+
+
+def _process_backend(todo: list[dict[str, Any]], workers: int) -> Iterator[tuple[str, str, Any]]:
+    if workers == 1:  # in-process: no pool start-up, easy to debug and profile
+        for item in todo:
+            yield run_safely(item)
+        return
+    # spawn, not fork: each worker starts clean (no inherited torch thread pools or RNG state),
+    # as a Ray worker does, so both backends compute the same records.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(run_safely, item) for item in todo}
+        while futures:
+            done, futures = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+
+
+def _ray_backend(
+    todo: list[dict[str, Any]], workers: int, address: str | None
+) -> Iterator[tuple[str, str, Any]]:
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("the ray backend needs Ray: pip install 'rlbench3[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers, log_to_driver=False, include_dashboard=False)
+    remote = ray.remote(num_cpus=1)(run_safely)
+    try:
+        pending = [remote.remote(item) for item in todo]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                yield ray.get(ref)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def execute(
+    runs: list[dict[str, Any]],
+    out: str,
+    *,
+    workers: int = 1,
+    backend: str = "process",
+    ray_address: str | None = None,
+    progress: bool = True,
+) -> SweepReport:
+    """Run every planned run that has no verified record in ``out``; write each as it finishes."""
+    if backend not in ("process", "ray"):
+        raise ValueError(f"backend must be 'process' or 'ray', got {backend!r}")
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    store = RunStore(out)
+    store.ensure()
+    report = SweepReport()
+
+    def warn(message: str) -> None:
+        tqdm.write(f"rlbench3: {message}", file=sys.stderr)
+
+    todo = pending_runs(runs, store, report, warn)
+    configs = {item["run_id"]: item["config"] for item in todo}
+    results = (
+        _process_backend(todo, workers)
+        if backend == "process"
+        else _ray_backend(todo, workers, ray_address)
+    )
+    bar = tqdm(
+        total=len(todo),
+        desc="runs",
+        unit="run",
+        disable=not progress or not todo,
+        dynamic_ncols=True,
+    )
+    with bar:
+        for rid, state, payload in results:
+            if state == "ok":
+                store.write(rid, configs[rid], payload)
+                report.finished += 1
+            else:
+                store.write_failure(rid, configs[rid], payload)
+                report.failed.append(rid)
+                warn(f"run {rid} failed: {payload.strip().splitlines()[-1]}")
+            bar.update(1)
+    return report
+
+
+def estimate_seconds(runs: list[dict[str, Any]], workers: int) -> float:
+    """A rough wall-clock estimate of ``runs`` on ``workers`` workers (for --dry-run)."""
+    total = 0.0
+    for item in runs:
+        config = item["config"]
+        rate = TYPICAL_STEPS_PER_SECOND.get(config["agent"]["algo"], 1000.0)
+        total += config["budget"] / rate
+    return total / max(1, workers)

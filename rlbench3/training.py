@@ -1,0 +1,217 @@
+"""One run: train an agent on an env setting with one seed, evaluate, return a plain-data record.
+
+``execute_run(config)`` is a pure function of its resolved config (a JSON-able dict, see
+:mod:`rlbench3.suites`): every random number generator is seeded from ``config["seed"]`` and torch
+uses one thread, so the same config gives the same record wherever it runs (local process pool or
+Ray worker), up to the wall-clock fields in ``meta``.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import rlbench3
+
+RECORD_FORMAT = 1
+
+
+class Evaluator:
+    """Deterministic-policy evaluation on one split: ``episodes`` episodes stepped together.
+
+    Every call resets with the same seed, so each evaluation point of a learning curve sees the
+    same episodes (common random numbers: differences between points are the policy's).
+    """
+
+    def __init__(self, env_id: str, params: dict[str, Any], episodes: int, seed: int):
+        self.envs = gym.make_vec(env_id, num_envs=episodes, **params)
+        self.episodes, self.seed = episodes, seed
+
+    def __call__(self, model: Any) -> tuple[np.ndarray, np.ndarray, int]:
+        """Per-episode returns and successes, and the env steps it took."""
+        n = self.episodes
+        obs, _ = self.envs.reset(seed=self.seed)
+        returns, success = np.zeros(n), np.zeros(n, dtype=bool)
+        running, done = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+        steps = 0
+        while running.any():
+            actions, _ = model.predict(obs, deterministic=True)
+            obs, rewards, terminated, truncated, infos = self.envs.step(actions)
+            steps += int(running.sum())
+            returns += np.where(running, rewards, 0.0)
+            ended = running & (terminated | truncated)
+            if ended.any() and "is_success" in infos:
+                success |= ended & np.asarray(infos["is_success"], dtype=bool)
+            done |= ended
+            running &= ~ended
+        return returns, success, steps
+
+    def close(self) -> None:
+        self.envs.close()
+
+
+def _reward_signal_monitor() -> type:
+    from stable_baselines3.common.vec_env import VecEnvWrapper
+
+    class RewardSignalMonitor(VecEnvWrapper):
+        """Counts training steps on which any copy received a non-zero reward."""
+
+        def __init__(self, venv: Any):
+            super().__init__(venv)
+            self.signal_steps = 0
+
+        def reset(self) -> Any:
+            return self.venv.reset()
+
+        def step_wait(self) -> Any:
+            obs, rewards, dones, infos = self.venv.step_wait()
+            self.signal_steps += bool(np.any(rewards != 0.0))
+            return obs, rewards, dones, infos
+
+    return RewardSignalMonitor
+
+
+def _recorder(evaluators: dict[str, Evaluator], every: int, monitor: Any, clock: Callable) -> Any:
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class RunRecorder(BaseCallback):
+        """Periodic evaluation on every split, and the zero-signal count of rollout batches."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.curve: list[dict[str, Any]] = []
+            self.next_eval = 0
+            self.batches = self.empty_batches = 0
+            self.eval_seconds = 0.0
+            self.eval_steps = 0
+            self._signal_at_start = 0
+            self.last_episodes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+        def evaluate(self) -> None:
+            start = time.perf_counter()
+            for split, evaluate in evaluators.items():
+                returns, success, steps = evaluate(self.model)
+                self.eval_steps += steps
+                self.last_episodes[split] = (returns, success)
+                self.curve.append(
+                    {
+                        "step": int(self.model.num_timesteps),
+                        "split": split,
+                        "mean_return": float(returns.mean()),
+                        "success_rate": float(success.mean()),
+                        "wall_time": round(clock(), 4),
+                    }
+                )
+            self.eval_seconds += time.perf_counter() - start
+            self.next_eval = self.model.num_timesteps + every
+
+        def _on_training_start(self) -> None:
+            self.evaluate()
+
+        def _on_step(self) -> bool:
+            if self.model.num_timesteps >= self.next_eval:
+                self.evaluate()
+            return True
+
+        def _on_rollout_start(self) -> None:
+            self._signal_at_start = monitor.signal_steps
+
+        def _on_rollout_end(self) -> None:
+            self.batches += 1
+            self.empty_batches += monitor.signal_steps == self._signal_at_start
+
+    return RunRecorder()
+
+
+def package_versions() -> dict[str, str]:
+    import sb3_contrib
+    import stable_baselines3
+    import torch
+
+    return {
+        "rlbench3": rlbench3.__version__,
+        "gymnasium": gym.__version__,
+        "stable_baselines3": stable_baselines3.__version__,
+        "sb3_contrib": sb3_contrib.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def execute_run(config: dict[str, Any]) -> dict[str, Any]:
+    """Train and evaluate one run; returns its record (plain data, JSON-able)."""
+    import torch
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.utils import set_random_seed
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from rlbench3.agents import algorithm_class, constructor_kwargs
+
+    torch.set_num_threads(1)  # faster for small MLPs, and identical results in every worker
+    seed = int(config["seed"])
+    set_random_seed(seed)
+    env_id, agent = config["env"]["id"], config["agent"]
+    train_params = config["splits"]["train"]
+    venv = make_vec_env(
+        functools.partial(gym.make, env_id, **train_params),
+        n_envs=agent["n_envs"],
+        seed=seed,
+        vec_env_cls=DummyVecEnv,
+    )
+    monitor = _reward_signal_monitor()(venv)
+    action_space = monitor.action_space
+    action_dim = int(np.prod(action_space.shape)) if action_space.shape else None
+    model = algorithm_class(agent["algo"])(
+        agent["policy"],
+        monitor,
+        seed=seed,
+        verbose=0,
+        device="cpu",
+        **constructor_kwargs(agent["hyperparams"], action_dim),
+    )
+    evaluation = config["eval"]
+    evaluators = {
+        split: Evaluator(env_id, params, evaluation["episodes"], seed=10_000 + seed)
+        for split, params in config["splits"].items()
+    }
+    started = time.perf_counter()
+    recorder = _recorder(
+        evaluators, evaluation["every"], monitor, lambda: time.perf_counter() - started
+    )
+    model.learn(total_timesteps=config["budget"], callback=recorder)
+    if recorder.curve[-1]["step"] != model.num_timesteps:
+        recorder.evaluate()  # the final point, at the steps actually taken
+    total_seconds = time.perf_counter() - started
+    for evaluate in evaluators.values():
+        evaluate.close()
+    monitor.close()
+    train_seconds = total_seconds - recorder.eval_seconds
+    return {
+        "curve": recorder.curve,
+        "final": {
+            split: {"returns": returns.tolist(), "successes": success.astype(int).tolist()}
+            for split, (returns, success) in recorder.last_episodes.items()
+        },
+        "zero_signal": {
+            "batches": recorder.batches,
+            "empty_batches": recorder.empty_batches,
+            "fraction": recorder.empty_batches / recorder.batches if recorder.batches else None,
+        },
+        "meta": {
+            "steps": int(model.num_timesteps),
+            "train_seconds": round(train_seconds, 3),
+            "eval_seconds": round(recorder.eval_seconds, 3),
+            "eval_env_steps": recorder.eval_steps,
+            "steps_per_second": round(model.num_timesteps / max(train_seconds, 1e-9), 1),
+            "host": socket.gethostname(),
+            "versions": package_versions(),
+        },
+    }
