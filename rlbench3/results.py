@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -169,12 +170,14 @@ def iqm_summary(
     keys = ["experiment", "setting", "agent", "split"]
     for key, group in final.groupby(keys, sort=True):
         scores = group.sort_values("seed")[metric].to_numpy(dtype=float)[:, None]
-        estimate, interval = rly.get_interval_estimates(
-            {"agent": scores},
-            lambda x: np.array([metrics.aggregate_iqm(x)]),
-            reps=reps,
-            random_state=np.random.RandomState(seed),
-        )
+        with warnings.catch_warnings():  # arch's notice about its own future RNG default
+            warnings.simplefilter("ignore", FutureWarning)
+            estimate, interval = rly.get_interval_estimates(
+                {"agent": scores},
+                lambda x: np.array([metrics.aggregate_iqm(x)]),
+                reps=reps,
+                random_state=np.random.RandomState(seed),
+            )
         rows.append(
             {
                 **dict(zip(keys, key)),
