@@ -83,7 +83,7 @@ def check_keys(
     required, optional = list(required), list(optional)
     if not isinstance(node, dict):
         raise fail(node, path, f"expected a mapping, got {type(node).__name__} {node!r}")
-    valid = required + optional
+    valid = list(dict.fromkeys(required + optional))
     for key in node:
         if key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=1)

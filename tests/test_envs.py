@@ -68,6 +68,10 @@ def valid_kwargs(params_cls):
         high = spec.le if spec.le is not None else (spec.lt if spec.lt is not None else np.inf)
         if spec.integer:
             low = int(low) + (spec.gt is not None)
+            if f.name == "horizon":
+                # Gymnasium's check_env rejects an env that truncates after its first step, which
+                # is what a horizon of 1 correctly does.
+                low = max(low, 2)
             high = int(min(high - (spec.lt is not None), max(low + 3, 2 * default)))
             value = st.integers(low, high)
         else:

@@ -41,7 +41,7 @@ def test_integration_is_exact_for_a_constant_force(mass, damping, gain, dt, forc
     env.reset(seed=0)
     for _ in range(steps):
         obs, *_ = env.step(np.array([force], dtype=np.float32))
-    f = gain * np.float32(force) / mass
+    f = gain * float(np.float32(force)) / mass  # float64: NEP 50 would keep float32
     k, t = damping / mass, steps * dt
     if k * t < 1e-6:
         v, x = f * t, f * t * t / 2

@@ -1,0 +1,502 @@
+"""ArmReach: the action-dimension testbed (a planar MuJoCo arm with ``n_joints`` motors).
+
+## Description
+A planar arm of ``n_joints`` (n) links lies in the horizontal plane, its base fixed at the origin.
+Each link is joined to the previous one (the first to the world) by an unlimited hinge about the
+z axis and driven by its own motor, so the action dimension is exactly n. The links point along
+their body's x axis: with all joint angles ``q = 0`` the arm is stretched out along the world x
+axis. The task is to bring the fingertip (a site at the far end of the last link) within
+``tolerance`` of a target in the plane before ``horizon`` (H) steps have passed.
+
+The arm is generated as MJCF from the parameters and simulated with the ``mujoco`` bindings. Each
+link is a uniform cylinder of length ``link_length`` and mass ``link_mass`` (radius
+``0.05 * link_length``, inertia about its centre ``diag(m r^2 / 2, m (3 r^2 + l^2) / 12, same)``).
+Gravity, contacts and joint limits are off: the arm moves in the plane only under the motor
+torques ``gear * action`` and viscous joint damping ``joint_damping``; each joint also carries a
+rotor inertia ``joint_armature`` (MuJoCo's armature), which keeps short, light links from becoming
+numerically stiff. The integrator is MuJoCo's ``implicit`` one (damping and Coriolis forces
+integrated implicitly, which keeps fast, light arms stable) with step ``timestep``; one env step
+is ``frame_skip`` simulation steps with the action held constant. Randomized link lengths and
+masses are written into the compiled model in place at reset (no recompilation).
+
+Forward kinematics is the sum of the link vectors at the cumulative joint angles (see
+:func:`forward_kinematics`); a target at distance ``r`` from the base is reachable exactly when
+``r_in <= r <= r_out``, with ``r_out = sum(l)`` and ``r_in = max(0, 2 max(l) - sum(l))``.
+
+## Action space
+``Box(-1, 1, (n,), float32)``: the control of each joint's motor; the torque is ``gear * action``.
+Actions outside ``[-1, 1]``, non-finite, or of the wrong shape raise ``ValueError`` (nothing is
+clipped silently).
+
+## Observation space
+``Box(-inf, inf, (3 n + 4,), float32)``:
+
+| index | observation |
+|---|---|
+| 0 .. n-1 | ``cos(q_i)`` of each joint angle (relative to the previous link) |
+| n .. 2n-1 | ``sin(q_i)`` |
+| 2n .. 3n-1 | joint velocities ``dq_i/dt`` (rad/s) |
+| 3n, 3n+1 | fingertip minus target, x and y |
+| 3n+2, 3n+3 | target x and y |
+
+## Rendering
+``render_mode="rgb_array"`` draws the arm from above with the numpy rasteriser of
+:mod:`rlbench3.rendering` (no OpenGL or display needed): links grey, joints blue, fingertip red,
+the target green with a ring of radius ``tolerance``.
+
+## Starting state
+``q = 0`` and ``dq/dt = 0`` exactly (no noise; the randomness of an episode is the target and any
+randomized parameters). The target is at radius ``r = r_in + target_distance * (r_out - r_in)``
+and at an angle drawn uniformly on the circle at every reset, excluding the arc of angles that
+would put the target within ``tolerance`` of the starting fingertip ``(r_out, 0)`` (the angle is
+uniform on the rest of the circle: one draw, the same as redrawing until it is outside).
+``reset(options={"target": (x, y)})`` places the target there instead (it must be reachable and
+farther than ``tolerance`` from the starting fingertip), e.g. to evaluate on chosen targets.
+
+## Rewards
+Success is the fingertip within ``tolerance`` of the target (Euclidean distance ``<=
+tolerance``), checked at the end of every env step.
+
+* ``reward_mode="sparse"``: 1.0 on the step of success, else 0.0.
+* ``reward_mode="dense"``: minus the fingertip-target distance after every step (the success step
+  included).
+
+## Episode end
+``terminated`` is True on the step of success. Otherwise, ``truncated`` is True at step H (the env
+enforces its horizon itself). ``info["is_success"]`` and ``info["distance"]`` (fingertip-target)
+are given on every step. ``info["params"]`` at reset holds the parameter values of the episode,
+with ``link_length`` and ``link_mass`` always as per-link tuples; ``info["target"]`` is the target.
+Calling ``step`` after the episode ended raises ``RuntimeError``; so does a simulation that became
+numerically unstable (MuJoCo's warning of huge or non-finite joint accelerations), instead of
+MuJoCo's silent reset of the state. With the defaults and presets this does not happen; it can
+with extreme parameters (short, light links with little damping and armature under a large gear
+or timestep), where the joint speeds, bounded by about ``gear / joint_damping``, outgrow what
+``timestep`` resolves.
+
+## Arguments
+| parameter | default | valid | randomizable |
+|---|---|---|---|
+| ``n_joints`` | 2 | integer 1 .. 10 | no (fixes the action and observation spaces) |
+| ``horizon`` | 150 | integer >= 1 | no (the episode length) |
+| ``tolerance`` | 0.01 | number > 0, below ``max(2, n) * min(link_length)`` (see below) | yes |
+| ``link_length`` | 0.1 | number > 0 | yes (each link drawn independently) |
+| ``link_mass`` | 0.1 | number > 0 | yes (each link drawn independently) |
+| ``joint_damping`` | 0.003 | number >= 0 | yes |
+| ``joint_armature`` | 0.0001 | number >= 0 | yes |
+| ``gear`` | 0.1 | number > 0 | yes |
+| ``target_distance`` | 0.5 | number in [0, 1] (fraction of the reachable annulus) | yes |
+| ``reward_mode`` | ``"sparse"`` | ``"sparse"``, ``"dense"`` | no |
+| ``frame_skip`` | 2 | integer >= 1 | no (fixes the control period) |
+| ``timestep`` | 0.01 | number in (0, 0.02] | no (fixes the control period) |
+
+``tolerance`` must stay below ``max(2, n_joints) * min(link_length)`` (lowest values of
+distributions): then some target angle keeps the starting fingertip out of tolerance. ``timestep``
+is capped at 0.02 s: the dynamics are tuned at 0.01 s, and longer steps cannot resolve a fast arm.
+
+The defaults give a 2-link, 0.2 m arm with a control period of 0.02 s (as Gymnasium's Reacher), a
+3 s episode and a 1 cm tolerance (a tenth of a link). Torque, damping and armature are chosen
+so that under a uniform random policy the fingertip moves about a tolerance per step (so success
+is rarely stepped over) and the joints' velocities remember actions for a few steps (outer joint,
+about 7) to tens of steps (base joint of two links, about 46: inertia over damping), letting
+random actions sweep a good part of the workspace within H steps. A uniform random policy then
+succeeds in about 80% of sparse episodes with ``n_joints=1``, 13% with 2, 9% with 3, 4% with 5
+and 1% with 10 (3000 episodes each): the workspace grows with the number of links, and the base
+joints of a longer arm are heavier.
+
+A ``preset`` keyword (``"D"``, ``"R"``, ``"E"``; see ``envs/presets.yaml``) sets several parameters
+at once; explicit keywords override it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium import spaces
+
+from rlbench3.parameters import Distribution, EnvParams, choice, number
+from rlbench3.presets import resolve_params
+from rlbench3.rendering import BLUE, DARK, GREEN, GREY, RED, Canvas
+
+MAX_JOINTS = 10
+RADIUS_FRACTION = 0.05  # link radius / link length (sets the links' inertia about their axis)
+PER_LINK = ("link_length", "link_mass")  # drawn independently for every link
+
+
+@dataclass(frozen=True)
+class ArmReachParams(EnvParams):
+    """Parameters of :class:`ArmReachEnv` (see the module docstring for the spec)."""
+
+    family = "ArmReach"
+
+    n_joints: int = number(
+        2,
+        ge=1,
+        le=MAX_JOINTS,
+        integer=True,
+        randomizable=False,
+        why_fixed="it fixes the action and observation spaces",
+    )
+    horizon: int = number(
+        150, ge=1, integer=True, randomizable=False, why_fixed="it is the episode length"
+    )
+    tolerance: float | Distribution = number(0.01, gt=0.0)
+    link_length: float | Distribution = number(0.1, gt=0.0)
+    link_mass: float | Distribution = number(0.1, gt=0.0)
+    joint_damping: float | Distribution = number(0.003, ge=0.0)
+    joint_armature: float | Distribution = number(1e-4, ge=0.0)
+    gear: float | Distribution = number(0.1, gt=0.0)
+    target_distance: float | Distribution = number(0.5, ge=0.0, le=1.0)
+    reward_mode: str = choice("sparse", ("sparse", "dense"))
+    frame_skip: int = number(
+        2, ge=1, integer=True, randomizable=False, why_fixed="it fixes the control period"
+    )
+    timestep: float = number(
+        0.01, gt=0.0, le=0.02, randomizable=False, why_fixed="it fixes the control period"
+    )
+
+    def _check(self) -> None:
+        # A target angle away from the starting fingertip (r_out, 0) must exist. The farthest
+        # target is at distance r_out + r >= r_out + r_in from it, which is 2 l for one link and
+        # at least sum(l) >= n min(l) for more: max(2, n) * min(l) bounds it from below.
+        tol = _high(self.tolerance)
+        bound = max(2, self.n_joints) * _low(self.link_length)
+        if not tol < bound:
+            raise ValueError(
+                f"tolerance must be below max(2, n_joints) * link_length = {bound:g} (lowest "
+                f"link_length), or the arm could start at its target; got tolerance up to {tol:g}"
+            )
+
+
+def _low(v: float | Distribution) -> float:
+    return v.low if isinstance(v, Distribution) else v
+
+
+def _high(v: float | Distribution) -> float:
+    return v.high if isinstance(v, Distribution) else v
+
+
+def forward_kinematics(joint_angles: Any, link_lengths: Any) -> np.ndarray:
+    """Fingertip ``(x, y)`` of a planar arm: the sum of the link vectors at cumulative angles.
+
+    Args:
+        joint_angles: ``(..., n)`` relative joint angles (radians).
+        link_lengths: ``(n,)`` link lengths, or one length for every link.
+
+    Returns:
+        ``(..., 2)`` fingertip positions in the base frame.
+    """
+    q = np.asarray(joint_angles, dtype=np.float64)
+    lengths = np.broadcast_to(np.asarray(link_lengths, dtype=np.float64), q.shape[-1:])
+    phi = np.cumsum(q, axis=-1)
+    return np.stack(
+        ((lengths * np.cos(phi)).sum(axis=-1), (lengths * np.sin(phi)).sum(axis=-1)), axis=-1
+    )
+
+
+def reachable_annulus(link_lengths: Any) -> tuple[float, float]:
+    """``(r_in, r_out)``: the fingertip can reach exactly the radii in ``[r_in, r_out]``."""
+    lengths = np.asarray(link_lengths, dtype=np.float64)
+    total = float(lengths.sum())
+    return max(0.0, 2.0 * float(lengths.max()) - total), total
+
+
+def target_angle(u: float, radius: float, r_out: float, tolerance: float) -> float:
+    """The target angle for a uniform draw ``u`` in ``[0, 1)``.
+
+    Uniform over the angles that put a target at ``radius`` farther than ``tolerance`` from the
+    starting fingertip ``(r_out, 0)``: distance^2 = r_out^2 + radius^2 - 2 r_out radius cos(angle),
+    so the excluded arc is ``|angle| <= acos(c)`` with ``c`` below.
+    """
+    denom = 2.0 * r_out * radius
+    c = (r_out * r_out + radius * radius - tolerance * tolerance) / denom if denom > 0 else 2.0
+    if c >= 1.0:  # no angle is within tolerance (but the one at exactly c == 1, measure zero)
+        return 2.0 * math.pi * u
+    half = math.acos(max(c, -1.0))
+    angle = half + u * (2.0 * math.pi - 2.0 * half)
+    if math.hypot(r_out - radius * math.cos(angle), radius * math.sin(angle)) <= tolerance:
+        angle = math.pi  # u == 0 lands on the arc's edge: take the farthest point instead
+    return angle
+
+
+def _inertia(length: float, mass: float) -> tuple[float, float, float]:
+    """Principal inertia of a uniform cylinder along x, about its centre."""
+    r = RADIUS_FRACTION * length
+    side = mass * (3.0 * r * r + length * length) / 12.0
+    return 0.5 * mass * r * r, side, side
+
+
+def arm_mjcf(
+    link_lengths: tuple[float, ...],
+    link_masses: tuple[float, ...],
+    joint_damping: float,
+    joint_armature: float,
+    gear: float,
+    timestep: float,
+) -> str:
+    """The MJCF of the arm (one link, hinge and motor per entry of ``link_lengths``)."""
+    n = len(link_lengths)
+
+    def f(x: float) -> str:  # repr round-trips exactly, so compiled values equal the inputs
+        return repr(float(x))
+
+    bodies, closing = [], []
+    parent_length = 0.0
+    for i, (length, mass) in enumerate(zip(link_lengths, link_masses)):
+        ixx, iyy, izz = _inertia(length, mass)
+        site = (
+            f'<site name="fingertip" pos="{f(length)} 0 0" size="{f(0.1 * length)}"/>'
+            if i == n - 1
+            else ""
+        )
+        bodies.append(
+            f'<body name="link{i}" pos="{f(parent_length)} 0 0">'
+            f'<joint name="joint{i}" type="hinge" axis="0 0 1" damping="{f(joint_damping)}" '
+            f'armature="{f(joint_armature)}"/>'
+            f'<inertial pos="{f(length / 2)} 0 0" mass="{f(mass)}" '
+            f'diaginertia="{f(ixx)} {f(iyy)} {f(izz)}"/>'
+            f'<geom name="link{i}" type="capsule" fromto="0 0 0 {f(length)} 0 0" '
+            f'size="{f(RADIUS_FRACTION * length)}" contype="0" conaffinity="0"/>{site}'
+        )
+        closing.append("</body>")
+        parent_length = length
+    motors = "".join(
+        f'<motor name="motor{i}" joint="joint{i}" gear="{f(gear)}" ctrlrange="-1 1"/>'
+        for i in range(n)
+    )
+    return (
+        '<mujoco model="arm_reach">'
+        '<compiler angle="radian" autolimits="true"/>'
+        f'<option timestep="{f(timestep)}" gravity="0 0 0" integrator="implicit">'
+        '<flag constraint="disable" gravity="disable" autoreset="disable"/></option>'
+        f'<worldbody><site name="target" pos="0 0 0" size="{f(0.01)}"/>'
+        + "".join(bodies)
+        + "".join(closing)
+        + f"</worldbody><actuator>{motors}</actuator></mujoco>"
+    )
+
+
+class ArmReachEnv(gym.Env):
+    __doc__ = __doc__
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
+        self.params: ArmReachParams = resolve_params(ArmReachParams, preset, kwargs)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                f"got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        p = self.params
+        self.metadata = {**self.metadata, "render_fps": round(1.0 / (p.timestep * p.frame_skip))}
+        n = self.n_joints = p.n_joints
+        self.horizon = p.horizon
+        self.action_space = spaces.Box(-1.0, 1.0, (n,), np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (3 * n + 4,), np.float32)
+        self._sparse = p.reward_mode == "sparse"
+        self._randomized = bool(p.randomized)
+        # Values of the episode; fixed parameters are drawn once here (no randomness involved).
+        self._episode = self._draw(np.random.default_rng(0))
+        self._lengths: tuple[float, ...] = self._episode["link_length"]
+        self._masses: tuple[float, ...] = self._episode["link_mass"]
+        self.model = mujoco.MjModel.from_xml_string(
+            arm_mjcf(
+                self._lengths,
+                self._masses,
+                self._episode["joint_damping"],
+                self._episode["joint_armature"],
+                self._episode["gear"],
+                p.timestep,
+            )
+        )
+        self.data = mujoco.MjData(self.model)
+        self._tip_id = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SITE, "fingertip")
+        self._target_site = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SITE, "target")
+        self.dt = p.timestep * p.frame_skip
+        self._frame_skip = p.frame_skip
+        self._target = np.zeros(2)
+        self._tolerance = float("nan")
+        self._t = 0
+        self._done = True
+        self._obs = np.zeros(3 * n + 4, dtype=np.float32)
+        # MuJoCo's count of non-finite or huge (> 1e10) accelerations, zeroed by mj_resetData.
+        self._bad_qacc = self.data.warning[int(mujoco.mjtWarning.mjWARN_BADQACC)]
+
+    # -- parameters ---------------------------------------------------------------------------
+    def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
+        """Every parameter's value for one episode, drawn in field order from ``rng``."""
+        n = self.params.n_joints
+        out: dict[str, Any] = {}
+        for f in fields(self.params):
+            v = getattr(self.params, f.name)
+            if f.name in PER_LINK:
+                values = v.sample(rng, size=n) if isinstance(v, Distribution) else (v,) * n
+                out[f.name] = tuple(float(x) for x in values)
+            else:
+                out[f.name] = v.sample(rng) if isinstance(v, Distribution) else v
+        return out
+
+    def _set_links(self, lengths: tuple[float, ...], masses: tuple[float, ...]) -> None:
+        """Change link lengths and masses of the compiled model in place (no recompilation).
+
+        Writes what the compiler derives from :func:`arm_mjcf` for these values and recomputes
+        the derived constants (``mj_setConst``), so the dynamics equal those of a freshly compiled
+        model bit for bit. ``stat.meaninertia``, ``stat.extent`` and ``actuator_acc0`` keep their
+        first values: only the constraint solver, the visualiser and actuators with internal
+        dynamics read them, and this model has none of these.
+        """
+        m = self.model
+        for i, (length, mass) in enumerate(zip(lengths, masses)):
+            body = i + 1
+            m.body_pos[body, 0] = lengths[i - 1] if i else 0.0
+            m.body_ipos[body, 0] = length / 2
+            m.body_mass[body] = mass
+            m.body_inertia[body] = _inertia(length, mass)
+            m.geom_pos[i, 0] = length / 2
+            m.geom_size[i, 0] = RADIUS_FRACTION * length
+            m.geom_size[i, 1] = length / 2
+            m.geom_rbound[i] = RADIUS_FRACTION * length + length / 2
+        m.site_pos[self._tip_id, 0] = lengths[-1]
+        m.site_size[self._tip_id, 0] = 0.1 * lengths[-1]
+        mujoco.mj_setConst(m, self.data)
+        self._lengths, self._masses = lengths, masses
+
+    # -- helpers ------------------------------------------------------------------------------
+    def fingertip_position(self) -> np.ndarray:
+        """The fingertip's ``(x, y)`` now (from MuJoCo's kinematics of the current state)."""
+        return self.data.site_xpos[self._tip_id, :2].copy()
+
+    @property
+    def target_position(self) -> np.ndarray:
+        """The target's ``(x, y)`` in this episode."""
+        return self._target.copy()
+
+    @property
+    def link_lengths(self) -> tuple[float, ...]:
+        return self._lengths
+
+    def _observation(self) -> tuple[np.ndarray, float]:
+        d = self.data
+        n = self.n_joints
+        obs = self._obs
+        q = d.qpos
+        np.cos(q, out=obs[:n])
+        np.sin(q, out=obs[n : 2 * n])
+        obs[2 * n : 3 * n] = d.qvel
+        tip = d.site_xpos[self._tip_id]
+        dx = tip[0] - self._target[0]
+        dy = tip[1] - self._target[1]
+        obs[3 * n] = dx
+        obs[3 * n + 1] = dy
+        return obs.copy(), math.hypot(dx, dy)
+
+    @staticmethod
+    def _chosen_target(target: Any, r_in: float, r_out: float, tol: float) -> np.ndarray:
+        try:
+            t = np.asarray(target, dtype=np.float64)
+        except (TypeError, ValueError):
+            t = np.full(1, np.nan)
+        if t.shape != (2,) or not np.isfinite(t).all():
+            raise ValueError(f"options['target'] must be two finite numbers (x, y), got {target!r}")
+        r = math.hypot(t[0], t[1])
+        if not r_in - 1e-12 <= r <= r_out + 1e-12:
+            raise ValueError(
+                f"options['target'] must be reachable, at a distance in [{r_in:g}, {r_out:g}] "
+                f"from the base, got {target!r} at distance {r:g}"
+            )
+        if math.hypot(r_out - t[0], t[1]) <= tol:
+            raise ValueError(
+                f"options['target'] must be farther than tolerance={tol:g} from the starting "
+                f"fingertip ({r_out:g}, 0), got {target!r}"
+            )
+        return t
+
+    # -- gymnasium API ------------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        if self._randomized:
+            ep = self._episode = self._draw(rng)
+            if ep["link_length"] != self._lengths or ep["link_mass"] != self._masses:
+                self._set_links(ep["link_length"], ep["link_mass"])
+            self.model.dof_damping[:] = ep["joint_damping"]
+            self.model.dof_armature[:] = ep["joint_armature"]
+            self.model.actuator_gear[:, 0] = ep["gear"]
+        ep = self._episode
+        self._tolerance = tol = ep["tolerance"]
+        mujoco.mj_resetData(self.model, self.data)
+        r_in, r_out = reachable_annulus(self._lengths)
+        radius = r_in + ep["target_distance"] * (r_out - r_in)
+        if options and options.get("target") is not None:
+            self._target[:] = self._chosen_target(options["target"], r_in, r_out, tol)
+        else:
+            angle = target_angle(rng.random(), radius, r_out, tol)
+            self._target[:] = (radius * math.cos(angle), radius * math.sin(angle))
+        self._obs[3 * self.n_joints + 2 :] = self._target
+        self.model.site_pos[self._target_site, :2] = self._target
+        mujoco.mj_kinematics(self.model, self.data)
+        self._t = 0
+        self._done = False
+        obs, _ = self._observation()
+        return obs, {"params": dict(ep), "target": self._target.copy()}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        try:
+            a = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError):
+            a = None
+        if a is None or a.shape != self.action_space.shape or not np.abs(a).max() <= 1.0:
+            raise ValueError(
+                f"action must be {self.n_joints} finite numbers in [-1, 1] "
+                f"(shape ({self.n_joints},)), got {action!r}"
+            )
+        if self._done:
+            raise RuntimeError(
+                "step() called before reset() or after the episode ended; call reset() first"
+            )
+        d = self.data
+        d.ctrl[:] = a
+        mujoco.mj_step(self.model, d, nstep=self._frame_skip)
+        mujoco.mj_kinematics(self.model, d)
+        obs, dist = self._observation()
+        if self._bad_qacc.number or not math.isfinite(dist):
+            self._done = True
+            raise RuntimeError(
+                "the simulation became numerically unstable (huge or non-finite joint "
+                f"accelerations, joint speeds up to {np.abs(d.qvel).max():.3g} rad/s); use a "
+                "smaller timestep or gear, or a larger link_mass, joint_damping or joint_armature"
+            )
+        self._t += 1
+        success = dist <= self._tolerance
+        truncated = not success and self._t >= self.horizon
+        self._done = success or truncated
+        if self._sparse:
+            reward = 1.0 if success else 0.0
+        else:
+            reward = -dist
+        return obs, reward, success, truncated, {"is_success": success, "distance": dist}
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        reach = self.n_joints * _high(self.params.link_length)
+        canvas = Canvas(size=256, extent=2.3 * reach)
+        d = self.data
+        points = [d.xpos[i + 1, :2] for i in range(self.n_joints)] + [self.fingertip_position()]
+        canvas.disc(self._target, self._tolerance, GREEN, ring=True)
+        canvas.disc(self._target, 0.01 * reach, GREEN)
+        width = RADIUS_FRACTION * 2 * min(self._lengths)
+        for start, end in zip(points, points[1:]):
+            canvas.segment(start, end, width, GREY)
+        for joint in points[:-1]:
+            canvas.disc(joint, 0.02 * reach, BLUE)
+        canvas.disc(points[0], 0.03 * reach, DARK, ring=True)
+        canvas.disc(points[-1], 0.015 * reach, RED)
+        return canvas.image

@@ -1,0 +1,110 @@
+"""Agent files: validation with file/line/key errors, overrides, compatibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from rlbench3.agents import (
+    ALGORITHMS,
+    agents_dir,
+    check_compatible,
+    constructor_kwargs,
+    load_agent,
+)
+from rlbench3.config import ConfigError
+
+
+@pytest.mark.parametrize("path", sorted(agents_dir().glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_agent_file_is_valid(path):
+    agent = load_agent(path)
+    assert agent.name == path.stem and agent.algo in ALGORITHMS
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "agent.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("algo: PPOO\n", r"agent.yaml:1: algo: unknown algorithm 'PPOO' \(did you mean 'PPO'\?\)"),
+        (
+            "algo: PPO\nhyperparams:\n  n_step: 64\n",
+            r"agent.yaml:3: hyperparams.n_step: not a PPO argument \(did you mean 'n_steps'\?\)",
+        ),
+        ("algo: PPO\nhyperparams:\n  seed: 3\n", r"hyperparams.seed: is set by the harness"),
+        ("algo: PPO\nn_envs: 0\n", r"agent.yaml:2: n_envs: expected an integer >= 1, got 0"),
+        ("algo: PPO\nn_envs: two\n", r"n_envs: expected an integer >= 1, got 'two'"),
+        ("algo: PPO\nhyperparms: {}\n", r"agent.yaml:2: hyperparms: unknown key \(did you mean"),
+        ("policy: MlpPolicy\n", r"missing required key 'algo'"),
+        (
+            "algo: DQN\noverrides:\n  CombinationLock:\n    hyperparams:\n      n_epochs: 3\n",
+            r"agent.yaml:5: overrides.CombinationLock.hyperparams.n_epochs: not a DQN argument",
+        ),
+        ("algo: PPO\nalgo: A2C\n", r"agent.yaml:2: duplicate key 'algo'"),
+        ("algo: [PPO\n", r"not valid YAML"),
+    ],
+)
+def test_invalid_agent_files_name_file_line_and_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_agent(write(tmp_path, text))
+
+
+def test_unknown_agent_name_lists_known_agents():
+    with pytest.raises(ConfigError, match=r"known agents: .*ppo"):
+        load_agent("no_such_agent")
+
+
+def test_overrides_merge_by_family_then_id(tmp_path):
+    agent = load_agent(
+        write(
+            tmp_path,
+            (
+                "algo: PPO\nn_envs: 2\nhyperparams: {n_steps: 64, gamma: 0.9}\n"
+                "overrides:\n"
+                "  SparseReach: {n_envs: 8, hyperparams: {n_steps: 32}}\n"
+                "  rlbench3/SparseReach-v0: {hyperparams: {gamma: 0.5}}\n"
+            ),
+        )
+    )
+    resolved = agent.resolve("rlbench3/SparseReach-v0", "SparseReach")
+    assert resolved["n_envs"] == 8
+    assert resolved["hyperparams"] == {"n_steps": 32, "gamma": 0.5}
+    other = agent.resolve("rlbench3/CombinationLock-v0", "CombinationLock")
+    assert other["n_envs"] == 2 and other["hyperparams"] == {"n_steps": 64, "gamma": 0.9}
+    assert agent.hyperparams == {"n_steps": 64, "gamma": 0.9}  # resolving copies, never mutates
+
+
+def test_incompatible_action_space_is_a_clear_error():
+    box = gym.make("rlbench3/SparseReach-v0").action_space
+    with pytest.raises(ConfigError, match=r"DQN cannot be trained on a Box action space"):
+        check_compatible("DQN", box, "here")
+    discrete = gym.make("rlbench3/CombinationLock-v0").action_space
+    with pytest.raises(ConfigError, match=r"SAC cannot be trained on a Discrete action space"):
+        check_compatible("SAC", discrete, "here")
+    check_compatible("PPO", box, "here")
+    check_compatible("random_search", discrete, "here")
+
+
+def test_constructor_kwargs_builds_schedules_activations_and_noise():
+    import torch
+
+    kwargs = constructor_kwargs(
+        {
+            "learning_rate": "lin_1.0e-3",
+            "policy_kwargs": {"activation_fn": "Tanh"},
+            "action_noise": {"normal": 0.2},
+            "gamma": 0.9,
+        },
+        action_dim=3,
+    )
+    assert kwargs["learning_rate"](1.0) == pytest.approx(1e-3)
+    assert kwargs["learning_rate"](0.25) == pytest.approx(2.5e-4)
+    assert kwargs["policy_kwargs"]["activation_fn"] is torch.nn.Tanh
+    assert kwargs["action_noise"]._sigma.tolist() == [0.2, 0.2, 0.2]
+    assert kwargs["gamma"] == 0.9

@@ -1,0 +1,138 @@
+"""Suite files: validation with file/line/key errors, expansion into runs, run identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rlbench3.config import ConfigError
+from rlbench3.presets import envs_dir
+from rlbench3.suites import load_suite, plan_runs, run_id
+
+TINY = """\
+seeds: 2
+budget: 500
+eval: {every: 250, episodes: 4}
+agents: [ppo, random_search]
+experiments:
+  - name: lock
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 3}
+    grid: {horizon: [2, 3], reward_mode: [sparse, dense]}
+    train: D
+    splits:
+      other: {combination_seed: {low: 10, high: 20}}
+  - name: reach
+    env: rlbench3/SparseReach-v0
+    grid: {action_dim: [1]}
+    train: {mass: {low: 0.5, high: 1.5}}
+    agents: [sac]
+    seeds: 1
+    budget: 300
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "suite.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in envs_dir().glob("*.yaml") if p.stem != "presets"),
+    ids=lambda p: p.stem,
+)
+def test_every_shipped_suite_plans(path):
+    runs = plan_runs(load_suite(path))
+    assert runs and len({r["run_id"] for r in runs}) == len(runs)
+
+
+def test_tiny_suite_expands_to_the_cartesian_product(tmp_path):
+    runs = plan_runs(load_suite(write(tmp_path, TINY)))
+    lock = [r for r in runs if r["config"]["experiment"] == "lock"]
+    reach = [r for r in runs if r["config"]["experiment"] == "reach"]
+    assert len(lock) == 2 * 2 * 2 * 2  # horizons x reward modes x agents x seeds
+    assert len(reach) == 1
+    c = lock[0]["config"]
+    assert c["splits"]["train"] == {
+        "preset": "D",
+        "num_actions": 3,
+        "horizon": 2,
+        "reward_mode": "sparse",
+    }
+    assert c["splits"]["other"]["combination_seed"] == {"low": 10, "high": 20}
+    assert c["eval"] == {"every": 250, "episodes": 4} and c["budget"] == 500
+    r = reach[0]["config"]
+    assert r["agent"]["algo"] == "SAC" and r["budget"] == 300 and r["seed"] == 0
+    assert r["splits"]["train"] == {"action_dim": 1, "mass": {"low": 0.5, "high": 1.5}}
+
+
+def test_cli_style_overrides(tmp_path):
+    suite = load_suite(write(tmp_path, TINY))
+    runs = plan_runs(suite, agents=["a2c"], seeds=1, budget=99)
+    assert {r["config"]["agent"]["name"] for r in runs} == {"a2c"}
+    assert {r["config"]["seed"] for r in runs} == {0}
+    assert {r["config"]["budget"] for r in runs} == {99}
+
+
+def test_run_id_is_the_hash_of_the_resolved_config(tmp_path):
+    a = plan_runs(load_suite(write(tmp_path, TINY)))
+    b = plan_runs(load_suite(write(tmp_path, TINY)))
+    assert [r["run_id"] for r in a] == [r["run_id"] for r in b]
+    for r in a:
+        assert r["run_id"] == run_id(r["config"])
+    changed = plan_runs(load_suite(write(tmp_path, TINY.replace("budget: 500", "budget: 501"))))
+    assert not {r["run_id"] for r in changed if r["config"]["experiment"] == "lock"} & {
+        r["run_id"] for r in a
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("    grid: {horizon: [2, 3]", "    grid: {horizn: [2, 3]"),
+            r"suite.yaml:\d+: experiments\[0\] \(lock, horizn=2, .*\): unknown parameter 'horizn'",
+        ),
+        (
+            ("    grid: {horizon: [2, 3]", "    grid: {horizon: [0, 3]"),
+            r"experiments\[0\] \(lock, horizon=0.*horizon must be an integer >= 1, got 0",
+        ),
+        (
+            ("    train: D", "    trian: D"),
+            r"suite.yaml:10: experiments\[0\].trian: unknown key \(did you mean 'train'\?\)",
+        ),
+        (("    train: D", "    train: X"), r"preset must be one of D, R, E"),
+        (
+            ("env: rlbench3/CombinationLock-v0", "env: rlbench3/Nope-v0"),
+            r"suite.yaml:7: experiments\[0\].env: unknown env id 'rlbench3/Nope-v0'",
+        ),
+        (("agents: [sac]", "agents: [dqn]"), r"DQN cannot be trained on a Box action space"),
+        (("agents: [sac]", "agents: [nope]"), r"no agent file .*nope.yaml"),
+        (("seeds: 2", "seeds: 0"), r"suite.yaml:1: seeds: expected an integer >= 1, got 0"),
+        (("budget: 500", "budget: lots"), r"suite.yaml:2: budget: expected an integer >= 1"),
+        (
+            ("eval: {every: 250, episodes: 4}", "eval: {every: 250, episode: 4}"),
+            r"suite.yaml:3: eval.episode: unknown key \(did you mean 'episodes'\?\)",
+        ),
+        (("      other:", "      train:"), r"'train' is the training distribution itself"),
+        (("  - name: reach", "  - name: lock"), r"duplicate experiment name 'lock'"),
+        (
+            ("    grid: {action_dim: [1]}", "    grid: {action_dim: []}"),
+            r"experiments\[1\].grid.action_dim: needs at least one value",
+        ),
+        (("experiments:", "experimentz:"), r"suite.yaml:5: experimentz: unknown key"),
+    ],
+)
+def test_invalid_suites_name_file_line_and_key(tmp_path, edit, message):
+    old, new = edit
+    assert old in TINY
+    with pytest.raises(ConfigError, match=message):
+        plan_runs(load_suite(write(tmp_path, TINY.replace(old, new, 1))))
+
+
+def test_unknown_suite_lists_known_suites():
+    with pytest.raises(ConfigError, match=r"known suites: .*quick"):
+        load_suite("no_such_suite")
