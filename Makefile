@@ -17,11 +17,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,ray]'
 	touch $@
 
 bench: venv
-	$(VENV)/bin/rlbench3 quick
+	$(VENV)/bin/rlbench3 survey
+	$(VENV)/bin/rlbench3 run quick
 
 test: venv
 	$(PY) -m pytest -q -m "not slow" -p no:cacheprovider

@@ -79,7 +79,10 @@ def main() -> None:
         "SparseReach-v0 (preset R)": single_env_rate("rlbench3/SparseReach-v0", t, r, preset="R"),
         "ArmReach-v0 (preset R)": single_env_rate("rlbench3/ArmReach-v0", t, r, preset="R"),
     }
-    baseline = {name: "Reacher-v5" if "ArmReach" in name else "CartPole-v1" for name in rates}
+    baseline = {
+        name: "Reacher-v5" if "ArmReach" in name or "Reacher" in name else "CartPole-v1"
+        for name in rates
+    }
     print("| single env (gymnasium.make) | steps/s | baseline | ratio |")
     print("|---|---:|---|---:|")
     for name, rate in rates.items():
@@ -90,7 +93,7 @@ def main() -> None:
     print("\n| batched (gymnasium.make_vec) | copies | env-steps/s | vs its single env |")
     print("|---|---:|---:|---:|")
     for family in ("CombinationLock-v0", "SparseReach-v0"):
-        for n in (1, 64, 1024):
+        for n in (1, 64, 1024, 4096):
             rate = batched_rate(f"rlbench3/{family}", n, t, r)
             print(f"| {family} | {n} | {rate:,.0f} | {rate / rates[family]:.1f}x |")
 
