@@ -143,6 +143,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def run_suite(args: argparse.Namespace) -> int:
     from rlbench3.results import iqm_summary, load, write_plan
+    from rlbench3.storage import RunStore
     from rlbench3.suites import load_suite, plan_runs
     from rlbench3.sweep import estimate_seconds, execute
 
@@ -154,6 +155,7 @@ def run_suite(args: argparse.Namespace) -> int:
     runs = plan_runs(suite, agents=args.agents, seeds=args.seeds, budget=args.budget)
     out = args.out or os.path.join("results", suite.name)
     if args.dry_run:
+        store = RunStore(out)
         frame = pd.DataFrame(
             [
                 {
@@ -165,16 +167,23 @@ def run_suite(args: argparse.Namespace) -> int:
                     "agent": r["config"]["agent"]["name"],
                     "seed": r["config"]["seed"],
                     "budget": r["config"]["budget"],
+                    "state": store.status(r["run_id"]).state,
                 }
                 for r in runs
             ]
         )
         print(frame.to_markdown(index=False))
-        steps = int(frame["budget"].sum())
-        minutes = estimate_seconds(runs, args.workers) / 60
+        todo = [r for r, state in zip(runs, frame["state"]) if state != "finished"]
+        measured = {}
+        if next(store.finished_ids(), None) is not None:  # earlier runs: their measured speeds
+            done = load(out)
+            measured = done.groupby("algo")["steps_per_second"].median().to_dict()
+        minutes = estimate_seconds(todo, args.workers, measured) / 60
+        steps = sum(r["config"]["budget"] for r in todo)
         print(
-            f"\n{len(runs)} runs, {steps:,} env steps; roughly {minutes:.1f} min on "
-            f"{args.workers} worker(s) (before evaluation; runs already in {out} are skipped)"
+            f"\n{len(runs)} runs, {len(runs) - len(todo)} already finished in {out}; "
+            f"{len(todo)} to run, {steps:,} env steps: roughly {minutes:.1f} min on "
+            f"{args.workers} worker(s), before evaluation"
         )
         return 0
     write_plan(out, runs)
@@ -205,9 +214,21 @@ def run_suite(args: argparse.Namespace) -> int:
             columns="split",
             values="IQM success [95% CI]",
             aggfunc="first",
-        )
+        ).reset_index()
+        # Rows in the suite's own order (grid values as declared, not sorted as strings), the
+        # training split first, empty cells for splits an experiment does not have.
+        order = {}
+        for r in runs:
+            c = r["config"]
+            setting = ", ".join(f"{k}={v}" for k, v in c["env"]["setting"].items()) or "default"
+            order.setdefault((c["experiment"], setting, c["agent"]["name"]), len(order))
+        table = table.iloc[
+            sorted(range(len(table)), key=lambda i: order.get(tuple(table.iloc[i, :3]), 0))
+        ]
+        splits = [c for c in table.columns[3:] if c != "train"]
+        table = table[["experiment", "setting", "agent", "train", *splits]].fillna("")
         print("\nFinal success rate, IQM across seeds (95% stratified-bootstrap CI, rliable):\n")
-        print(table.reset_index().to_markdown(index=False))
+        print(table.to_markdown(index=False))
     return 1 if report.failed else 0
 
 

@@ -19,16 +19,17 @@ from tqdm import tqdm
 
 from rlbench3.storage import RunStore
 
-# Typical single-worker env-steps/s on this class of machine (2-core CPU; see
-# ../shared/reference and scripts/bench_runner.py); only used for --dry-run estimates.
+# Rough single-worker env-steps/s with the shipped agent files on a 2-core CPU (PPO and random
+# search measured with the quick suite; the others extrapolated from SB3's relative costs). Only
+# used by --dry-run when the results folder holds no measured runs of an algorithm yet.
 TYPICAL_STEPS_PER_SECOND = {
-    "PPO": 1500.0,
-    "A2C": 1500.0,
-    "TRPO": 1200.0,
-    "DQN": 1400.0,
-    "SAC": 70.0,
-    "TD3": 90.0,
-    "ARS": 5000.0,
+    "PPO": 6000.0,
+    "A2C": 4000.0,
+    "TRPO": 4000.0,
+    "DQN": 1500.0,
+    "SAC": 100.0,
+    "TD3": 120.0,
+    "ARS": 8000.0,
     "random_search": 8000.0,
 }
 
@@ -164,11 +165,17 @@ def execute(
     return report
 
 
-def estimate_seconds(runs: list[dict[str, Any]], workers: int) -> float:
-    """A rough wall-clock estimate of ``runs`` on ``workers`` workers (for --dry-run)."""
+def estimate_seconds(
+    runs: list[dict[str, Any]], workers: int, measured: dict[str, float] | None = None
+) -> float:
+    """A rough wall-clock estimate of ``runs`` on ``workers`` workers (for --dry-run).
+
+    ``measured`` maps an algorithm to env-steps/s observed in earlier runs (e.g. the median
+    ``steps_per_second`` of a results folder); :data:`TYPICAL_STEPS_PER_SECOND` fills the gaps.
+    """
+    rates = {**TYPICAL_STEPS_PER_SECOND, **(measured or {})}
     total = 0.0
     for item in runs:
         config = item["config"]
-        rate = TYPICAL_STEPS_PER_SECOND.get(config["agent"]["algo"], 1000.0)
-        total += config["budget"] / rate
+        total += config["budget"] / rates.get(config["agent"]["algo"], 1000.0)
     return total / max(1, workers)
