@@ -20,6 +20,23 @@ import pandas as pd
 from rlbench3.storage import CorruptRecord, RunStore, atomic_write_text, read_record
 
 PLAN_FILE = "plan.json"
+# Columns of an empty table (no verified records yet), so callers can still select and filter.
+RUN_COLUMNS = [
+    "run_id",
+    "suite",
+    "experiment",
+    "env_id",
+    "family",
+    "setting",
+    "agent",
+    "algo",
+    "seed",
+    "budget",
+    "zero_signal_fraction",
+    "steps_per_second",
+]
+CURVE_COLUMNS = ["step", "split", "mean_return", "success_rate", "wall_time", "is_final"]
+EPISODE_COLUMNS = ["split", "episode", "return", "success"]
 
 
 def _records(out: str | Path, on_corrupt: str) -> list[dict[str, Any]]:
@@ -74,7 +91,7 @@ def load(out: str | Path, *, on_corrupt: str = "warn") -> pd.DataFrame:
         last_step = max(point["step"] for point in curve)
         for point in curve:
             rows.append({**base, **point, "is_final": point["step"] == last_step})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=RUN_COLUMNS + CURVE_COLUMNS)
 
 
 def load_episodes(out: str | Path, *, on_corrupt: str = "warn") -> pd.DataFrame:
@@ -87,7 +104,7 @@ def load_episodes(out: str | Path, *, on_corrupt: str = "warn") -> pd.DataFrame:
                 rows.append(
                     {**base, "split": split, "episode": i, "return": ret, "success": bool(ok)}
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=RUN_COLUMNS + EPISODE_COLUMNS)
 
 
 def write_plan(out: str | Path, runs: list[dict[str, Any]]) -> None:

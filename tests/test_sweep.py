@@ -1,0 +1,378 @@
+"""Sweeps end to end: plan -> execute -> records -> tables; resuming, backends, determinism.
+
+Every suite here is tiny (CombinationLock, horizon 2-4, a few hundred steps per run), so a run
+takes well under a second; most of the time goes into starting processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rlbench3.cli import main
+from rlbench3.results import load, status_table
+from rlbench3.storage import CorruptRecord, RunStore, read_record
+from rlbench3.suites import load_suite, plan_runs
+from rlbench3.sweep import execute
+from rlbench3.training import execute_run
+
+# Columns of results.load() that measure the machine, not the run.
+WALL_CLOCK_COLUMNS = ["wall_time", "steps_per_second"]
+# Fields of a record's meta that measure the machine, not the run.
+WALL_CLOCK_META = ("train_seconds", "eval_seconds", "steps_per_second", "host")
+
+
+def write_suite(
+    directory: Path,
+    name: str = "tiny",
+    *,
+    horizons: tuple[int, ...] = (2, 3),
+    seeds: int = 1,
+    budget: int = 512,
+    every: int = 256,
+) -> Path:
+    path = directory / f"{name}.yaml"
+    path.write_text(
+        f"""\
+description: a tiny suite for the tests
+seeds: {seeds}
+budget: {budget}
+eval: {{every: {every}, episodes: 4}}
+agents: [ppo, random_search]
+experiments:
+  - name: lock
+    env: rlbench3/CombinationLock-v0
+    params: {{num_actions: 2}}
+    grid: {{horizon: {list(horizons)}}}
+    train: D
+    splits:
+      unseen: {{combination_seed: {{low: 1000, high: 1999}}}}
+"""
+    )
+    return path
+
+
+def comparable(curves: pd.DataFrame) -> pd.DataFrame:
+    """A results table without its wall-clock columns, in a canonical row order."""
+    return (
+        curves.drop(columns=WALL_CLOCK_COLUMNS)
+        .sort_values(["run_id", "split", "step"])
+        .reset_index(drop=True)
+    )
+
+
+def strip_wall_clock(record: dict) -> dict:
+    return {
+        **record,
+        "curve": [{k: v for k, v in p.items() if k != "wall_time"} for p in record["curve"]],
+        "meta": {k: v for k, v in record["meta"].items() if k not in WALL_CLOCK_META},
+    }
+
+
+def snapshot(runs_dir: Path) -> dict[str, tuple[bytes, int]]:
+    """Record files (not temp or quarantined files): name -> (bytes, mtime_ns)."""
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in runs_dir.glob("*.json")
+        if not p.name.endswith(".failed.json")
+    }
+
+
+def markdown_rows(text: str) -> list[dict[str, str]]:
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    return [dict(zip(header, row)) for row in cells]
+
+
+def summary_counts(stdout: str) -> tuple[int, int, int, int]:
+    """(planned, already finished, run now, corrupt) from the line `rlbench3 run` prints."""
+    match = re.search(
+        r"(\d+) runs planned, (\d+) already finished, (\d+) run now, 0 failed, (\d+) corrupt",
+        stdout,
+    )
+    assert match, stdout
+    return tuple(int(g) for g in match.groups())  # type: ignore[return-value]
+
+
+def run_cli(suite: Path, out: Path, *extra: str) -> int:
+    return main(["run", str(suite), "--out", str(out), "--no-progress", *extra])
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The tiny suite (2 horizons x 2 agents x 1 seed) run once, in-process, on 1 worker."""
+    root = tmp_path_factory.mktemp("reference")
+    suite = write_suite(root)
+    out = root / "out"
+    assert run_cli(suite, out, "--workers", "1") == 0
+    return suite, out, plan_runs(load_suite(suite))
+
+
+# --------------------------------------------------------------------------------------------
+# End to end through the CLI
+
+
+def test_a_suite_runs_end_to_end_and_a_rerun_does_nothing(reference, capsys):
+    suite, out, runs = reference
+    assert len(runs) == 4
+    store = RunStore(out)
+    ids = {r["run_id"] for r in runs}
+    configs = {r["run_id"]: r["config"] for r in runs}
+    # Every planned run has exactly one verified record, of its own config; nothing else.
+    assert snapshot(store.runs).keys() == {f"{rid}.json" for rid in ids}
+    assert sorted(p.name for p in store.runs.iterdir()) == sorted(f"{rid}.json" for rid in ids)
+    for rid in ids:
+        data = store.read(rid)
+        assert data["config"] == configs[rid]
+        assert store.status(rid).state == "finished"
+
+    curves = load(out, on_corrupt="raise")
+    assert set(curves["run_id"]) == ids
+    assert {
+        "run_id",
+        "suite",
+        "experiment",
+        "env_id",
+        "family",
+        "setting",
+        "param_horizon",
+        "agent",
+        "algo",
+        "seed",
+        "budget",
+        "step",
+        "split",
+        "mean_return",
+        "success_rate",
+        "wall_time",
+        "is_final",
+        "zero_signal_fraction",
+        "steps_per_second",
+    } == set(curves.columns)
+    assert set(curves["split"]) == {"train", "unseen"}
+    assert set(curves["setting"]) == {"horizon=2", "horizon=3"}
+    assert set(curves["agent"]) == {"ppo", "random_search"}
+    assert (curves["suite"] == "tiny").all() and (curves["budget"] == 512).all()
+    for rid, group in curves.groupby("run_id"):
+        record = store.read(rid)["record"]
+        assert len(group) == len(record["curve"])  # each point once: no duplicated records
+        by_split = {s: sorted(g["step"]) for s, g in group.groupby("split")}
+        assert by_split["train"] == by_split["unseen"]
+        steps = by_split["train"]
+        assert steps[0] == 0 and steps[-1] == record["meta"]["steps"] >= 512
+        if configs[rid]["agent"]["name"] == "ppo":  # 4 envs x 128 steps: exactly on budget
+            assert steps == [0, 256, 512]
+        final = group[group["is_final"]]
+        assert sorted(final["split"]) == ["train", "unseen"]
+        assert (final["step"] == steps[-1]).all()
+        assert group["success_rate"].between(0, 1).all()
+
+    # `rlbench3 ls` reports every run finished.
+    capsys.readouterr()
+    assert main(["ls", str(out)]) == 0
+    rows = markdown_rows(capsys.readouterr().out)
+    assert len(rows) == 4
+    for row in rows:
+        assert (row["finished"], row["failed"], row["corrupt"], row["missing"]) == (
+            "1",
+            "0",
+            "0",
+            "0",
+        )
+
+    # Running again does nothing: every run is skipped, no file is touched.
+    before = snapshot(store.runs)
+    assert run_cli(suite, out, "--workers", "1") == 0
+    assert summary_counts(capsys.readouterr().out) == (4, 4, 0, 0)
+    report = execute(runs, str(out), workers=2, progress=False)
+    assert (report.planned, report.skipped, report.finished) == (4, 4, 0)
+    assert report.failed == [] and report.corrupt == []
+    assert snapshot(store.runs) == before
+
+
+def test_the_same_run_twice_gives_the_same_record(reference):
+    _, out, runs = reference
+    for agent in ("ppo", "random_search"):
+        item = next(r for r in runs if r["config"]["agent"]["name"] == agent)
+        first, second = execute_run(item["config"]), execute_run(item["config"])
+        assert len(first["curve"]) >= 6
+        assert strip_wall_clock(first) == strip_wall_clock(second)
+        # ... and the same as the sweep's record, written earlier in this process.
+        stored = read_record(RunStore(out).path(item["run_id"]))["record"]
+        assert strip_wall_clock(stored) == strip_wall_clock(first)
+        # Only wall-clock fields were left out of the comparison.
+        assert set(first["meta"]) - set(WALL_CLOCK_META) == {"steps", "eval_env_steps", "versions"}
+
+
+def test_a_two_worker_pool_matches_one_worker(reference, tmp_path):
+    suite, out, runs = reference
+    pooled = tmp_path / "pooled"
+    report = execute(runs, str(pooled), workers=2, progress=False)
+    assert (report.planned, report.finished, report.skipped, report.failed) == (4, 4, 0, [])
+    pd.testing.assert_frame_equal(comparable(load(pooled)), comparable(load(out)))
+
+
+def test_the_ray_backend_matches_the_process_backend(reference, tmp_path, capsys):
+    ray = pytest.importorskip("ray")
+    suite, out, runs = reference
+    on_ray = tmp_path / "ray"
+    # No address: sweep.py starts a local Ray with num_cpus=workers, and shuts it down after.
+    assert run_cli(suite, on_ray, "--workers", "2", "--backend", "ray") == 0
+    assert summary_counts(capsys.readouterr().out) == (4, 0, 4, 0)
+    assert not ray.is_initialized()
+    pd.testing.assert_frame_equal(comparable(load(on_ray)), comparable(load(out)))
+
+
+# --------------------------------------------------------------------------------------------
+# Killed and resumed
+
+
+def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path, capsys):
+    # Six runs of a few thousand steps each: long enough to kill the sweep between records.
+    suite = write_suite(tmp_path, "killed", horizons=(2, 3, 4), budget=6144, every=2048)
+    runs = plan_runs(load_suite(suite))
+    ids = {r["run_id"] for r in runs}
+    assert len(ids) == 6
+    out = tmp_path / "out"
+    store = RunStore(out)
+    log = (tmp_path / "killed.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rlbench3.cli", "run", str(suite), "--out", str(out)]
+        + ["--workers", "1", "--no-progress"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (store.runs.is_dir() and snapshot(store.runs)):
+            assert proc.poll() is None, (tmp_path / "killed.log").read_text()
+            assert time.monotonic() < deadline, "no record appeared"
+            time.sleep(0.005)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
+    assert proc.returncode == -signal.SIGKILL
+    before = snapshot(store.runs)  # what was on disk when the sweep died
+    assert 1 <= len(before) < 6, "the sweep was not killed part-way"
+    for name in before:
+        read_record(store.runs / name, name[: -len(".json")])
+
+    capsys.readouterr()
+    assert run_cli(suite, out, "--workers", "1") == 0
+    planned, skipped, ran, corrupt = summary_counts(capsys.readouterr().out)
+    assert (planned, skipped, ran, corrupt) == (6, len(before), 6 - len(before), 0)
+
+    after = snapshot(store.runs)
+    assert after.keys() == {f"{rid}.json" for rid in ids}
+    for name, (content, mtime) in before.items():  # not redone: same bytes, same mtime
+        assert after[name] == (content, mtime)
+    for rid in ids:
+        assert store.read(rid)["config"]["budget"] == 6144
+    # Whatever else is in runs/ (a killed writer's hidden temp file) is not read as a record.
+    for extra in set(p.name for p in store.runs.iterdir()) - after.keys():
+        assert extra.startswith(".") and extra.endswith(".tmp"), extra
+    curves = load(out, on_corrupt="raise")
+    assert set(curves["run_id"]) == ids
+    assert curves.groupby("run_id").size().to_dict() == {
+        rid: len(store.read(rid)["record"]["curve"]) for rid in ids
+    }
+    table = status_table(out)
+    assert table["finished"].sum() == 6
+    assert table[["failed", "corrupt", "missing"]].to_numpy().sum() == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Corrupt records and failed runs
+
+
+def test_a_corrupt_record_is_set_aside_and_rerun(reference, tmp_path, capsys):
+    suite, out, runs = reference
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    store = RunStore(copy)
+    victim = runs[1]["run_id"]
+    original = store.read(victim)
+    text = store.path(victim).read_text()
+    store.path(victim).write_text(text[: len(text) // 2])  # a record cut mid-way
+
+    with pytest.raises(CorruptRecord, match="truncated"):
+        load(copy, on_corrupt="raise")
+    capsys.readouterr()
+    partial = load(copy)
+    assert "skipping" in capsys.readouterr().err
+    assert set(partial["run_id"]) == {r["run_id"] for r in runs} - {victim}
+    assert status_table(copy)["corrupt"].sum() == 1
+
+    untouched = {k: v for k, v in snapshot(store.runs).items() if k != f"{victim}.json"}
+    assert run_cli(suite, copy, "--workers", "1") == 0
+    captured = capsys.readouterr()
+    assert "corrupt record" in captured.err and victim in captured.err
+    assert summary_counts(captured.out) == (4, 3, 1, 1)
+    kept = list(store.runs.glob(f"{victim}.json.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_text() == text[: len(text) // 2]
+    # The run was done again, to the same result; the others were not touched.
+    rerun = store.read(victim)
+    assert rerun["config"] == original["config"]
+    assert strip_wall_clock(rerun["record"]) == strip_wall_clock(original["record"])
+    assert {k: v for k, v in snapshot(store.runs).items() if k != f"{victim}.json"} == untouched
+    pd.testing.assert_frame_equal(comparable(load(copy, on_corrupt="raise")), comparable(load(out)))
+
+
+def test_failed_runs_are_recorded_and_retried(reference, tmp_path, capsys, monkeypatch):
+    suite, _, runs = reference
+    out = tmp_path / "out"
+
+    def broken(config):
+        raise RuntimeError(f"broken on purpose (seed {config['seed']})")
+
+    monkeypatch.setattr("rlbench3.training.execute_run", broken)
+    assert run_cli(suite, out, "--workers", "1") == 1  # every run failed: reported, no crash
+    err = capsys.readouterr().err
+    assert err.count("RuntimeError: broken on purpose (seed 0)") == 4
+    store = RunStore(out)
+    assert sorted(store.failed_ids()) == sorted(r["run_id"] for r in runs)
+    assert list(store.finished_ids()) == []
+    assert status_table(out)["failed"].sum() == 4
+
+    monkeypatch.undo()
+    assert run_cli(suite, out, "--workers", "1") == 0
+    assert summary_counts(capsys.readouterr().out) == (4, 0, 4, 0)
+    assert list(store.failed_ids()) == []
+    assert status_table(out)["finished"].sum() == 4
+
+
+# --------------------------------------------------------------------------------------------
+# Invalid inputs
+
+
+@pytest.mark.parametrize("option", ["--workers", "--seeds", "--budget"])
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_nonpositive_counts_are_rejected_before_anything_runs(tmp_path, capsys, option, value):
+    suite = write_suite(tmp_path)
+    out = tmp_path / "out"
+    assert run_cli(suite, out, option, value) == 2
+    err = capsys.readouterr().err
+    assert f"{option} must be an integer >= 1, got {value}" in err
+    assert not out.exists()
+
+
+def test_execute_rejects_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        execute([], str(tmp_path), workers=0)
+    with pytest.raises(ValueError, match="backend must be 'process' or 'ray'"):
+        execute([], str(tmp_path), backend="dask")
