@@ -97,8 +97,11 @@ class RandomSearch:
     ) -> tuple[np.ndarray, None]:
         return self.policy.predict(observation, state, episode_start, deterministic)
 
-    def _score(self, policy: Any, callback: BaseCallback) -> float:
-        """Mean return of ``policy`` over ``episodes_per_candidate`` whole episodes."""
+    def _score(self, policy: Any, callback: BaseCallback) -> float | None:
+        """Mean return of ``policy`` over ``episodes_per_candidate`` whole episodes.
+
+        ``None`` when the callback asked to stop training (SB3: ``on_step`` returned False).
+        """
         env = self.env
         obs = env.reset()
         returns: list[float] = []
@@ -113,7 +116,7 @@ class RandomSearch:
             self.num_timesteps += env.num_envs
             callback.update_locals({"rewards": rewards, "dones": dones, "infos": infos})
             if not callback.on_step():
-                return -np.inf
+                return None
             running += rewards
             for i in np.flatnonzero(dones & counting):
                 returns.append(float(running[i]))
@@ -137,6 +140,8 @@ class RandomSearch:
             candidate = self._new_policy(self.candidates_evaluated)
             callback.on_rollout_start()
             score = self._score(candidate, callback)
+            if score is None:  # stopped by the callback (as SB3: no on_rollout_end, no score)
+                break
             callback.on_rollout_end()
             self.candidates_evaluated += 1
             self.candidate_returns.append(score)

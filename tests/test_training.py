@@ -1,0 +1,254 @@
+"""execute_run: one run of every agent kind, end to end, at tiny budgets.
+
+Every run comes from a suite file through ``plan_runs`` (so configs are exactly what a sweep
+executes). Checked for each: the learning curve's schedule, every split at every point, the final
+per-episode lists, the zero-signal count against the algorithm's rollout-batch size, the
+evaluator's step count against the lock's fixed episode length, and bit-for-bit reproducibility.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import math
+from collections import defaultdict
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from rlbench3.random_search import RandomSearch
+from rlbench3.suites import load_suite, plan_runs
+from rlbench3.training import Evaluator, execute_run
+
+LOCK = "rlbench3/CombinationLock-v0"
+REACH = "rlbench3/SparseReach-v0"
+SUITE = """
+seeds: 1
+budget: 1500
+eval: {every: 500, episodes: 6}
+experiments:
+  - name: lock
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 2, horizon: 2}
+    train: R                      # a combination drawn per episode: copies' rewards differ
+    splits:
+      unseen: {combination_seed: {low: 1000, high: 1999}}
+    agents: [ppo, a2c, dqn, trpo, ars, random_search]
+  - name: reach
+    env: rlbench3/SparseReach-v0
+    params: {action_dim: 1}
+    train: R
+    splits:
+      extreme: {preset: E}
+    budget: 300
+    eval: {every: 150, episodes: 4}
+    agents: [sac, td3]
+  # 4^-12 per uniform episode: ~170 episodes of a near-uniform policy open it with probability
+  # ~1e-5, so every batch is empty.
+  - name: unreachable
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 4, horizon: 12}
+    budget: 2048
+    agents: [ppo]
+  # One-step lock: each step is an episode that pays 1 with probability ~1/2, so a batch of
+  # 512 steps is empty with probability ~2^-512.
+  - name: frequent
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 2, horizon: 1}
+    budget: 1024
+    agents: [ppo]
+"""
+# Env steps per rollout batch of each agent file (n_envs x n_steps; DQN's train_freq; SAC/TD3
+# train every step; ARS: 2 * n_delta candidates x one H=2 episode; random search: 4 envs x one
+# H=2 episode per candidate).
+BATCH = {
+    ("lock", "ppo"): 4 * 128,
+    ("lock", "a2c"): 4 * 8,
+    ("lock", "trpo"): 4 * 256,
+    ("lock", "dqn"): 4,
+    ("lock", "ars"): 2 * 8 * 2,
+    ("lock", "random_search"): 4 * 2,
+    ("reach", "sac"): 1,
+    ("reach", "td3"): 1,
+    ("unreachable", "ppo"): 512,
+    ("frequent", "ppo"): 512,
+}
+KEYS = list(BATCH)
+
+
+@pytest.fixture(scope="module")
+def configs(tmp_path_factory):
+    path = tmp_path_factory.mktemp("suite") / "tiny.yaml"
+    path.write_text(SUITE)
+    out = {}
+    for item in plan_runs(load_suite(path)):
+        config = item["config"]
+        if config["agent"]["algo"] in ("SAC", "TD3"):
+            config["agent"]["hyperparams"]["learning_starts"] = 100
+        out[(config["experiment"], config["agent"]["name"])] = config
+    assert sorted(out) == sorted(KEYS)
+    return out
+
+
+@pytest.fixture(scope="module")
+def records(configs):
+    return {key: execute_run(copy.deepcopy(config)) for key, config in configs.items()}
+
+
+def points(record):
+    by_step = defaultdict(list)
+    for point in record["curve"]:
+        by_step[point["step"]].append(point)
+    return by_step
+
+
+@pytest.mark.parametrize("key", KEYS, ids=["-".join(k) for k in KEYS])
+def test_record_shape(key, configs, records):
+    config, record = configs[key], records[key]
+    splits = sorted(config["splits"])
+    episodes, every = config["eval"]["episodes"], config["eval"]["every"]
+    steps = record["meta"]["steps"]
+    batch = BATCH[key]
+
+    # Budget: whole rollout batches until the budget is reached.
+    assert steps == math.ceil(config["budget"] / batch) * batch
+
+    # Curve: starts at 0, ends at the steps taken, every split exactly once at every point,
+    # in split order, on the schedule (first step >= previous + every; n_envs steps at a time).
+    by_step = points(record)
+    eval_steps = list(by_step)
+    assert eval_steps[0] == 0 and eval_steps[-1] == steps
+    assert eval_steps == sorted(set(eval_steps))
+    for step, group in by_step.items():
+        assert sorted(p["split"] for p in group) == splits, step
+        for p in group:
+            assert 0.0 <= p["success_rate"] <= 1.0 and p["wall_time"] >= 0.0
+    n_envs = config["agent"]["n_envs"]
+    for a, b in zip(eval_steps[:-2], eval_steps[1:-1]):
+        assert every <= b - a < every + n_envs
+    assert 0 < eval_steps[-1] - eval_steps[-2] < every + n_envs
+
+    # Final: per-episode lists of the eval length, equal to the curve's last point.
+    last = {p["split"]: p for p in by_step[steps]}
+    assert sorted(record["final"]) == splits
+    for split, final in record["final"].items():
+        assert len(final["returns"]) == len(final["successes"]) == episodes
+        assert set(final["successes"]) <= {0, 1}
+        # Sparse rewards: return 1 exactly on the success step, so return == success.
+        assert final["returns"] == [float(s) for s in final["successes"]]
+        assert sum(final["returns"]) / episodes == pytest.approx(last[split]["mean_return"])
+        assert sum(final["successes"]) / episodes == pytest.approx(last[split]["success_rate"])
+
+    # Zero-signal: one count per rollout batch.
+    zero = record["zero_signal"]
+    assert zero["batches"] == steps // batch
+    assert 0 <= zero["empty_batches"] <= zero["batches"]
+    assert 0.0 <= zero["fraction"] <= 1.0
+    assert zero["fraction"] == zero["empty_batches"] / zero["batches"]
+
+    meta = record["meta"]
+    assert meta["train_seconds"] > 0 and meta["eval_seconds"] >= 0
+    if config["env"]["id"] == LOCK:  # fixed-length episodes: H steps each
+        horizon = config["splits"]["train"]["horizon"]
+        assert meta["eval_env_steps"] == len(by_step) * len(splits) * episodes * horizon
+    assert json.loads(json.dumps(record)) == record
+
+
+def test_zero_signal_is_one_when_the_reward_is_out_of_reach(records):
+    record = records[("unreachable", "ppo")]
+    zero = record["zero_signal"]
+    assert zero == {"batches": 4, "empty_batches": 4, "fraction": 1.0}
+    assert all(p["success_rate"] == 0.0 for p in record["curve"])
+
+
+def test_zero_signal_is_low_when_rewards_are_frequent(records):
+    zero = records[("frequent", "ppo")]["zero_signal"]
+    assert zero["batches"] == 2 and zero["fraction"] < 1.0
+    assert zero["empty_batches"] == 0
+
+
+def test_zero_signal_matches_the_search_itself(configs, records):
+    """Random search: a batch is one candidate, 4 envs x one episode each, and it has a reward
+    exactly when one of its episodes opens the lock (score > 0). With a combination drawn per
+    episode, scores between 0 and 1 occur, so "any env rewarded" and "all envs rewarded" differ.
+    Replay the same search outside the harness."""
+    config = configs[("lock", "random_search")]
+    agent, train = config["agent"], config["splits"]["train"]
+    env = make_vec_env(
+        functools.partial(gym.make, LOCK, **train),
+        n_envs=agent["n_envs"],
+        seed=config["seed"],
+        vec_env_cls=DummyVecEnv,
+    )
+    rs = RandomSearch(agent["policy"], env, seed=config["seed"], **agent["hyperparams"])
+    rs.learn(config["budget"])
+    zero = records[("lock", "random_search")]["zero_signal"]
+    assert zero["batches"] == rs.candidates_evaluated
+    assert zero["empty_batches"] == rs.candidate_returns.count(0.0)
+    assert 0 < zero["empty_batches"] < zero["batches"]  # informative: both kinds occur
+    assert any(0.0 < r < 1.0 for r in rs.candidate_returns)
+
+
+def without_timings(record):
+    out = copy.deepcopy(record)
+    for point in out["curve"]:
+        del point["wall_time"]
+    for key in ("train_seconds", "eval_seconds", "steps_per_second"):
+        del out["meta"][key]
+    return out
+
+
+@pytest.mark.parametrize("key", KEYS, ids=["-".join(k) for k in KEYS])
+def test_same_config_same_record(key, configs, records):
+    again = execute_run(copy.deepcopy(configs[key]))
+    assert without_timings(again) == without_timings(records[key])
+
+
+# ------------------------------------------------------------------------------------------
+# The evaluator, on episodes of different lengths
+
+
+class HalfGreedy:
+    """Copies 0..n/2-1 push at unit force straight at the goal, the others do nothing."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def predict(self, obs, deterministic=True):
+        delta = obs[:, 2 * self.dim :]
+        actions = delta / np.linalg.norm(delta, axis=1, keepdims=True)
+        actions[len(obs) // 2 :] = 0.0
+        return actions.astype(np.float32), None
+
+
+def steps_to_goal(dim: int, seed: int) -> int:
+    env = gym.make(REACH, action_dim=dim)
+    obs, _ = env.reset(seed=seed)
+    for t in range(1, 1000):
+        delta = obs[2 * dim :]
+        obs, reward, terminated, truncated, _ = env.step(delta / np.linalg.norm(delta))
+        if terminated or truncated:
+            assert terminated and reward == 1.0
+            return t
+    raise AssertionError("never reached")
+
+
+def test_evaluator_counts_each_episode_once_up_to_its_own_end():
+    # Straight-line unit force under isotropic dynamics: every goal direction takes the same T
+    # steps (measured on a single env), T < horizon = 50; the idle copies are truncated at 50.
+    # The greedy copies are auto-reset and reach the goal again while the idle ones still run:
+    # those steps and rewards must not count.
+    dim, episodes = 2, 8
+    horizon_steps = steps_to_goal(dim, seed=1)
+    assert steps_to_goal(dim, seed=2) == horizon_steps < 25
+    evaluate = Evaluator(REACH, {"action_dim": dim}, episodes, seed=7)
+    for _ in range(2):  # the same episodes at every call
+        returns, success, steps = evaluate(HalfGreedy(dim))
+        assert returns.tolist() == [1.0] * 4 + [0.0] * 4
+        assert success.tolist() == [True] * 4 + [False] * 4
+        assert steps == 4 * horizon_steps + 4 * 50
+    evaluate.close()
