@@ -108,6 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     ls = sub.add_parser("ls", help="finished, failed, corrupt and missing runs of a results folder")
     ls.add_argument("out")
+    table = sub.add_parser("table", help="trainability, seed-variance or generalization tables")
+    table.add_argument("out", help="a results folder (from rlbench3 run)")
+    table.add_argument("--kind", choices=("swiss", "seeds", "gen"), required=True)
+    table.add_argument("--format", choices=("md", "latex", "csv"), default="md")
+    table.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
+    table.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
@@ -133,6 +139,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(hit_table(SURVEY_HIT_TABLE, seed=args.seed).to_markdown(index=False))
     elif args.command == "run":
         return run_suite(args)
+    elif args.command == "table":
+        from rlbench3.tables import render_results
+
+        print(render_results(args.out, args.kind, args.format, reps=args.reps, seed=args.seed))
     elif args.command == "ls":
         from rlbench3.results import status_table
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from rlbench3.storage import CorruptRecord, RunStore, atomic_write_text, read_record
@@ -178,30 +176,24 @@ def iqm_summary(
     curves: pd.DataFrame, *, metric: str = "success_rate", reps: int = 2000, seed: int = 0
 ) -> pd.DataFrame:
     """Per experiment × setting × agent × split: IQM of the final ``metric`` across seeds, with
-    a 95% stratified-bootstrap CI (rliable), from the rows of :func:`load`."""
-    from rliable import library as rly
-    from rliable import metrics
+    a 95% stratified-bootstrap CI (rliable), from the rows of :func:`load`. Reproducible for a
+    given ``seed`` (see :func:`rlbench3.metrics.aggregate_estimates` on rliable's RNG)."""
+    from rlbench3.metrics import aggregate_estimates
 
     final = curves[curves["is_final"]]
     rows = []
     keys = ["experiment", "setting", "agent", "split"]
     for key, group in final.groupby(keys, sort=True):
         scores = group.sort_values("seed")[metric].to_numpy(dtype=float)[:, None]
-        with warnings.catch_warnings():  # arch's notice about its own future RNG default
-            warnings.simplefilter("ignore", FutureWarning)
-            estimate, interval = rly.get_interval_estimates(
-                {"agent": scores},
-                lambda x: np.array([metrics.aggregate_iqm(x)]),
-                reps=reps,
-                random_state=np.random.RandomState(seed),
-            )
+        iqm = aggregate_estimates({"agent": scores}, seed, metrics=("iqm",), reps=reps)
+        estimate = iqm["agent"]["iqm"]
         rows.append(
             {
                 **dict(zip(keys, key)),
                 "seeds": len(scores),
-                "iqm": float(estimate["agent"][0]),
-                "ci_low": float(interval["agent"][0, 0]),
-                "ci_high": float(interval["agent"][1, 0]),
+                "iqm": float(estimate.point),
+                "ci_low": float(estimate.low),
+                "ci_high": float(estimate.high),
             }
         )
     return pd.DataFrame(rows)

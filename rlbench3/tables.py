@@ -1,0 +1,699 @@
+"""Result tables: the statistics of :mod:`rlbench3.metrics` over a results folder.
+
+``render_table(curves, episodes, kind, fmt)`` renders one kind of table from the frames of
+:func:`rlbench3.results.load` and :func:`rlbench3.results.load_episodes`;
+``render_results(DIR, kind, fmt)`` loads a results folder (with each run's resolved config) and
+does the same. Kinds:
+
+* ``"swiss"``: per experiment × setting × agent, the final train success (IQM, 95% CI) and the
+  zero-signal fraction (mean, 95% CI); then, for every numeric grid parameter, the trainability
+  frontier per agent: the difficulty at which half the seeds succeed (H50/d50) with its CI.
+* ``"seeds"``: per experiment × setting × agent, IQM / mean / median / optimality gap (rliable
+  CIs), spread over seeds, the Henderson et al. (2018) split test and the seeds needed for a
+  ±0.1 CI; then the probability of improvement for every pair of agents.
+* ``"gen"``: per experiment × setting × agent × held-out split, mean success on train and on the
+  split and the paired gap train − split (CIs); then, when the configs show runs trained on D and
+  on R that were evaluated on the D/R/E presets, the Packer et al. (2018) layout.
+
+Formats: ``"md"`` (pandas ``to_markdown``), ``"latex"`` (``to_latex``) and ``"csv"``. A table is
+one or more sections, each headed by its title (``### title`` in Markdown, ``% title`` in LaTeX,
+``# title`` in CSV). In Markdown and LaTeX every estimate is written with its interval,
+``0.71 [0.14, 1.00]``; in CSV an estimate ``x`` is three columns ``x``, ``x_low``, ``x_high``.
+:func:`build_tables` gives the sections as numeric DataFrames.
+
+Every bootstrap is seeded from ``seed`` and the row's key, so a row's numbers do not change when
+other runs are added to the folder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rlbench3 import metrics as M
+from rlbench3.storage import CorruptRecord, RunStore
+
+KINDS = ("swiss", "seeds", "gen")
+FORMATS = ("md", "latex", "csv")
+TRAIN = "train"
+PACKER_VARIANTS = M.PACKER_VARIANTS
+# Columns written as whole numbers; "h50" with 3 significant digits; everything else 2 decimals.
+_INT_COLUMNS = {"seeds", "seeds_x", "seeds_y", "seeds_needed", "partitions"}
+_SIG_COLUMNS = {"h50"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def load_configs(out: str | Path) -> dict[str, dict[str, Any]]:
+    """The resolved config of every verified run in a results folder (corrupt ones skipped)."""
+    store = RunStore(out)
+    configs = {}
+    for rid in store.finished_ids():
+        try:
+            configs[rid] = store.read(rid)["config"]
+        except CorruptRecord:
+            continue
+    return configs
+
+
+def run_scores(
+    curves: pd.DataFrame, episodes: pd.DataFrame | None = None, *, metric: str = "success_rate"
+) -> pd.DataFrame:
+    """One row per run × split with the run's final ``score``: the mean over its final evaluation
+    episodes when ``episodes`` is given (``success`` for ``success_rate``, ``return`` for
+    ``mean_return``), otherwise the last point of its learning curve."""
+    if metric not in ("success_rate", "mean_return"):
+        raise ValueError(f"metric must be 'success_rate' or 'mean_return', got {metric!r}")
+    if episodes is not None and len(episodes):
+        column = "success" if metric == "success_rate" else "return"
+        frame = episodes.assign(_score=episodes[column].astype(float))
+        grouped = frame.groupby(["run_id", "split"], sort=False)
+        info = grouped.first().drop(columns=["episode", "return", "success", "_score"])
+        info["score"] = grouped["_score"].mean()
+        return info.reset_index()
+    final = curves[curves["is_final"].astype(bool)]
+    return final.rename(columns={metric: "score"}).reset_index(drop=True)
+
+
+def _rng_for(seed: int, *key: Any) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32("\x1f".join(map(str, key)).encode())])
+
+
+def _param_columns(frame: pd.DataFrame) -> list[str]:
+    """The grid parameters of the runs in ``frame`` (``param_*`` columns set for all of them)."""
+    return [c for c in frame.columns if c.startswith("param_") and frame[c].notna().all()]
+
+
+def _sort_value(v: Any) -> tuple[int, Any]:
+    if isinstance(v, (bool, np.bool_)):
+        return (1, str(v))
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return (0, float(v))
+    return (1, str(v))
+
+
+def _setting_order(scores: pd.DataFrame) -> dict[tuple[str, str], tuple]:
+    """(experiment, setting) -> sort key by the grid values (numeric where numeric)."""
+    order = {}
+    for exp, group in scores.groupby("experiment", sort=False):
+        params = _param_columns(group)
+        for setting, rows in group.groupby("setting", sort=False):
+            order[(exp, setting)] = tuple(_sort_value(rows[p].iloc[0]) for p in params)
+    return order
+
+
+def _sorted(rows: list[dict[str, Any]], order: Mapping, by: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    keys = [
+        (r["experiment"], order.get((r["experiment"], r.get("setting")), ()), *[r[k] for k in by])
+        for r in rows
+    ]
+    return frame.iloc[sorted(range(len(rows)), key=keys.__getitem__)].reset_index(drop=True)
+
+
+def _put(row: dict[str, Any], name: str, est: M.Estimate) -> None:
+    row[name], row[f"{name}_low"], row[f"{name}_high"] = (
+        float(est.point),
+        float(est.low),
+        float(est.high),
+    )
+
+
+def _nan_estimate() -> M.Estimate:
+    return M.Estimate(math.nan, math.nan, math.nan)
+
+
+def _label(metric: str) -> str:
+    return "success" if metric == "success_rate" else "return"
+
+
+# ---------------------------------------------------------------------------------------------
+# swiss
+# ---------------------------------------------------------------------------------------------
+
+
+def _swiss(
+    scores: pd.DataFrame, *, metric: str, reps: int, seed: int, confidence: float, solved_at: float
+) -> dict[str, pd.DataFrame]:
+    train = scores[scores["split"] == TRAIN]
+    order = _setting_order(scores)
+    label = _label(metric)
+    rows = []
+    for (exp, setting, agent), group in train.groupby(["experiment", "setting", "agent"]):
+        group = group.sort_values("seed")
+        s = group["score"].to_numpy(float)
+        row: dict[str, Any] = {
+            "experiment": exp,
+            "setting": setting,
+            "agent": agent,
+            "seeds": len(s),
+        }
+        est = M.aggregate_estimates(
+            {agent: s[:, None]},
+            _rng_for(seed, "swiss-iqm", exp, setting, agent),
+            metrics=("iqm",),
+            reps=reps,
+            confidence=confidence,
+        )[agent]["iqm"]
+        _put(row, f"final_{label}_iqm", est)
+        zs = group["zero_signal_fraction"].to_numpy(float)
+        _put(
+            row,
+            "zero_signal",
+            M.zero_signal_summary(
+                zs,
+                _rng_for(seed, "swiss-zero", exp, setting, agent),
+                reps=reps,
+                confidence=confidence,
+            ),
+        )
+        rows.append(row)
+    pct = f"{confidence:.0%}"
+    sections = {
+        f"Swiss cheese: final train {label} (IQM over seeds, {pct} stratified-bootstrap CI, "
+        f"rliable) and zero-signal fraction of training batches (mean over runs, {pct} "
+        "percentile-bootstrap CI)": _sorted(rows, order, ("agent",))
+    }
+    if metric == "success_rate":
+        frontier = _frontier_rows(
+            train, reps=reps, seed=seed, confidence=confidence, solved_at=solved_at
+        )
+        if frontier is not None:
+            sections[
+                "Trainability frontier: difficulty at which half the seeds succeed (H50/d50; a "
+                f"seed succeeds when its final train success >= {solved_at:g}); logistic MLE, "
+                f"{pct} percentile-bootstrap CI resampling seeds within each level; values are "
+                "clipped to the tested range ('<' / '>': the midpoint lies outside it)"
+            ] = frontier
+    return sections
+
+
+def _frontier_rows(
+    train: pd.DataFrame, *, reps: int, seed: int, confidence: float, solved_at: float
+) -> pd.DataFrame | None:
+    rows = []
+    for exp, group in train.groupby("experiment"):
+        params = _param_columns(group)
+        for p in params:
+            values = group[p]
+            if values.map(lambda v: isinstance(v, (bool, np.bool_))).any():
+                continue
+            numeric = pd.to_numeric(values, errors="coerce")
+            if numeric.isna().any() or numeric.nunique() < 2:
+                continue
+            others = [q for q in params if q != p]
+            keys = ["agent", *others]
+            for key, g in group.assign(_x=numeric).groupby(keys):
+                key = key if isinstance(key, tuple) else (key,)
+                agent, fixed = key[0], dict(zip(others, key[1:]))
+                x = g["_x"].to_numpy(float)
+                if np.unique(x).size < 2:
+                    continue
+                solved = (g["score"].to_numpy(float) >= solved_at).astype(float)
+                fixed_label = ", ".join(
+                    f"{q[6:]}={v:g}" if isinstance(v, float) else f"{q[6:]}={v}"
+                    for q, v in fixed.items()
+                )
+                fr = M.trainability_frontier(
+                    x,
+                    solved,
+                    _rng_for(seed, "frontier", exp, p, fixed_label, agent),
+                    reps=reps,
+                    confidence=confidence,
+                )
+                row: dict[str, Any] = {
+                    "experiment": exp,
+                    "agent": agent,
+                    "difficulty": p[len("param_") :],
+                    "fixed": fixed_label or "-",
+                    "levels": ", ".join(f"{v:g}" for v in fr.levels),
+                    "solved": ", ".join(
+                        f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)
+                    ),
+                }
+                _put(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
+                row["h50_censored"] = fr.censored  # "", "below" or "above" the tested range
+                row["h50_low_censored"] = fr.low_censored
+                row["h50_high_censored"] = fr.high_censored
+                rows.append(row)
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(["experiment", "difficulty", "fixed", "agent"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# seeds
+# ---------------------------------------------------------------------------------------------
+
+
+def _seeds(
+    scores: pd.DataFrame,
+    *,
+    metric: str,
+    reps: int,
+    seed: int,
+    confidence: float,
+    half_width: float,
+    alpha: float,
+    n_partitions: int,
+) -> dict[str, pd.DataFrame]:
+    train = scores[scores["split"] == TRAIN]
+    order = _setting_order(scores)
+    rows, poi_rows = [], []
+    for (exp, setting, agent), group in train.groupby(["experiment", "setting", "agent"]):
+        s = group.sort_values("seed")["score"].to_numpy(float)
+        n = len(s)
+        row: dict[str, Any] = {"experiment": exp, "setting": setting, "agent": agent, "seeds": n}
+        agg = M.aggregate_estimates(
+            {agent: s[:, None]},
+            _rng_for(seed, "seeds-agg", exp, setting, agent),
+            reps=reps,
+            confidence=confidence,
+        )[agent]
+        for name in M.AGGREGATES:
+            _put(row, name, agg[name])
+        spread = M.seed_spread(s)
+        std = M.std_interval(s, confidence) if n >= 2 else _nan_estimate()
+        _put(row, "std", std)
+        row["cv"], row["min"], row["max"] = spread.cv, spread.min, spread.max
+        if n >= 4:
+            rng = _rng_for(seed, "seeds-split", exp, setting, agent)
+            exhaustive = M.num_halvings(n) <= n_partitions
+            row["split_test"] = M.split_test_fraction(
+                s, rng, alpha=alpha, n_partitions=n_partitions, exhaustive=exhaustive
+            )
+            row["partitions"] = M.num_halvings(n) if exhaustive else n_partitions
+        else:
+            row["split_test"], row["partitions"] = math.nan, math.nan
+        needed = M.seeds_needed(np.array([std.point, std.low, std.high]), half_width, confidence)
+        _put(row, "seeds_needed", M.Estimate(*needed))
+        rows.append(row)
+    for (exp, setting), group in train.groupby(["experiment", "setting"]):
+        agents = sorted(group["agent"].unique())
+        for x, y in itertools.combinations(agents, 2):
+            sx = group[group["agent"] == x].sort_values("seed")["score"].to_numpy(float)
+            sy = group[group["agent"] == y].sort_values("seed")["score"].to_numpy(float)
+            row = {
+                "experiment": exp,
+                "setting": setting,
+                "x": x,
+                "y": y,
+                "seeds_x": len(sx),
+                "seeds_y": len(sy),
+            }
+            _put(
+                row,
+                "p_x_better",
+                M.probability_of_improvement(
+                    sx,
+                    sy,
+                    _rng_for(seed, "seeds-poi", exp, setting, x, y),
+                    reps=reps,
+                    confidence=confidence,
+                ),
+            )
+            poi_rows.append(row)
+    pct = f"{confidence:.0%}"
+    label = _label(metric)
+    sections = {
+        f"Seed variance of the final train {label}: IQM, mean, median, optimality gap ({pct} "
+        f"stratified-bootstrap CIs, rliable); std over seeds ({pct} chi-square CI), CV, min, "
+        f"max; split_test: fraction of half/half splits of the seeds whose Welch t-test has p < "
+        f"{alpha:g} (Henderson et al. 2018; over 'partitions' splits, all of them when few); "
+        f"seeds_needed: seeds for a {pct} t-interval of the mean of half-width {half_width:g}, "
+        "from the std and its CI": _sorted(rows, order, ("agent",))
+    }
+    if poi_rows:
+        sections[
+            f"Probability of improvement P(x > y) of the final train {label} (rliable, {pct} "
+            "stratified-bootstrap CI)"
+        ] = _sorted(poi_rows, order, ("x", "y"))
+    return sections
+
+
+# ---------------------------------------------------------------------------------------------
+# gen
+# ---------------------------------------------------------------------------------------------
+
+
+def packer_cells(config: Mapping[str, Any]) -> tuple[tuple[str, str, str], str, dict[str, str]]:
+    """Where a run sits in the Packer et al. (2018) layout, read from its resolved config.
+
+    Returns ``(group, train_variant, {test_variant: split_name})``, or raises ``ValueError`` when
+    the run was not trained on a D/R/E preset. ``group`` identifies runs that may share a layout
+    (same env, same parameters apart from the preset, same agent); a test variant ``V`` is a
+    split whose parameters are the training parameters with ``preset: V`` (the ``train`` split
+    itself counts for the training variant).
+    """
+    splits = config.get("splits", {})
+    train = splits.get(TRAIN, {})
+    variant = train.get("preset")
+    if variant not in PACKER_VARIANTS:
+        raise ValueError("not trained on a D/R/E preset")
+    base = {k: v for k, v in train.items() if k != "preset"}
+    cells = {variant: TRAIN}
+    for name, params in splits.items():
+        preset = params.get("preset")
+        if name == TRAIN or preset not in PACKER_VARIANTS:
+            continue
+        if {k: v for k, v in params.items() if k != "preset"} == base:
+            cells.setdefault(preset, name)
+    group = (config["env"]["id"], json.dumps(base, sort_keys=True), config["agent"]["name"])
+    return group, variant, cells
+
+
+def _gen(
+    scores: pd.DataFrame,
+    configs: Mapping[str, Mapping[str, Any]] | None,
+    *,
+    metric: str,
+    reps: int,
+    seed: int,
+    confidence: float,
+) -> dict[str, pd.DataFrame]:
+    order = _setting_order(scores)
+    rows = []
+    for (exp, setting, agent), group in scores.groupby(["experiment", "setting", "agent"]):
+        wide = group.pivot_table(index="run_id", columns="split", values="score", aggfunc="first")
+        if TRAIN not in wide:
+            continue
+        for split in sorted(c for c in wide.columns if c != TRAIN):
+            paired = wide[[TRAIN, split]].dropna()
+            if paired.empty:
+                continue
+            tr, te = paired[TRAIN].to_numpy(float), paired[split].to_numpy(float)
+            rng = _rng_for(seed, "gen", exp, setting, agent, split)
+            row: dict[str, Any] = {
+                "experiment": exp,
+                "setting": setting,
+                "agent": agent,
+                "split": split,
+                "seeds": len(tr),
+            }
+            _put(row, "train", M.bootstrap_mean(tr, rng, reps=reps, confidence=confidence))
+            _put(row, "test", M.bootstrap_mean(te, rng, reps=reps, confidence=confidence))
+            _put(row, "gap", M.generalization_gap(tr, te, rng, reps=reps, confidence=confidence))
+            rows.append(row)
+    pct = f"{confidence:.0%}"
+    label = _label(metric)
+    sections = {
+        f"Generalization: mean final {label} on train and on each held-out split, and the "
+        f"paired gap train - split ({pct} percentile-bootstrap CIs over seeds)": _sorted(
+            rows, order, ("agent", "split")
+        )
+    }
+    if configs:
+        sections.update(
+            _packer(scores, configs, metric=metric, reps=reps, seed=seed, confidence=confidence)
+        )
+    return sections
+
+
+def _packer(
+    scores: pd.DataFrame,
+    configs: Mapping[str, Mapping[str, Any]],
+    *,
+    metric: str,
+    reps: int,
+    seed: int,
+    confidence: float,
+) -> dict[str, pd.DataFrame]:
+    value = scores.set_index(["run_id", "split"])["score"]
+    info = scores.drop_duplicates("run_id").set_index("run_id")
+    groups: dict[tuple, dict[str, list[tuple[str, dict[str, str]]]]] = {}
+    for rid in info.index:
+        if rid not in configs:
+            continue
+        try:
+            group, variant, cells = packer_cells(configs[rid])
+        except (ValueError, KeyError, AttributeError, TypeError):
+            continue
+        groups.setdefault(group, {}).setdefault(variant, []).append((rid, cells))
+    cell_rows, summary_rows = [], []
+    for group, by_train in sorted(groups.items()):
+        if not {"D", "R"} <= set(by_train):
+            continue
+        env_id, _, agent = group
+        first = info.loc[by_train["D"][0][0]]
+        setting = first["setting"]
+        experiments = " / ".join(
+            sorted(
+                {str(info.loc[rid, "experiment"]) for runs in by_train.values() for rid, _ in runs}
+            )
+        )
+        arrays: dict[str, np.ndarray] = {}
+        for variant in PACKER_VARIANTS:
+            runs = sorted(
+                by_train.get(variant, []),
+                key=lambda r: (info.loc[r[0], "experiment"], info.loc[r[0], "seed"]),
+            )
+            if not runs:
+                continue
+            tests = set.intersection(*(set(cells) for _, cells in runs))
+            row: dict[str, Any] = {
+                "env": env_id,
+                "setting": setting,
+                "agent": agent,
+                "train": variant,
+                "seeds": len(runs),
+            }
+            for test in PACKER_VARIANTS:
+                if test not in tests:
+                    _put(row, test, _nan_estimate())
+                    continue
+                v = np.array([value.get((rid, cells[test]), np.nan) for rid, cells in runs])
+                if np.isnan(v).any():
+                    _put(row, test, _nan_estimate())
+                    continue
+                arrays[variant + test] = v
+                rng = _rng_for(seed, "packer-cell", *group, variant, test)
+                _put(row, test, M.bootstrap_mean(v, rng, reps=reps, confidence=confidence))
+            cell_rows.append(row)
+        needed = ("DD", "DR", "DE", "RR", "RE")
+        if all(c in arrays for c in needed):
+            summary = M.packer_summary(
+                {c: arrays[c] for c in needed},
+                _rng_for(seed, "packer", *group),
+                reps=reps,
+                confidence=confidence,
+            )
+            row = {
+                "env": env_id,
+                "setting": setting,
+                "agent": agent,
+                "experiments": experiments,
+                "seeds": f"{len(arrays['DD'])}/{len(arrays['RR'])}",
+            }
+            for key in ("default", "interpolation", "extrapolation"):
+                _put(row, key, summary[key])
+            summary_rows.append(row)
+    if not cell_rows:
+        return {}
+    pct = f"{confidence:.0%}"
+    label = _label(metric)
+    sections = {
+        f"Packer et al. (2018) layout: mean final {label}, trained on the row's preset, tested "
+        f"on the column's ({pct} percentile-bootstrap CIs over seeds)": pd.DataFrame(cell_rows)
+    }
+    if summary_rows:
+        sections[
+            f"Packer et al. (2018) summary: Default = DD, Interpolation = RR, Extrapolation = "
+            f"geometric mean of DR, DE, RE ({pct} percentile-bootstrap CIs, seeds resampled "
+            "within each training preset; seeds = D-trained/R-trained)"
+        ] = pd.DataFrame(summary_rows)
+    return sections
+
+
+# ---------------------------------------------------------------------------------------------
+# Building and rendering
+# ---------------------------------------------------------------------------------------------
+
+
+def build_tables(
+    curves: pd.DataFrame,
+    episodes: pd.DataFrame | None,
+    kind: str,
+    *,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
+    metric: str = "success_rate",
+    reps: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    solved_at: float = 0.5,
+    half_width: float = 0.1,
+    alpha: float = 0.05,
+    n_partitions: int = 1000,
+) -> dict[str, pd.DataFrame]:
+    """The sections of a table (title -> numeric DataFrame; an estimate ``x`` is the columns
+    ``x``, ``x_low``, ``x_high``). See :func:`render_table` for the arguments."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    scores = run_scores(curves, episodes, metric=metric)
+    if scores.empty:
+        return {"(no finished runs)": pd.DataFrame(columns=["experiment", "setting", "agent"])}
+    if kind == "swiss":
+        return _swiss(
+            scores, metric=metric, reps=reps, seed=seed, confidence=confidence, solved_at=solved_at
+        )
+    if kind == "seeds":
+        return _seeds(
+            scores,
+            metric=metric,
+            reps=reps,
+            seed=seed,
+            confidence=confidence,
+            half_width=half_width,
+            alpha=alpha,
+            n_partitions=n_partitions,
+        )
+    return _gen(scores, configs, metric=metric, reps=reps, seed=seed, confidence=confidence)
+
+
+def _number(value: Any, column: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if column in _INT_COLUMNS:
+        return f"{value:.0f}"
+    if column in _SIG_COLUMNS:
+        return f"{value:.3g}"
+    return f"{value:.2f}"
+
+
+def _estimate_text(row: pd.Series, name: str) -> str:
+    point, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
+    if pd.isna(point):
+        return "n/a"
+    p, lo, hi = _number(point, name), _number(low, name), _number(high, name)
+    if name == "h50":  # clipped to the tested range: say so where it was
+        p = {"below": f"<{p}", "above": f">{p}"}.get(row["h50_censored"], p)
+        lo = f"<={lo}" if row["h50_low_censored"] else lo
+        hi = f">={hi}" if row["h50_high_censored"] else hi
+    return f"{p} [{lo}, {hi}]"
+
+
+def estimate_columns(frame: pd.DataFrame) -> list[str]:
+    """The estimate columns of a numeric section (those with ``_low`` and ``_high`` siblings)."""
+    return [
+        c for c in frame.columns if f"{c}_low" in frame.columns and f"{c}_high" in frame.columns
+    ]
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A section as text: each estimate as ``point [low, high]``, numbers rounded."""
+    estimates = estimate_columns(frame)
+    hidden = {f"{c}_{s}" for c in estimates for s in ("low", "high")}
+    if "h50" in estimates:
+        hidden |= {"h50_censored", "h50_low_censored", "h50_high_censored"}
+    out = {}
+    for column in frame.columns:
+        if column in hidden:
+            continue
+        if column in estimates:
+            out[column] = [_estimate_text(row, column) for _, row in frame.iterrows()]
+        elif pd.api.types.is_float_dtype(frame[column]):
+            out[column] = [_number(v, column) for v in frame[column]]
+        else:
+            out[column] = frame[column].astype(str).tolist()
+    return pd.DataFrame(out, columns=list(out))
+
+
+def _latex_comparisons(text: str) -> str:
+    """``<`` and ``>`` are not text characters in LaTeX (OT1 prints them as ¡ and ¿)."""
+    for plain, math_mode in (("<=", r"$\leq$"), (">=", r"$\geq$"), ("<", "$<$"), (">", "$>$")):
+        text = text.replace(plain, math_mode)
+    return text
+
+
+def render_sections(sections: Mapping[str, pd.DataFrame], fmt: str) -> str:
+    """Render built sections in ``fmt`` (``md``, ``latex`` or ``csv``)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    parts = []
+    for title, frame in sections.items():
+        if fmt == "csv":
+            parts.append(f"# {title}\n" + frame.to_csv(index=False, float_format="%.6g"))
+            continue
+        shown = display_frame(frame)
+        if fmt == "md":
+            body = shown.to_markdown(index=False, disable_numparse=True) if len(shown) else "(none)"
+            parts.append(f"### {title}\n\n{body}\n")
+        else:
+            parts.append(
+                f"% {title}\n" + _latex_comparisons(shown.to_latex(index=False, escape=True))
+            )
+    return "\n".join(parts)
+
+
+def render_table(
+    curves: pd.DataFrame,
+    episodes: pd.DataFrame | None,
+    kind: str,
+    fmt: str = "md",
+    *,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
+    metric: str = "success_rate",
+    reps: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    solved_at: float = 0.5,
+    half_width: float = 0.1,
+    alpha: float = 0.05,
+    n_partitions: int = 1000,
+) -> str:
+    """Render a ``kind`` table (``swiss``, ``seeds``, ``gen``) in ``fmt`` (``md``, ``latex``,
+    ``csv``).
+
+    Args:
+        curves: :func:`rlbench3.results.load`'s frame.
+        episodes: :func:`rlbench3.results.load_episodes`'s frame: each run's final score is the
+            mean over these episodes (``None``: the last point of the curve).
+        configs: run id -> resolved config (see :func:`load_configs`); only the Packer layout
+            of ``gen`` needs them.
+        metric: ``success_rate`` or ``mean_return`` (the frontier needs ``success_rate``).
+        reps: bootstrap replicates for every interval.
+        seed: base seed of every bootstrap (each row derives its own from its key).
+        confidence: interval coverage.
+        solved_at: a seed "succeeds" on the frontier when its final success is at least this.
+        half_width: target CI half-width of ``seeds_needed``.
+        alpha, n_partitions: level and number of random halvings of the split test.
+    """
+    sections = build_tables(
+        curves,
+        episodes,
+        kind,
+        configs=configs,
+        metric=metric,
+        reps=reps,
+        seed=seed,
+        confidence=confidence,
+        solved_at=solved_at,
+        half_width=half_width,
+        alpha=alpha,
+        n_partitions=n_partitions,
+    )
+    return render_sections(sections, fmt)
+
+
+def render_results(out: str | Path, kind: str, fmt: str = "md", **kwargs: Any) -> str:
+    """:func:`render_table` for a results folder (verified records only, configs included)."""
+    from rlbench3.results import load, load_episodes
+
+    return render_table(
+        load(out), load_episodes(out), kind, fmt, configs=load_configs(out), **kwargs
+    )

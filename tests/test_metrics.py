@@ -1,0 +1,289 @@
+"""Statistics of rlbench3.metrics: hand-worked answers on tiny arrays, and oracles (rliable
+called directly, scipy, simulation with known truth)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pytest
+from rliable import library as rly
+from rliable import metrics as rm
+from scipy import special, stats
+
+from rlbench3 import metrics as M
+
+RLIABLE = {
+    "iqm": rm.aggregate_iqm,
+    "mean": rm.aggregate_mean,
+    "median": rm.aggregate_median,
+    "optimality_gap": rm.aggregate_optimality_gap,
+}
+
+
+def _rliable_direct(score_dict, func, seed, reps):
+    """The oracle: rliable itself, seeded the only way rliable 1.2 honours (the global RNG)."""
+    np.random.seed(seed)  # noqa: NPY002
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return rly.get_interval_estimates(
+            score_dict, func, reps=reps, random_state=np.random.RandomState(seed)
+        )
+
+
+@pytest.fixture
+def score_dict():
+    rng = np.random.default_rng(7)
+    return {"ppo": rng.random((5, 3)), "ars": rng.beta(2, 5, size=(6, 3))}
+
+
+# --- rliable wrappers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(RLIABLE))
+def test_aggregates_identical_to_rliable(score_dict, name):
+    ours = M.aggregate_estimates(score_dict, 123, reps=300)
+    points, cis = _rliable_direct(score_dict, lambda x: np.array([RLIABLE[name](x)]), 123, 300)
+    for algo in score_dict:
+        est = ours[algo][name]
+        assert est.point == points[algo][0]
+        assert (est.low, est.high) == (cis[algo][0, 0], cis[algo][1, 0])
+
+
+def test_aggregates_with_a_generator_and_global_rng_left_alone(score_dict):
+    np.random.seed(99)  # noqa: NPY002
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    ours = M.aggregate_estimates(score_dict, np.random.default_rng(5), metrics=("iqm",), reps=200)
+    assert np.array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+    seed = int(np.random.default_rng(5).integers(2**32))
+    points, cis = _rliable_direct(score_dict, lambda x: np.array([rm.aggregate_iqm(x)]), seed, 200)
+    assert ours["ppo"]["iqm"] == M.Estimate(points["ppo"][0], cis["ppo"][0, 0], cis["ppo"][1, 0])
+    with pytest.raises(ValueError, match="unknown metrics"):
+        M.aggregate_estimates(score_dict, 0, metrics=("mode",))
+
+
+def test_probability_of_improvement_identical_to_rliable(score_dict):
+    x, y = score_dict["ppo"], score_dict["ars"]
+    ours = M.probability_of_improvement(x, y, 3, reps=200)
+    points, cis = _rliable_direct(
+        {"x,y": [x, y]}, lambda a, b: np.array([rm.probability_of_improvement(a, b)]), 3, 200
+    )
+    assert (ours.point, ours.low, ours.high) == (points["x,y"][0], *cis["x,y"][:, 0])
+    # Hand-worked: every x above every y -> 1; identical -> 1/2.
+    assert M.probability_of_improvement([2.0, 3.0], [0.0, 1.0], 0, reps=50).point == 1.0
+    assert M.probability_of_improvement([1.0, 2.0], [1.0, 2.0], 0, reps=50).point == 0.5
+
+
+def test_performance_profiles_identical_to_rliable(score_dict):
+    taus = np.linspace(0, 1, 6)
+    ours = M.performance_profiles(score_dict, taus, 11, reps=100)
+    np.random.seed(11)  # noqa: NPY002
+    profiles, cis = rly.create_performance_profile(score_dict, taus, reps=100)
+    for algo in score_dict:
+        np.testing.assert_array_equal(ours[algo].point, profiles[algo])
+        np.testing.assert_array_equal(ours[algo].low, cis[algo][0])
+        np.testing.assert_array_equal(ours[algo].high, cis[algo][1])
+
+
+# --- spread, Welch, split test ----------------------------------------------------------------
+
+
+def test_seed_spread_by_hand():
+    s = M.seed_spread(np.array([1.0, 2.0, 3.0, 6.0]))
+    assert s.mean == 3.0 and s.std == pytest.approx(math.sqrt(14 / 3))
+    assert s.cv == pytest.approx(math.sqrt(14 / 3) / 3)
+    assert (s.min, s.max, s.range) == (1.0, 6.0, 5.0)
+    m = M.seed_spread(np.array([[1.0, 0.0], [3.0, 0.0]]))
+    np.testing.assert_allclose(m.std, [math.sqrt(2), 0.0])
+    assert m.cv[0] == pytest.approx(math.sqrt(2) / 2) and np.isnan(m.cv[1])
+
+
+def test_std_interval_chi_square_by_hand():
+    x = np.array([1.0, 2.0, 3.0, 6.0])  # s² = 14/3, n - 1 = 3
+    est = M.std_interval(x, 0.95)
+    assert est.low == pytest.approx(math.sqrt(14 / stats.chi2.ppf(0.975, 3)))
+    assert est.high == pytest.approx(math.sqrt(14 / stats.chi2.ppf(0.025, 3)))
+
+
+@pytest.mark.parametrize(("na", "nb"), [(2, 2), (3, 5), (10, 4)])
+def test_welch_matches_scipy(na, nb):
+    rng = np.random.default_rng(na * 10 + nb)
+    a, b = rng.normal(0, 1, (7, na)), rng.normal(0.5, 3, (7, nb))
+    t, df, p = M.welch_t_test(a, b)
+    ref = stats.ttest_ind(a, b, axis=1, equal_var=False)
+    np.testing.assert_allclose(t, ref.statistic, rtol=1e-12)
+    np.testing.assert_allclose(df, ref.df, rtol=1e-12)
+    np.testing.assert_allclose(p, ref.pvalue, rtol=1e-10)
+
+
+def test_welch_zero_variance_like_scipy():
+    for a, b in ([1.0, 1.0], [2.0, 2.0]), ([1.0, 1.0], [1.0, 1.0]):
+        with warnings.catch_warnings():  # scipy's notice about identical data
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ref = stats.ttest_ind(a, b, equal_var=False)
+        t, df, p = M.welch_t_test(np.array(a), np.array(b))
+        np.testing.assert_equal([t, p], [ref.statistic, ref.pvalue])
+
+
+def test_split_test_identical_seeds_never_significant():
+    assert M.split_test_fraction(np.full(8, 0.7), 0) == 0.0
+    # Two copies of one sample, [1, 2, 1, 2]: a split into identical halves {1, 2} | {1, 2}
+    # (first half at positions {0,1}, {2,3}, {0,3} or {1,2}) has t = 0, p = 1.
+    p = M.split_test_pvalues(np.array([1.0, 2.0, 1.0, 2.0]), 0, exhaustive=True)
+    halves = itertools.combinations(range(4), 2)
+    identical = [set(c) in ({0, 1}, {2, 3}, {0, 3}, {1, 2}) for c in halves]
+    assert np.all(p[identical] == 1.0)
+
+
+@pytest.mark.parametrize(
+    "scores", [[0.0, 0.1, 0.2, 10.0, 10.1, 10.2], [0.0, 0.1, 10.0, 10.1], [5.0, 0.0, 5.1, 0.1, 5.2]]
+)
+def test_split_test_two_clusters_enumerated_by_hand(scores):
+    x = np.array(scores)
+    low = {i for i, v in enumerate(x) if v < 1}
+    high = set(range(len(x))) - low
+    halves = list(itertools.combinations(range(len(x)), len(x) // 2))
+    # Only a split that puts each cluster in its own half is significant; with an odd count
+    # no split does that (the halves differ in size), and a mixed split is not significant.
+    separating = sum(set(h) in (low, high) for h in halves)
+    expected = separating / len(halves)
+    assert M.split_test_fraction(x, 0, exhaustive=True) == expected
+    assert M.split_test_fraction(x, 0) == expected  # few partitions: enumerated automatically
+
+
+def test_split_test_random_partitions_estimate_the_enumerated_fraction():
+    x = np.array([0.0, 0.1, 0.2, 10.0, 10.1, 10.2])  # 2 of 20 choices separate: 0.1
+    frac = M.split_test_fraction(x, np.random.default_rng(1), n_partitions=4000, exhaustive=False)
+    assert frac == pytest.approx(0.1, abs=3 * math.sqrt(0.09 / 4000))
+    with pytest.raises(ValueError, match="at least 4 seeds"):
+        M.split_test_fraction(x[:3], 0)
+
+
+# --- seeds needed -----------------------------------------------------------------------------
+
+
+def test_seeds_needed_by_hand():
+    # std 1, half-width 1: n = 6 gives t(0.975, 5) / sqrt(6) = 2.571 / 2.449 = 1.050 > 1;
+    # n = 7 gives t(0.975, 6) / sqrt(7) = 2.447 / 2.646 = 0.925 <= 1.
+    assert M.seeds_needed(1.0, 1.0) == 7
+    # std 0.5, half-width 0.1: the normal answer is ceil(96.04) = 97; the t quantile adds two.
+    assert M.seeds_needed(0.5, 0.1) == 99
+    assert stats.t.ppf(0.975, 97) * 0.5 / math.sqrt(98) > 0.1
+    assert stats.t.ppf(0.975, 98) * 0.5 / math.sqrt(99) <= 0.1
+    out = M.seeds_needed(np.array([[0.0, np.nan], [1.0, 0.5]]), 0.1)
+    assert out.shape == (2, 2) and out[0, 0] == 2 and np.isnan(out[0, 1])
+
+
+def test_seeds_needed_bootstrap_agrees_with_t_for_normal_scores():
+    x = stats.norm.ppf((np.arange(400) + 0.5) / 400)  # a normal sample, std ~ 1
+    t_answer = float(M.seeds_needed(x.std(ddof=1), 0.25))  # 64
+    boot = M.seeds_needed_bootstrap(x, 0.25, 0, reps=4000)
+    assert abs(boot - t_answer) <= 0.15 * t_answer
+    assert M.seeds_needed_bootstrap(np.full(5, 0.3), 0.1, 0) == 2
+
+
+# --- generalization ---------------------------------------------------------------------------
+
+
+def test_gap_point_and_degenerate_interval_by_hand():
+    est = M.generalization_gap([1.0, 0.8, 0.6], [0.5, 0.3, 0.1], 0)
+    assert est.point == pytest.approx(0.5) and est.low == pytest.approx(0.5)
+    assert est.high == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="paired"):
+        M.generalization_gap([1.0, 0.8], [0.5], 0)
+
+
+def test_gap_interval_covers_the_true_gap():
+    # 200 simulated data sets (columns) of 30 seeds, each run scored on train and test; the
+    # per-seed gap is 0.2 plus noise, so the true mean gap is 0.2.
+    rng = np.random.default_rng(2024)
+    train = rng.uniform(0.5, 1.0, (30, 200))
+    test = train - 0.2 + rng.normal(0, 0.15, (30, 200))
+    est = M.generalization_gap(train, test, 1, reps=1000)
+    np.testing.assert_allclose(est.point, (train - test).mean(axis=0))
+    coverage = np.mean(est.contains(0.2))
+    assert coverage >= 0.90
+
+
+def test_packer_extrapolation_is_the_geometric_mean():
+    cells = {
+        "DD": np.array([1.0, 1.0]),
+        "DR": np.array([0.5, 0.5]),
+        "DE": np.array([0.25, 0.25]),
+        "RR": np.array([0.8, 0.8, 0.8]),
+        "RE": np.array([1.0, 1.0, 1.0]),
+    }
+    out = M.packer_summary(cells, 0, reps=100)
+    assert out["default"].point == 1.0 and out["interpolation"].point == pytest.approx(0.8)
+    # (0.5 · 0.25 · 1.0)^(1/3) = 0.125^(1/3) = 0.5
+    assert out["extrapolation"].point == pytest.approx(0.5)
+    assert (out["extrapolation"].low, out["extrapolation"].high) == pytest.approx((0.5, 0.5))
+    varied = dict(cells, DR=np.array([0.4, 0.6]))
+    est = M.packer_summary(varied, 0, reps=500)["extrapolation"]
+    assert est.low < est.point < est.high
+    assert M.packer_metrics({c: v.mean() for c, v in varied.items()})["extrapolation"] == (
+        pytest.approx((0.5 * 0.25) ** (1 / 3))
+    )
+    with pytest.raises(ValueError, match="same runs"):
+        M.packer_summary(dict(cells, DR=np.array([0.5])), 0)
+
+
+# --- trainability frontier --------------------------------------------------------------------
+
+
+def test_logistic_fit_exact_on_noise_free_rates():
+    x = np.arange(1.0, 9.0)
+    p = special.expit(2.0 - 0.5 * x)  # midpoint 4
+    fit = M.fit_logistic(x, p)
+    assert fit.intercept == pytest.approx(2.0, abs=1e-5)
+    assert fit.slope == pytest.approx(-0.5, abs=1e-5)
+    assert fit.midpoint == pytest.approx(4.0, abs=1e-5)
+
+
+def test_frontier_recovers_a_known_midpoint():
+    rng = np.random.default_rng(0)
+    x = np.repeat(np.arange(2.0, 13.0, 2.0), 1000)  # 6 levels, 1000 seeds each
+    solved = (rng.random(x.size) < special.expit(-(x - 6.3) / 1.5)).astype(float)
+    fr = M.trainability_frontier(x, solved, 1, reps=300)
+    assert fr.midpoint == pytest.approx(6.3, abs=0.2)
+    assert fr.low < 6.3 < fr.high and fr.high - fr.low < 0.5
+    assert fr.censored == "" and fr.fit.slope == pytest.approx(-1 / 1.5, rel=0.15)
+    assert fr.curve.shape == fr.curve_x.shape == fr.curve_low.shape
+    assert np.all(np.diff(fr.curve) < 0)
+    np.testing.assert_array_equal(fr.counts, 1000)
+
+
+def test_frontier_separated_and_censored_by_hand():
+    x = np.repeat([1.0, 2.0, 3.0], 3)
+    sep = M.trainability_frontier(x, np.array([1, 1, 1, 0, 0, 0, 0, 0, 0.0]), 0, reps=200)
+    # All solved at 1, none at 2 or 3: the midpoint is somewhere in (1, 2); the MLE limit is 1.5.
+    assert sep.midpoint == pytest.approx(1.5, abs=1e-3) and (sep.low, sep.high) == (1.0, 2.0)
+    assert not sep.low_censored and not sep.high_censored and sep.censored == ""
+    none = M.trainability_frontier(x, np.zeros(9), 0, reps=50)
+    assert none.censored == "below" and none.midpoint == 1.0 and none.low_censored
+    every = M.trainability_frontier(x, np.ones(9), 0, reps=50)
+    assert every.censored == "above" and every.midpoint == 3.0 and every.high_censored
+    # Quasi-separation (a mixed level between all-success and all-failure levels): the MLE's
+    # midpoint tends to the mixed level.
+    quasi = M.fit_logistic(x, np.array([1, 1, 1, 1, 0, 1, 0, 0, 0.0]))
+    assert quasi.midpoint == pytest.approx(2.0, abs=0.1)
+    with pytest.raises(ValueError, match="two difficulty levels"):
+        M.fit_logistic(np.ones(4), np.array([0, 1, 0, 1.0]))
+
+
+# --- zero signal, determinism -----------------------------------------------------------------
+
+
+def test_zero_signal_summary():
+    f = np.array([0.0, 0.5, 1.0, 0.5])
+    est = M.zero_signal_summary(f, 0, reps=500)
+    assert est.point == 0.5 and 0.0 <= est.low <= 0.5 <= est.high <= 1.0
+    assert M.zero_signal_summary(f, 0, reps=500) == est
+    per_setting = M.zero_signal_summary(np.column_stack([f, np.ones(4)]), 0)
+    np.testing.assert_array_equal(per_setting.point, [0.5, 1.0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        M.zero_signal_summary(np.array([1.5]), 0)
+    with pytest.raises(TypeError, match="rng is required"):
+        M.bootstrap_mean(f, None)

@@ -1,0 +1,323 @@
+"""Result tables from a small synthetic results folder (records of the shape the planner and
+the runner write, made by hand: no training here)."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rlbench3 import metrics as M
+from rlbench3.results import load, load_episodes
+from rlbench3.storage import RunStore
+from rlbench3.suites import run_id
+from rlbench3.tables import (
+    build_tables,
+    display_frame,
+    estimate_columns,
+    load_configs,
+    packer_cells,
+    render_results,
+    render_table,
+    run_scores,
+)
+
+EPISODES = 20
+AGENTS = {"ppo": "PPO", "random_search": "random_search"}
+# lock-horizon: final train success per agent, horizon and seed (multiples of 1/20).
+LOCK = {
+    "ppo": {2: [1.0, 1.0, 1.0, 1.0], 4: [1.0, 1.0, 1.0, 0.0], 8: [0.0, 0.0, 0.2, 0.0]},
+    "random_search": {2: [1.0, 1.0, 1.0, 1.0], 4: [1.0, 0.0, 1.0, 0.0], 8: [0.0] * 4},
+}
+# Packer-style runs of ppo: train preset -> split -> per-seed success.
+PACKER = {
+    "D": {
+        "train": [0.9, 1.0, 0.95],
+        "in": [0.9, 1.0, 0.95],
+        "wide": [0.6, 0.5, 0.7],
+        "far": [0.2, 0.3, 0.25],
+        "far-3d": [0.0, 0.0, 0.0],
+    },
+    "R": {
+        "train": [0.8, 0.85, 0.9],
+        "in": [0.95, 0.9, 1.0],
+        "wide": [0.8, 0.85, 0.9],
+        "far": [0.5, 0.4, 0.45],
+        "far-3d": [0.05, 0.0, 0.0],
+    },
+}
+ESTIMATE_TEXT = re.compile(r"^[<>]?-?\d+(\.\d+)? \[(<=)?-?\d+(\.\d+)?, (>=)?-?\d+(\.\d+)?\]$")
+
+
+def make_config(experiment, env_id, family, setting, splits, agent, seed):
+    return {
+        "suite": "synthetic",
+        "experiment": experiment,
+        "env": {"id": env_id, "family": family, "setting": setting},
+        "splits": splits,
+        "agent": {"name": agent, "algo": AGENTS[agent], "policy": "MlpPolicy", "n_envs": 4},
+        "seed": seed,
+        "budget": 1000,
+        "eval": {"every": 500, "episodes": EPISODES},
+    }
+
+
+def make_record(rates: dict[str, float], zero_signal: float) -> dict:
+    curve, final = [], {}
+    for split, rate in rates.items():
+        for i, step in enumerate((0, 500, 1000)):
+            r = rate * i / 2
+            curve.append(
+                {
+                    "step": step,
+                    "split": split,
+                    "mean_return": r,
+                    "success_rate": r,
+                    "wall_time": 0.1 * i,
+                }
+            )
+        k = round(rate * EPISODES)
+        final[split] = {
+            "returns": [1.0] * k + [0.0] * (EPISODES - k),
+            "successes": [1] * k + [0] * (EPISODES - k),
+        }
+    return {
+        "curve": curve,
+        "final": final,
+        "zero_signal": {
+            "batches": 10,
+            "empty_batches": round(10 * zero_signal),
+            "fraction": round(10 * zero_signal) / 10,
+        },
+        "meta": {"steps": 1000, "steps_per_second": 1000.0, "host": "test"},
+    }
+
+
+def write_suite(out: Path) -> None:
+    store = RunStore(out)
+    for agent, by_h in LOCK.items():
+        for horizon, rates in by_h.items():
+            base = {"num_actions": 2, "horizon": horizon}
+            splits = {
+                "train": {"preset": "D", **base},
+                "unseen-combination": {**base, "combination_seed": {"low": 1000, "high": 1999}},
+            }
+            for seed, rate in enumerate(rates):
+                config = make_config(
+                    "lock-horizon",
+                    "rlbench3/CombinationLock-v0",
+                    "CombinationLock",
+                    {"horizon": horizon},
+                    splits,
+                    agent,
+                    seed,
+                )
+                record = make_record(
+                    {"train": rate, "unseen-combination": rate / 4}, 1.0 - rate / 2
+                )
+                store.write(run_id(config), config, record)
+    for train, by_split in PACKER.items():
+        base = {"action_dim": 2}
+        splits = {
+            "train": {"preset": train, **base},
+            "in": {**base, "preset": "D"},
+            "wide": {**base, "preset": "R"},
+            "far": {**base, "preset": "E"},
+            "far-3d": {"action_dim": 3, "preset": "E"},  # other parameters: not a Packer cell
+        }
+        for seed in range(3):
+            config = make_config(
+                f"reach-{train}",
+                "rlbench3/SparseReach-v0",
+                "SparseReach",
+                {"action_dim": 2},
+                splits,
+                "ppo",
+                seed,
+            )
+            record = make_record({s: v[seed] for s, v in by_split.items()}, 0.25)
+            store.write(run_id(config), config, record)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("results")
+    write_suite(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def frames(results):
+    return load(results), load_episodes(results), load_configs(results)
+
+
+def latex_text(cell: str) -> str:
+    for plain, tex in (("<=", r"$\leq$"), (">=", r"$\geq$"), ("<", "$<$"), (">", "$>$")):
+        cell = cell.replace(plain, tex)
+    return cell
+
+
+def csv_sections(text: str) -> dict[str, pd.DataFrame]:
+    sections, title, lines = {}, None, []
+    for line in text.splitlines() + ["# end"]:
+        if line.startswith("# "):
+            if title is not None:
+                sections[title] = pd.read_csv(io.StringIO("\n".join(lines)))
+            title, lines = line[2:], []
+        elif line.strip():
+            lines.append(line)
+    return sections
+
+
+@pytest.mark.parametrize("kind", ["swiss", "seeds", "gen"])
+def test_every_estimate_carries_its_interval_in_every_format(frames, kind):
+    curves, episodes, configs = frames
+    sections = build_tables(curves, episodes, kind, configs=configs, reps=100)
+    md = render_table(curves, episodes, kind, "md", configs=configs, reps=100)
+    latex = render_table(curves, episodes, kind, "latex", configs=configs, reps=100)
+    csv = render_table(curves, episodes, kind, "csv", configs=configs, reps=100)
+    parsed = csv_sections(csv)
+    assert list(parsed) == list(sections) and len(sections) >= 2
+    for title, frame in sections.items():
+        estimates = estimate_columns(frame)
+        assert estimates and len(frame)
+        shown = display_frame(frame)
+        for column in estimates:
+            for cell in shown[column]:
+                assert ESTIMATE_TEXT.match(cell), (title, column, cell)
+                assert cell in md
+                assert latex_text(cell) in latex
+            table = parsed[title]
+            assert {column, f"{column}_low", f"{column}_high"} <= set(table.columns)
+            ok = table[column].notna()
+            assert (
+                ok.any()
+                and (
+                    table.loc[ok, f"{column}_low"] <= table.loc[ok, f"{column}_high"] + 1e-12
+                ).all()
+            )
+        assert f"### {title}" in md and f"% {title}" in latex
+    assert latex.count(r"\begin{tabular}") == len(sections) and r"random\_search" in latex
+
+
+def test_swiss_rows_and_frontier(frames):
+    curves, episodes, configs = frames
+    sections = list(build_tables(curves, episodes, "swiss", reps=200).values())
+    main, frontier = sections
+    lock = main[main["experiment"] == "lock-horizon"]
+    # Settings in numeric order (2, 4, 8), not as strings.
+    assert lock["setting"].tolist()[::2] == ["horizon=2", "horizon=4", "horizon=8"]
+    row = lock[(lock["setting"] == "horizon=4") & (lock["agent"] == "ppo")].iloc[0]
+    assert row["seeds"] == 4 and row["final_success_iqm"] == 1.0  # IQM of 1, 1, 1, 0
+    assert row["zero_signal"] == pytest.approx(np.mean([0.5, 0.5, 0.5, 1.0]))
+    by_agent = frontier[frontier["experiment"] == "lock-horizon"].set_index("agent")
+    assert by_agent.loc["ppo", "solved"] == "4/4, 3/4, 0/4"
+    assert by_agent.loc["random_search", "solved"] == "4/4, 2/4, 0/4"
+    for agent in by_agent.index:
+        r = by_agent.loc[agent]
+        assert 2 <= r["h50_low"] <= r["h50"] <= r["h50_high"] <= 8 and r["h50_censored"] == ""
+    # The reach experiments have one level of action_dim: no frontier for them.
+    assert set(frontier["experiment"]) == {"lock-horizon"}
+
+
+def test_seeds_table_matches_metrics(frames):
+    curves, episodes, _ = frames
+    main, poi = build_tables(curves, episodes, "seeds", reps=200).values()
+    row = main[(main["setting"] == "horizon=4") & (main["agent"] == "random_search")].iloc[0]
+    s = np.array(LOCK["random_search"][4])
+    assert row["mean"] == s.mean() and row["median"] == 0.5 and row["optimality_gap"] == 0.5
+    assert row["std"] == pytest.approx(s.std(ddof=1))
+    assert row["split_test"] == M.split_test_fraction(s, 0, exhaustive=True)
+    assert row["partitions"] == 6
+    needed = M.seeds_needed(np.array([row["std"], row["std_low"], row["std_high"]]), 0.1)
+    assert [row["seeds_needed"], row["seeds_needed_low"], row["seeds_needed_high"]] == list(needed)
+    three = main[main["experiment"] == "reach-D"].iloc[0]
+    assert three["seeds"] == 3 and math.isnan(three["split_test"])  # fewer than 4 seeds
+    pair = poi[(poi["setting"] == "horizon=4")].iloc[0]
+    assert (pair["x"], pair["y"]) == ("ppo", "random_search")
+    # P(ppo > rs): ppo 1,1,1,0 against rs 1,0,1,0 -> (3·(2·0.5 + 2) + 1·(2·0 + 2·0.5)) / 16
+    assert pair["p_x_better"] == pytest.approx((3 * 3 + 1) / 16)
+
+
+def test_gen_gap_and_packer_layout_from_configs(frames):
+    curves, episodes, configs = frames
+    sections = build_tables(curves, episodes, "gen", configs=configs, reps=200)
+    gen, cells, summary = sections.values()
+    row = gen[
+        (gen["experiment"] == "lock-horizon")
+        & (gen["setting"] == "horizon=2")
+        & (gen["agent"] == "ppo")
+    ].iloc[0]
+    assert row["split"] == "unseen-combination"
+    assert (row["train"], row["test"], row["gap"]) == pytest.approx((1.0, 0.25, 0.75))
+    assert set(gen.loc[gen["experiment"] == "reach-D", "split"]) == {"in", "wide", "far", "far-3d"}
+
+    # Cells come from each split's parameters, not its name: far-3d differs in action_dim.
+    d = cells.set_index("train").loc["D"]
+    assert d["D"] == pytest.approx(np.mean(PACKER["D"]["train"]))
+    assert d["E"] == pytest.approx(np.mean(PACKER["D"]["far"]))
+    r = cells.set_index("train").loc["R"]
+    assert r["R"] == pytest.approx(np.mean(PACKER["R"]["train"]))
+    assert r["D"] == pytest.approx(np.mean(PACKER["R"]["in"]))
+    mean = {t: {s: np.mean(v) for s, v in by.items()} for t, by in PACKER.items()}
+    s = summary.iloc[0]
+    assert s["default"] == pytest.approx(mean["D"]["train"])
+    assert s["interpolation"] == pytest.approx(mean["R"]["train"])
+    expected = (mean["D"]["wide"] * mean["D"]["far"] * mean["R"]["far"]) ** (1 / 3)
+    assert s["extrapolation"] == pytest.approx(expected)
+    assert s["experiments"] == "reach-D / reach-R" and s["seeds"] == "3/3"
+
+    # Without configs there is no layout; with the preset names changed there is none either.
+    assert len(build_tables(curves, episodes, "gen", reps=50)) == 1
+    renamed = {
+        k: {**c, "splits": {**c["splits"], "train": {"preset": "X", "action_dim": 2}}}
+        for k, c in configs.items()
+    }
+    assert len(build_tables(curves, episodes, "gen", configs=renamed, reps=50)) == 1
+
+
+def test_packer_cells_read_the_config():
+    config = make_config(
+        "x",
+        "rlbench3/SparseReach-v0",
+        "SparseReach",
+        {},
+        {
+            "train": {"preset": "R", "action_dim": 2},
+            "a": {"action_dim": 2, "preset": "E"},
+            "b": {"action_dim": 2, "preset": "R"},
+            "c": {"action_dim": 2, "preset": "D", "horizon": 10},
+        },
+        "ppo",
+        0,
+    )
+    group, train, cells = packer_cells(config)
+    assert train == "R" and cells == {"R": "train", "E": "a"}
+    assert group == ("rlbench3/SparseReach-v0", '{"action_dim": 2}', "ppo")
+    with pytest.raises(ValueError):
+        packer_cells({**config, "splits": {"train": {"horizon": 2}}})
+
+
+def test_scores_from_episodes_equal_the_last_curve_point(frames):
+    curves, episodes, _ = frames
+    a = run_scores(curves, episodes).set_index(["run_id", "split"])["score"].sort_index()
+    b = run_scores(curves, None).set_index(["run_id", "split"])["score"].sort_index()
+    pd.testing.assert_series_equal(a, b, check_names=False)
+
+
+def test_results_helper_deterministic_and_global_rng_untouched(results):
+    np.random.seed(5)  # noqa: NPY002
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    first = render_results(results, "seeds", "md", reps=50)
+    assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    assert render_results(results, "seeds", "md", reps=50) == first
+    assert render_results(results, "seeds", "md", reps=50, seed=1) != first
+    with pytest.raises(ValueError, match="kind"):
+        render_results(results, "cheese", "md")
+    with pytest.raises(ValueError, match="fmt"):
+        render_results(results, "gen", "html")
