@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from rlbench3.parameters import WEIGHTINGS
 
 ENVS_DIR_VARIABLE = "RLBENCH3_ENVS_DIR"
 
@@ -52,8 +55,43 @@ def preset(family: str, name: str) -> dict[str, Any]:
     return dict(presets[family][name] or {})
 
 
-def resolve_params(params_cls: Any, preset_name: str | None, overrides: dict[str, Any]) -> Any:
-    """Build ``params_cls`` from an optional preset, then keyword overrides on top of it."""
+def resolve_params(
+    params_cls: Any,
+    preset_name: str | None,
+    overrides: dict[str, Any],
+    *,
+    union_weighting: str | None = None,
+) -> Any:
+    """Build ``params_cls`` from an optional preset, then keyword overrides on top of it.
+
+    ``union_weighting`` (``"length"`` or ``"equal"``, see :mod:`rlbench3.parameters`), when given,
+    is how every union of intervals written *without* an explicit ``weighting`` is sampled, in
+    the preset and in the overrides alike (e.g. all of an ``E`` preset's two-sided ranges at
+    once). A union written as ``{"intervals": [...], "weighting": ...}`` or passed as a
+    :class:`~rlbench3.parameters.Distribution` keeps its own weighting. ``None`` (the default)
+    leaves every value as written.
+    """
     values = preset(params_cls.family, preset_name) if preset_name is not None else {}
     values.update(overrides)
+    if union_weighting is not None:
+        if union_weighting not in WEIGHTINGS:
+            raise ValueError(
+                f"union weighting must be one of {', '.join(map(repr, WEIGHTINGS))}, "
+                f"got {union_weighting!r}"
+            )
+        values = {k: _weighted(v, union_weighting) for k, v in values.items()}
     return params_cls.from_kwargs(**values)
+
+
+def _weighted(value: Any, weighting: str) -> Any:
+    """``value`` with ``weighting`` attached if it is a union written without one."""
+    if isinstance(value, Mapping) and "intervals" in value and "weighting" not in value:
+        return {**value, "weighting": weighting}
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and len(value) > 1
+        and not all(isinstance(x, (int, float)) for x in value)  # [a, b]: an error, left as is
+    ):
+        return {"intervals": list(value), "weighting": weighting}
+    return value

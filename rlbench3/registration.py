@@ -29,6 +29,26 @@ ENVIRONMENTS = (
         id="rlbench3/ArmReach-v0",
         entry_point="rlbench3.arm_reach:ArmReachEnv",
     ),
+    # Randomized Gymnasium tasks (Packer et al. 2018): rlbench3/<Task>-v0 takes preset="D"|"R"|"E"
+    # (or any parameters), rlbench3/<Task>-<D|R|E>-v0 has the preset built in. Their horizon is
+    # Gymnasium's and not a parameter, so it is registered as a TimeLimit as Gymnasium does.
+    *(
+        dict(
+            id=f"rlbench3/{task}{'' if preset is None else '-' + preset}-v0",
+            entry_point=entry_point,
+            max_episode_steps=max_episode_steps,
+            kwargs={} if preset is None else {"preset": preset},
+        )
+        for task, entry_point, max_episode_steps in (
+            ("CartPole", "rlbench3.classic_control:CartPoleEnv", 500),
+            ("MountainCar", "rlbench3.classic_control:MountainCarEnv", 200),
+            ("Acrobot", "rlbench3.classic_control:AcrobotEnv", 500),
+            ("Pendulum", "rlbench3.classic_control:PendulumEnv", 200),
+            ("HalfCheetah", "rlbench3.locomotion:HalfCheetahEnv", 1000),
+            ("Hopper", "rlbench3.locomotion:HopperEnv", 1000),
+        )
+        for preset in (None, "D", "R", "E")
+    ),
 )
 
 

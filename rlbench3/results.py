@@ -197,3 +197,18 @@ def iqm_summary(
             }
         )
     return pd.DataFrame(rows)
+
+
+def load_policy(out: str | Path, run_id: str) -> Any:
+    """The final policy of a finished run (an SB3 policy with ``.predict``), on the CPU.
+
+    The file is verified against the sha256 in the run's record before it is unpickled.
+    """
+    import importlib
+    import io
+
+    store = RunStore(out)
+    data = store.read_policy(run_id)
+    module, _, name = store.read(run_id)["record"]["meta"]["policy_class"].partition(":")
+    policy_class = getattr(importlib.import_module(module), name)
+    return policy_class.load(io.BytesIO(data), device="cpu")

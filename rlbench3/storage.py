@@ -5,6 +5,8 @@ Layout of a results folder::
     OUT/runs/<run_id>.json          a finished run: config, record, checksum
     OUT/runs/<run_id>.failed.json   the last failure of a run (traceback), until it succeeds
     OUT/runs/<run_id>.json.corrupt-<time>   a record that failed verification, set aside
+    OUT/policies/<run_id>.pt        the run's final policy (SB3 ``policy.save`` format); its
+                                    sha256 is in the record, so a damaged file is detected too
 
 A record is written to a temporary file in the same folder, flushed and fsynced, then renamed
 over its final name (``os.replace`` is atomic on POSIX), so a sweep killed at any moment leaves
@@ -43,9 +45,14 @@ def _checksum(payload: dict[str, Any]) -> str:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part."""
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
+    with open(tmp, "wb") as fh:
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -79,6 +86,25 @@ class RunStore:
 
     def failure_path(self, run_id: str) -> Path:
         return self.runs / f"{run_id}.failed.json"
+
+    def policy_path(self, run_id: str) -> Path:
+        return self.root / "policies" / f"{run_id}.pt"
+
+    def write_policy(self, run_id: str, data: bytes) -> None:
+        (self.root / "policies").mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.policy_path(run_id), data)
+
+    def read_policy(self, run_id: str) -> bytes:
+        """The verified bytes of a run's saved policy (checked against the record's sha256)."""
+        record = self.read(run_id)["record"]
+        expected = record["meta"].get("policy_sha256")
+        try:
+            data = self.policy_path(run_id).read_bytes()
+        except OSError as err:
+            raise CorruptRecord(f"{self.policy_path(run_id)}: unreadable ({err})") from None
+        if expected is None or hashlib.sha256(data).hexdigest() != expected:
+            raise CorruptRecord(f"{self.policy_path(run_id)}: does not match its record's sha256")
+        return data
 
     def write(self, run_id: str, config: dict[str, Any], record: dict[str, Any]) -> Path:
         body = {"format": FORMAT, "run_id": run_id, "config": config, "record": record}

@@ -35,11 +35,12 @@ TYPICAL_STEPS_PER_SECOND = {
 
 
 def run_safely(item: dict[str, Any]) -> tuple[str, str, Any]:
-    """Worker entry point: ``(run_id, "ok", record)`` or ``(run_id, "error", traceback)``."""
-    from rlbench3.training import execute_run
+    """Worker entry point: ``(run_id, "ok", (record, policy bytes))`` or
+    ``(run_id, "error", traceback)``."""
+    from rlbench3.training import train_run
 
     try:
-        return item["run_id"], "ok", execute_run(item["config"])
+        return item["run_id"], "ok", train_run(item["config"])
     except Exception:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
         return item["run_id"], "error", traceback.format_exc()
 
@@ -155,7 +156,9 @@ def execute(
     with bar:
         for rid, state, payload in results:
             if state == "ok":
-                store.write(rid, configs[rid], payload)
+                record, policy = payload
+                store.write_policy(rid, policy)  # before the record: a record implies its policy
+                store.write(rid, configs[rid], record)
                 report.finished += 1
             else:
                 store.write_failure(rid, configs[rid], payload)

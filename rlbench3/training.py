@@ -9,6 +9,7 @@ Ray worker), up to the wall-clock fields in ``meta``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import platform
 import socket
 import time
@@ -80,7 +81,9 @@ def _reward_signal_monitor() -> type:
     return RewardSignalMonitor
 
 
-def _recorder(evaluators: dict[str, Evaluator], every: int, monitor: Any, clock: Callable) -> Any:
+def _recorder(
+    evaluators: dict[str, Evaluator], every: int, budget: int, monitor: Any, clock: Callable
+) -> Any:
     from stable_baselines3.common.callbacks import BaseCallback
 
     class RunRecorder(BaseCallback):
@@ -118,7 +121,9 @@ def _recorder(evaluators: dict[str, Evaluator], every: int, monitor: Any, clock:
             self.evaluate()
 
         def _on_step(self) -> bool:
-            if self.model.num_timesteps >= self.next_eval:
+            # Steps at or past the budget belong to the last rollout, before the last update (or
+            # random search's last comparison): the final evaluation after learn() covers them.
+            if budget > self.model.num_timesteps >= self.next_eval:
                 self.evaluate()
             return True
 
@@ -150,6 +155,18 @@ def package_versions() -> dict[str, str]:
 
 def execute_run(config: dict[str, Any]) -> dict[str, Any]:
     """Train and evaluate one run; returns its record (plain data, JSON-able)."""
+    return train_run(config)[0]
+
+
+def train_run(config: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """Train and evaluate one run: its record and its final policy, serialised.
+
+    The policy bytes are what ``policy.save`` writes (SB3's format: state dict and constructor
+    arguments); ``record["meta"]["policy_class"]`` names the class that loads them (see
+    :func:`rlbench3.results.load_policy`).
+    """
+    import io
+
     import torch
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.utils import set_random_seed
@@ -186,17 +203,23 @@ def execute_run(config: dict[str, Any]) -> dict[str, Any]:
     }
     started = time.perf_counter()
     recorder = _recorder(
-        evaluators, evaluation["every"], monitor, lambda: time.perf_counter() - started
+        evaluators,
+        evaluation["every"],
+        config["budget"],
+        monitor,
+        lambda: time.perf_counter() - started,
     )
     model.learn(total_timesteps=config["budget"], callback=recorder)
-    if recorder.curve[-1]["step"] != model.num_timesteps:
-        recorder.evaluate()  # the final point, at the steps actually taken
+    recorder.evaluate()  # the final point: the policy learn() returns, at the steps taken
     total_seconds = time.perf_counter() - started
     for evaluate in evaluators.values():
         evaluate.close()
     monitor.close()
     train_seconds = total_seconds - recorder.eval_seconds
-    return {
+    policy = model.policy
+    saved = io.BytesIO()
+    policy.save(saved)
+    record = {
         "curve": recorder.curve,
         "final": {
             split: {"returns": returns.tolist(), "successes": success.astype(int).tolist()}
@@ -215,5 +238,8 @@ def execute_run(config: dict[str, Any]) -> dict[str, Any]:
             "steps_per_second": round(model.num_timesteps / max(train_seconds, 1e-9), 1),
             "host": socket.gethostname(),
             "versions": package_versions(),
+            "policy_class": f"{type(policy).__module__}:{type(policy).__qualname__}",
+            "policy_sha256": hashlib.sha256(saved.getvalue()).hexdigest(),
         },
     }
+    return record, saved.getvalue()

@@ -212,7 +212,13 @@ def test_the_same_run_twice_gives_the_same_record(reference):
         stored = read_record(RunStore(out).path(item["run_id"]))["record"]
         assert strip_wall_clock(stored) == strip_wall_clock(first)
         # Only wall-clock fields were left out of the comparison.
-        assert set(first["meta"]) - set(WALL_CLOCK_META) == {"steps", "eval_env_steps", "versions"}
+        assert set(first["meta"]) - set(WALL_CLOCK_META) == {
+            "steps",
+            "eval_env_steps",
+            "versions",
+            "policy_class",
+            "policy_sha256",
+        }
 
 
 def test_a_two_worker_pool_matches_one_worker(reference, tmp_path):
@@ -340,7 +346,7 @@ def test_failed_runs_are_recorded_and_retried(reference, tmp_path, capsys, monke
     def broken(config):
         raise RuntimeError(f"broken on purpose (seed {config['seed']})")
 
-    monkeypatch.setattr("rlbench3.training.execute_run", broken)
+    monkeypatch.setattr("rlbench3.training.train_run", broken)
     assert run_cli(suite, out, "--workers", "1") == 1  # every run failed: reported, no crash
     err = capsys.readouterr().err
     assert err.count("RuntimeError: broken on purpose (seed 0)") == 4
@@ -376,3 +382,35 @@ def test_execute_rejects_bad_arguments(tmp_path):
         execute([], str(tmp_path), workers=0)
     with pytest.raises(ValueError, match="backend must be 'process' or 'ray'"):
         execute([], str(tmp_path), backend="dask")
+
+
+def test_saved_policies_reload_verified_and_act_like_the_evaluation(reference):
+    from rlbench3.results import load_episodes, load_policy
+    from rlbench3.storage import CorruptRecord, RunStore
+    from rlbench3.training import Evaluator
+
+    _, out, runs = reference
+    store = RunStore(out)
+    item = runs[0]
+    policy = load_policy(out, item["run_id"])
+    config = item["config"]
+    # The reloaded policy reproduces the run's final evaluation episode by episode.
+    evaluate = Evaluator(
+        config["env"]["id"],
+        config["splits"]["train"],
+        config["eval"]["episodes"],
+        seed=10_000 + config["seed"],
+    )
+    returns, _, _ = evaluate(policy)
+    episodes = load_episodes(out)
+    recorded = episodes[(episodes.run_id == item["run_id"]) & (episodes.split == "train")]
+    assert returns.tolist() == recorded["return"].tolist()
+    # A damaged policy file is detected before it is unpickled.
+    path = store.policy_path(item["run_id"])
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original[:-10])
+        with pytest.raises(CorruptRecord, match="sha256"):
+            load_policy(out, item["run_id"])
+    finally:
+        path.write_bytes(original)

@@ -130,7 +130,10 @@ def test_record_shape(key, configs, records):
     n_envs = config["agent"]["n_envs"]
     for a, b in zip(eval_steps[:-2], eval_steps[1:-1]):
         assert every <= b - a < every + n_envs
-    assert 0 < eval_steps[-1] - eval_steps[-2] < every + n_envs
+    # Points during learning stop short of the budget; the last point is evaluated after learn()
+    # returns (the policy after its last update), at the steps actually taken.
+    assert eval_steps[-2] < config["budget"] <= eval_steps[-1]
+    assert eval_steps[-2] >= config["budget"] - every - n_envs
 
     # Final: per-episode lists of the eval length, equal to the curve's last point.
     last = {p["split"]: p for p in by_step[steps]}
