@@ -33,6 +33,10 @@ SURVEY_HIT_TABLE: tuple[tuple[str, str, tuple[int, ...], int], ...] = (
 )
 
 
+# Ids built from other ids, with no parameters of their own to list.
+COMPOSITE_IDS = {"rlbench3/Mixture-v0": "env=ID, components=[{...}, ...], weights=[...]"}
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """``key=value`` with the value read as YAML (numbers, strings, ``{low: 1, high: 2}``)."""
     key, sep, value = text.partition("=")
@@ -46,6 +50,9 @@ def env_table() -> str:
     lines = []
     presets = all_presets()
     for env_id in rlbench3.registered_ids():
+        if env_id in COMPOSITE_IDS:
+            lines.append(f"{env_id}  (composite: {COMPOSITE_IDS[env_id]})")
+            continue
         params = gym.make(env_id).unwrapped.params
         family = type(params).family
         lines.append(f"{env_id}  (presets: {', '.join(presets.get(family, {}))})")

@@ -29,6 +29,12 @@ ENVIRONMENTS = (
         id="rlbench3/ArmReach-v0",
         entry_point="rlbench3.arm_reach:ArmReachEnv",
     ),
+    # Episodes drawn from several parameter settings of another id (joint distributions, e.g.
+    # held-out parameter combinations); needs env= and components= (see rlbench3/mixture.py).
+    dict(
+        id="rlbench3/Mixture-v0",
+        entry_point="rlbench3.mixture:MixtureEnv",
+    ),
     # Randomized Gymnasium tasks (Packer et al. 2018): rlbench3/<Task>-v0 takes preset="D"|"R"|"E"
     # (or any parameters), rlbench3/<Task>-<D|R|E>-v0 has the preset built in. Their horizon is
     # Gymnasium's and not a parameter, so it is registered as a TimeLimit as Gymnasium does.

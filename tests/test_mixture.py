@@ -1,0 +1,92 @@
+"""Mixture: joint (correlated) parameter distributions from several components."""
+
+from __future__ import annotations
+
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import rlbench3  # noqa: F401
+
+CORNERS = [
+    {"mass": {"low": 0.25, "high": 0.5}, "action_gain": {"low": 0.5, "high": 0.75}},
+    {"mass": {"low": 2.0, "high": 4.0}, "action_gain": {"low": 1.25, "high": 1.5}},
+]
+
+
+def make(**kwargs):
+    return gym.make(
+        "rlbench3/Mixture-v0",
+        env="rlbench3/SparseReach-v0",
+        action_dim=2,
+        components=CORNERS,
+        **kwargs,
+    )
+
+
+def test_draws_come_only_from_the_components_corners():
+    env = make()
+    seen = set()
+    for seed in range(300):
+        _, info = env.reset(seed=seed)
+        p = info["params"]
+        light, weak = p["mass"] <= 0.5, p["action_gain"] <= 0.75
+        assert light == weak  # never light-strong or heavy-weak: a joint distribution
+        assert info["component"] == (0 if light else 1)
+        assert p["action_dim"] == 2  # shared keywords reach every component
+        seen.add(info["component"])
+    assert seen == {0, 1}
+
+
+def test_weights_and_reproducibility():
+    env = make(weights=[0.0, 1.0])
+    assert {env.reset(seed=s)[1]["component"] for s in range(50)} == {1}
+    a, b = make(), make()
+    for seed in range(5):
+        oa, ia = a.reset(seed=seed)
+        ob, ib = b.reset(seed=seed)
+        assert np.array_equal(oa, ob) and ia["params"] == ib["params"]
+        action = np.full(2, 0.5, dtype=np.float32)
+        assert np.array_equal(a.step(action)[0], b.step(action)[0])
+
+
+def test_passes_both_checkers():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*infinity.*")
+        check_env(make().unwrapped, skip_render_check=True)
+        sb3_check_env(make().unwrapped)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"env": None, "components": CORNERS}, r"env must be an env id"),
+        ({"env": "rlbench3/SparseReach-v0", "components": []}, r"components must be a non-empty"),
+        (
+            {"env": "rlbench3/SparseReach-v0", "components": CORNERS, "weights": [1.0]},
+            r"weights must be 2 non-negative numbers",
+        ),
+        (
+            {"env": "rlbench3/SparseReach-v0", "components": CORNERS, "weights": [-1.0, 2.0]},
+            r"weights must be 2 non-negative numbers",
+        ),
+        (
+            {"env": "rlbench3/SparseReach-v0", "components": [{"mass": -1.0}]},
+            r"components\[0\]: mass must be a number > 0",
+        ),
+        (
+            {
+                "env": "rlbench3/SparseReach-v0",
+                "components": [{"action_dim": 1}, {"action_dim": 2}],
+            },
+            r"components\[1\] has other observation or action spaces",
+        ),
+    ],
+)
+def test_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        gym.make("rlbench3/Mixture-v0", **kwargs)
