@@ -356,21 +356,23 @@ def packer_cells(config: Mapping[str, Any]) -> tuple[tuple[str, str, str], str, 
     Returns ``(group, train_variant, {test_variant: split_name})``, or raises ``ValueError`` when
     the run was not trained on a D/R/E preset. ``group`` identifies runs that may share a layout
     (same env, same parameters apart from the preset, same agent); a test variant ``V`` is a
-    split whose parameters are the training parameters with ``preset: V`` (the ``train`` split
-    itself counts for the training variant).
+    split whose parameters are the training parameters with ``preset: V`` and any
+    ``extreme_sampling`` (the ``train`` split itself counts for the training variant).
     """
     splits = config.get("splits", {})
     train = splits.get(TRAIN, {})
     variant = train.get("preset")
     if variant not in PACKER_VARIANTS:
         raise ValueError("not trained on a D/R/E preset")
-    base = {k: v for k, v in train.items() if k != "preset"}
+    # The preset names the variant; extreme_sampling only says how E's unions are sampled.
+    ignored = ("preset", "extreme_sampling")
+    base = {k: v for k, v in train.items() if k not in ignored}
     cells = {variant: TRAIN}
     for name, params in splits.items():
         preset = params.get("preset")
         if name == TRAIN or preset not in PACKER_VARIANTS:
             continue
-        if {k: v for k, v in params.items() if k != "preset"} == base:
+        if {k: v for k, v in params.items() if k not in ignored} == base:
             cells.setdefault(preset, name)
     group = (config["env"]["id"], json.dumps(base, sort_keys=True), config["agent"]["name"])
     return group, variant, cells

@@ -321,3 +321,21 @@ def test_results_helper_deterministic_and_global_rng_untouched(results):
         render_results(results, "cheese", "md")
     with pytest.raises(ValueError, match="fmt"):
         render_results(results, "gen", "html")
+
+
+def test_packer_cells_ignore_how_extreme_unions_are_sampled():
+    from rlbench3.tables import packer_cells
+
+    config = {
+        "env": {"id": "rlbench3/CartPole-v0"},
+        "agent": {"name": "ppo"},
+        "splits": {
+            "train": {"preset": "D"},
+            "D": {"preset": "D"},
+            "R": {"preset": "R"},
+            "E": {"preset": "E", "extreme_sampling": "length"},
+            "other": {"preset": "E", "force_mag": 3.0},
+        },
+    }
+    _, variant, cells = packer_cells(config)
+    assert variant == "D" and cells == {"D": "train", "R": "R", "E": "E"}
