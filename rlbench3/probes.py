@@ -133,3 +133,98 @@ def _batched_hits(envs: Any, per_copy: int, seed: int, rng: np.random.Generator)
         finished += ended
         got_reward[terminated | truncated] = False
     return hits
+
+
+def _act(policy: Any, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+    """Actions of an object with SB3's ``predict(obs, deterministic=...)`` for a batch of obs."""
+    out = policy.predict(obs, deterministic=deterministic)
+    return np.asarray(out[0] if isinstance(out, tuple) else out)
+
+
+def policy_hit_probability(
+    env_id: str,
+    policy: Any,
+    episodes: int = 10_000,
+    *,
+    seed: int = 0,
+    deterministic: bool = True,
+    num_envs: int = 1024,
+    confidence: float = 0.95,
+    **env_kwargs: Any,
+) -> HitEstimate:
+    """Probability that ``policy`` gets any non-zero reward in an episode (exact binomial CI).
+
+    Args:
+        env_id: a registered id, e.g. ``"rlbench3/CombinationLock-v0"``.
+        policy: anything with SB3's ``predict(observations, deterministic=...)`` for a batch of
+            observations (an SB3 algorithm, an SB3 ``BasePolicy``, or a plain object); it may
+            return ``actions`` or SB3's ``(actions, state)``.
+        episodes: Monte-Carlo episodes (rounded up to a multiple of the copies used).
+        seed: seeds the environment, and torch's global generator for the duration of the call
+            (so SB3's stochastic ``predict`` is reproducible); same seed -> same estimate.
+        deterministic: passed to ``predict``.
+        num_envs: copies stepped together on the batched path (one ``predict`` call per step for
+            all of them).
+        confidence: level of the Clopper-Pearson interval.
+        **env_kwargs: env parameters.
+
+    As :func:`hit_probability`, every copy runs the same number of whole episodes, and families
+    without a batched env are stepped one episode at a time (``predict`` on a batch of one).
+    """
+    import torch
+
+    if episodes < 1:
+        raise ValueError(f"episodes must be an integer >= 1, got {episodes}")
+    spec = gym.spec(env_id)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        if spec.vector_entry_point is None:
+            env = gym.make(env_id, **env_kwargs)
+            hits = _single_env_policy_hits(env, policy, episodes, seed, deterministic)
+            total = episodes
+        else:
+            copies = max(1, min(num_envs, episodes))
+            per_copy = -(-episodes // copies)
+            envs = gym.make_vec(env_id, num_envs=copies, **env_kwargs)
+            hits = _batched_policy_hits(envs, policy, per_copy, seed, deterministic)
+            total = per_copy * copies
+            envs.close()
+    low, high = clopper_pearson(hits, total, confidence)
+    return HitEstimate(hits, total, confidence, low, high)
+
+
+def _single_env_policy_hits(
+    env: gym.Env, policy: Any, episodes: int, seed: int, deterministic: bool
+) -> int:
+    hits = 0
+    obs, _ = env.reset(seed=seed)
+    for _ in range(episodes):
+        got_reward, done = False, False
+        while not done:
+            action = _act(policy, np.asarray(obs)[None], deterministic)[0]
+            obs, reward, terminated, truncated, _ = env.step(action)
+            got_reward |= reward != 0.0
+            done = terminated or truncated
+        hits += got_reward
+        obs, _ = env.reset()
+    env.close()
+    return hits
+
+
+def _batched_policy_hits(
+    envs: Any, policy: Any, per_copy: int, seed: int, deterministic: bool
+) -> int:
+    n = envs.num_envs
+    obs, _ = envs.reset(seed=seed)
+    got_reward = np.zeros(n, dtype=bool)
+    finished = np.zeros(n, dtype=np.int64)
+    hits = 0
+    while (finished < per_copy).any():
+        actions = _act(policy, obs, deterministic)
+        obs, rewards, terminated, truncated, _ = envs.step(actions)
+        got_reward |= rewards != 0.0
+        ended = (terminated | truncated) & (finished < per_copy)
+        hits += int((got_reward & ended).sum())
+        finished += ended
+        got_reward[terminated | truncated] = False
+    return hits
