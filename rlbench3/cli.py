@@ -121,6 +121,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     table.add_argument("--format", choices=("md", "latex", "csv"), default="md")
     table.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
     table.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    plot = sub.add_parser("plot", help="figures: curves, frontier, landscape, profiles, gaps")
+    plot.add_argument("out", help="a results folder (from rlbench3 run)")
+    plot.add_argument(
+        "--kind", choices=("curves", "frontier", "landscape", "profiles", "gaps"), required=True
+    )
+    plot.add_argument("--out", dest="path", required=True, help="FILE.png or FILE.pdf")
+    robust = sub.add_parser("robust", help="trained policies under obs/action noise or FGSM")
+    robust.add_argument("out", help="a results folder (from rlbench3 run)")
+    robust.add_argument("--kind", choices=("obs_noise", "action_noise", "fgsm"), required=True)
+    robust.add_argument("--eps", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.2, 0.5])
+    robust.add_argument("--episodes", type=int, default=50)
+    robust.add_argument("--format", choices=("md", "latex", "csv"), default="md")
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
@@ -150,6 +162,25 @@ def _dispatch(args: argparse.Namespace) -> int:
         from rlbench3.tables import render_results
 
         print(render_results(args.out, args.kind, args.format, reps=args.reps, seed=args.seed))
+    elif args.command == "plot":
+        from rlbench3.plots import render_plot
+
+        print(render_plot(args.out, args.kind, args.path))
+    elif args.command == "robust":
+        from rlbench3.robustness import perturbation_scores, robustness_table
+
+        scores = perturbation_scores(args.out, args.kind, args.eps, episodes=args.episodes)
+        frame = robustness_table(scores)
+        print(
+            f"Final success under {args.kind} of size ε (train distribution; mean over seeds, "
+            "95% percentile-bootstrap CI)\n"
+        )
+        if args.format == "md":
+            print(frame.to_markdown(index=False))
+        elif args.format == "latex":
+            print(frame.to_latex(index=False))
+        else:
+            print(frame.to_csv(index=False), end="")
     elif args.command == "ls":
         from rlbench3.results import status_table
 
