@@ -9,6 +9,7 @@ are used for every ε of a run, so each curve isolates the perturbation's effect
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def perturbation_scores(
     """
     from rlbench3.adversarial import perturbed_returns
     from rlbench3.results import load, load_policy
-    from rlbench3.storage import RunStore
+    from rlbench3.storage import CorruptRecord, RunStore
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -46,8 +47,19 @@ def perturbation_scores(
     rows = []
     for run_id, run in curves.groupby("run_id", sort=False):
         first = run.iloc[0]
-        config = store.read(run_id)["config"]
-        policy = load_policy(out, run_id)
+        data = store.read(run_id)
+        config = data["config"]
+        if "policy_sha256" not in data["record"]["meta"]:
+            print(
+                f"rlbench3: run {run_id} saved no policy (recorded by an older rlbench3); skipped",
+                file=sys.stderr,
+            )
+            continue
+        try:
+            policy = load_policy(out, run_id)
+        except CorruptRecord as err:
+            print(f"rlbench3: skipping run {run_id}: {err}", file=sys.stderr)
+            continue
         for epsilon in epsilons:
             returns, successes = perturbed_returns(
                 policy,
@@ -71,6 +83,8 @@ def perturbation_scores(
                     "mean_return": float(np.mean(returns)),
                 }
             )
+    if not rows:
+        raise ValueError(f"no run in {out} has a saved policy to perturb")
     frame = pd.DataFrame(rows)
     # Suite-like order: experiments as first seen, settings by their numbers, then agent and seed.
     natural = frame["setting"].map(
