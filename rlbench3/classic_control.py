@@ -118,6 +118,7 @@ from gymnasium.envs.classic_control.pendulum import PendulumEnv as _GymPendulum
 
 from rlbench3.parameters import WEIGHTINGS, ChoiceSpec, Distribution, EnvParams, choice, number
 from rlbench3.presets import resolve_params
+from rlbench3.rendering import check_render_mode
 
 CARTPOLE_SUCCESS_STEPS = 195
 MOUNTAINCAR_SUCCESS_STEPS = 110
@@ -174,14 +175,6 @@ def draw_episode_params(params: EnvParams, rng: np.random.Generator) -> dict[str
         else:
             out[f.name] = value.sample(source) if isinstance(value, Distribution) else value
     return out
-
-
-def check_render_mode(env: gym.Env, render_mode: str | None) -> None:
-    if render_mode is not None and render_mode not in env.metadata["render_modes"]:
-        raise ValueError(
-            f"render_mode must be one of {env.metadata['render_modes']} or None, "
-            f"got {render_mode!r}"
-        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rlbench3.parameters import Distribution, EnvParams, choice, number
 from rlbench3.presets import resolve_params
-from rlbench3.rendering import GREEN, GREY, RED, Canvas
+from rlbench3.rendering import GREEN, GREY, RED, Canvas, check_render_mode
 
 _FIXED_SHAPE = "it fixes the observation space"
 
@@ -115,11 +115,7 @@ class CombinationLockEnv(gym.Env):
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: CombinationLockParams = resolve_params(CombinationLockParams, preset, kwargs)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
+        check_render_mode(self, render_mode)
         self.render_mode = render_mode
         p = self.params
         self.horizon, self.num_actions = p.horizon, p.num_actions

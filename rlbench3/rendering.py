@@ -6,6 +6,8 @@ works on headless machines and in CI, and SB3's ``make_vec_env`` (which asks for
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 BACKGROUND = (245, 245, 245)
@@ -16,6 +18,15 @@ GREY, RED, GREEN, BLUE, DARK = (
     (60, 90, 200),
     (40, 40, 40),
 )
+
+
+def check_render_mode(env: Any, render_mode: str | None) -> None:
+    """Reject a render mode the env does not offer, at construction, naming the valid ones."""
+    if render_mode is not None and render_mode not in env.metadata["render_modes"]:
+        raise ValueError(
+            f"render_mode must be one of {env.metadata['render_modes']} or None, "
+            f"got {render_mode!r}"
+        )
 
 
 class Canvas:

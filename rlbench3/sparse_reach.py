@@ -61,7 +61,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rlbench3.parameters import Distribution, EnvParams, choice, number
 from rlbench3.presets import resolve_params
-from rlbench3.rendering import BLUE, GREEN, GREY, Canvas
+from rlbench3.rendering import BLUE, GREEN, GREY, Canvas, check_render_mode
 
 _FIXED = "it fixes the observation and action spaces"
 
@@ -121,11 +121,7 @@ class SparseReachEnv(gym.Env):
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: SparseReachParams = resolve_params(SparseReachParams, preset, kwargs)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
+        check_render_mode(self, render_mode)
         self.render_mode = render_mode
         d = self.action_dim = self.params.action_dim
         self.horizon = self.params.horizon
