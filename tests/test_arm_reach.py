@@ -24,6 +24,7 @@ from rlbench3.arm_reach import (
     target_angle,
 )
 from rlbench3.parameters import Distribution
+from rlbench3.presets import resolve_params
 
 ID = "rlbench3/ArmReach-v0"
 RANDOMIZED = ("link_length", "link_mass", "joint_damping", "joint_armature", "gear")
@@ -110,7 +111,7 @@ def test_in_place_link_update_equals_a_freshly_compiled_model():
                 ep["joint_damping"],
                 ep["joint_armature"],
                 ep["gear"],
-                env.params.timestep,
+                env.params.timestep / env.substeps,
             )
         )
         for name in (
@@ -162,12 +163,13 @@ def value_or_range(lo, hi):
 @st.composite
 def valid_kwargs(draw):
     # horizon >= 2: truncating after one step is correct, but gymnasium's checker objects to it.
+    # (joint_damping from 0.0005: with gear 0.4 and timestep 0.02, 40 substeps of at most 100.)
     kwargs = dict(
         n_joints=draw(st.integers(1, 10)),
         horizon=draw(st.integers(2, 300)),
         link_length=draw(value_or_range(0.02, 0.3)),
         link_mass=draw(value_or_range(0.02, 0.5)),
-        joint_damping=draw(value_or_range(0.0, 0.01)),
+        joint_damping=draw(value_or_range(0.0005, 0.01)),
         joint_armature=draw(value_or_range(1e-5, 1e-3)),
         gear=draw(value_or_range(0.01, 0.4)),
         target_distance=draw(value_or_range(0.0, 1.0)),
@@ -307,7 +309,20 @@ def test_chosen_target_through_reset_options():
         ({"link_mass": -1.0}, ValueError, "link_mass"),
         ({"link_mass": "heavy"}, TypeError, "link_mass"),
         ({"joint_damping": -0.001}, ValueError, "joint_damping"),
+        ({"joint_damping": 0.0}, ValueError, "joint_damping"),
         ({"joint_armature": -1e-4}, ValueError, "joint_armature"),
+        ({"joint_armature": 0.0}, ValueError, "joint_armature"),
+        # More than 100 RK4 substeps per physics step, at the extremes of distributions.
+        (
+            {"joint_damping": {"low": 1e-5, "high": 0.003}},
+            ValueError,
+            r"gear, joint_damping, joint_armature and timestep would need 125 RK4 substeps",
+        ),
+        (
+            {"joint_armature": {"low": 1e-7, "high": 1e-4}, "joint_damping": 0.005},
+            ValueError,
+            r"would need 1000 RK4 .* joint_damping / joint_armature \* timestep = 0.005 / 1e-07",
+        ),
         ({"gear": 0.0}, ValueError, "gear"),
         ({"gear": {"low": 0.2, "high": 0.1}}, ValueError, "gear"),
         ({"target_distance": 1.5}, ValueError, "target_distance"),
@@ -355,23 +370,111 @@ def test_invalid_actions_raise_naming_the_valid_range(action):
     env.step(np.array([1.0, -1.0], dtype=np.float32))  # the bounds themselves are valid
 
 
-def test_unstable_simulation_raises_instead_of_silently_resetting():
-    env = ArmReachEnv(
-        n_joints=4,
-        link_length=0.05,
-        link_mass=0.02,
-        joint_damping=0.0,
-        joint_armature=0.0,
-        gear=0.4,
-        timestep=0.02,
-        frame_skip=4,
-        horizon=10_000,
-        tolerance=1e-9,
-    )
+def test_substeps_follow_the_documented_limits():
+    # Defaults: 0.1 / 0.003 * 0.01 = 0.33 rad per step; 0.003 / 1e-4 * 0.01 = 0.3.
+    assert [ArmReachEnv(n_joints=n).substeps for n in (1, 3, 4, 10)] == [1, 1, 1, 1]
+    # R: 0.12 / 0.0025 * 0.01 = 0.48 rad, over the 0.4 of arms of 4 or more joints.
+    assert [ArmReachEnv(preset="R", n_joints=n).substeps for n in (3, 4)] == [1, 2]
+    # E: 0.16 / 0.001 * 0.01 = 1.6 rad; exactly at a limit takes the fewer substeps.
+    assert [ArmReachEnv(preset="E", n_joints=n).substeps for n in (3, 4)] == [2, 4]
+    assert ArmReachEnv(gear=0.16, joint_damping=0.002).substeps == 1
+    assert ArmReachEnv(joint_damping=0.006, joint_armature=0.00004).substeps == 3
+    # Substeps split the physics step; the control period and the parameters stay as given.
+    env = ArmReachEnv(n_joints=5, preset="E", timestep=0.005, frame_skip=4)
+    assert env.substeps == 2 and env.model.opt.timestep == 0.0025
+    assert env.dt == pytest.approx(0.02) and env.params.timestep == 0.005
     env.reset(seed=0)
+    t0 = env.data.time
+    env.step(np.ones(5))
+    assert env.data.time - t0 == pytest.approx(0.02)
+
+
+def test_substeps_change_the_cost_not_the_dynamics():
+    # Two substeps of a 0.01 s physics step are exactly two physics steps of 0.005 s.
+    actions = fixed_actions(2, 150)
+    fast = dict(gear=0.16, joint_damping=0.001, joint_armature=4e-4)
+    split = ArmReachEnv(**fast)
+    assert split.substeps == 2
+    finer = ArmReachEnv(**fast, timestep=0.005, frame_skip=4)
+    assert finer.substeps == 1
+    o2, r2, _ = rollout(split, 3, actions)
+    o1, r1, _ = rollout(finer, 3, actions)
+    assert np.array_equal(o1, o2) and np.array_equal(r1, r2)
+    # One RK4 step of 0.01 s already follows the arm closely: 4x finer steps barely differ.
+    o1, _, _ = rollout(ArmReachEnv(n_joints=3), 3, fixed_actions(3, 150))
+    o4, _, _ = rollout(
+        ArmReachEnv(n_joints=3, timestep=0.0025, frame_skip=8), 3, fixed_actions(3, 150)
+    )
+    assert len(o1) == len(o4) and np.abs(o1 - o4).max() < 0.05
+
+
+def test_unstable_simulation_raises_instead_of_silently_resetting():
+    # Parameters are simulated within the stability limits, so push the compiled model past
+    # them: a 3x larger gear and a 2x longer step, 2 rad per step at the terminal speed (>> 0.4).
+    env = ArmReachEnv(n_joints=4, horizon=10_000, tolerance=1e-9)
+    env.reset(seed=0)
+    env.model.actuator_gear[:, 0] = 0.3
+    env.model.opt.timestep = 0.02
     with pytest.raises(RuntimeError, match="unstable"):
-        for a in fixed_actions(4, 10_000):
-            env.step(a)
+        for _ in range(10_000):
+            env.step(np.where(env.data.qvel >= 0.0, 1.0, -1.0))
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(np.zeros(4))
+
+
+def fastest_corner(preset):
+    """The preset's fastest parameters: each link at the low or the high end of its length and
+    mass ranges (drawn independently per link), lowest joint_damping, highest gear."""
+    params = resolve_params(ArmReachParams, preset, {})
+    kwargs = {"preset": preset}
+    for name in ("link_length", "link_mass"):
+        v = getattr(params, name)
+        if isinstance(v, Distribution):
+            kwargs[name] = {"intervals": [[v.low, v.low], [v.high, v.high]], "weighting": "equal"}
+    kwargs["joint_damping"] = getattr(params.joint_damping, "low", params.joint_damping)
+    kwargs["gear"] = getattr(params.gear, "high", params.gear)
+    return kwargs
+
+
+def bang_bang_policies(n, rng):
+    """Adversarial sequences at the corners of [-1, 1]^n: ``policy(t, dq/dt) -> action``."""
+    signs = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    return {
+        "constant": lambda t, v: signs,
+        "all +1": lambda t, v: np.ones(n),
+        "random every step": lambda t, v: np.where(rng.random(n) < 0.5, -1.0, 1.0),
+        "flip every step": lambda t, v: signs * (-1.0) ** t,
+        "flip every 10": lambda t, v: signs * (-1.0) ** (t // 10),
+        "flip every 40": lambda t, v: signs * (-1.0) ** (t // 40),
+        # Torque along each joint's motion: the most power the motors can put in.
+        "sign(dq/dt)": lambda t, v: np.where(v >= 0.0, 1.0, -1.0),
+    }
+
+
+@pytest.mark.parametrize("preset", ["D", "R", "E"])
+def test_bang_bang_actions_never_destabilise_the_presets(preset):
+    # Regression: with MuJoCo's implicit integrator at 0.01 s, such sequences blew up preset R
+    # (10 joints) and E (5) within an episode, and ran D (5) at 7x the terminal speed
+    # gear / joint_damping. Episodes here are 4x the default horizon, on draws of the preset and
+    # on its fastest corner (light and heavy links mixed, lowest damping, highest gear); joint
+    # speeds must stay within a few times the terminal speed (at most about 3.5x seen).
+    steps = 600
+    for n in (2, 3, 5, 10):
+        for k, kwargs in enumerate(({"preset": preset}, fastest_corner(preset))):
+            env = ArmReachEnv(n_joints=n, horizon=steps, tolerance=1e-9, **kwargs)
+            p = env.params
+            terminal = getattr(p.gear, "high", p.gear) / getattr(
+                p.joint_damping, "low", p.joint_damping
+            )
+            rng = np.random.default_rng([n, k])
+            for name, policy in bang_bang_policies(n, rng).items():
+                env.reset(seed=int(rng.integers(2**31)))
+                fastest = 0.0
+                for t in range(steps):
+                    env.step(policy(t, env.data.qvel))
+                    fastest = max(fastest, float(np.abs(env.data.qvel).max()))
+                assert np.isfinite(env.data.qpos).all(), (n, kwargs, name)
+                assert fastest <= 5.0 * terminal, (n, kwargs, name, fastest, terminal)
 
 
 # -- rewards and episode end -------------------------------------------------------------------
