@@ -59,6 +59,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from rlbench3.batching import check_num_envs, reset_mask
 from rlbench3.parameters import Distribution, EnvParams, choice, number
 from rlbench3.presets import resolve_params
 from rlbench3.rendering import BLUE, GREEN, GREY, Canvas, check_render_mode
@@ -220,12 +221,7 @@ class SparseReachVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 1, preset: str | None = None, **kwargs: Any):
-        if (
-            not isinstance(num_envs, (int, np.integer))
-            or isinstance(num_envs, bool)
-            or num_envs < 1
-        ):
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        num_envs = check_num_envs(num_envs)
         kwargs.pop("render_mode", None)
         self.params: SparseReachParams = resolve_params(SparseReachParams, preset, kwargs)
         n, d = self.num_envs, self.action_dim = int(num_envs), self.params.action_dim
@@ -294,11 +290,9 @@ class SparseReachVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         if seed is not None:
             self._np_random, self._np_random_seed = seeding.np_random(seed)
-        mask = np.ones(self.num_envs, dtype=bool)
-        if options and "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"], dtype=bool)
-            if mask.shape != (self.num_envs,):
-                raise ValueError(f"reset_mask must have shape ({self.num_envs},), got {mask.shape}")
+        mask = reset_mask(options, self.num_envs)
+        if mask is None:
+            mask = np.ones(self.num_envs, dtype=bool)
         self._reset_copies(mask)
         self._autoreset[mask] = False
         return self._observations(), self._params_info()
