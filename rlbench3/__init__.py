@@ -11,10 +11,8 @@ Code that never imports rlbench3 can use ``gym.make("rlbench3:rlbench3/Combinati
 Gymnasium imports the module named before the colon first.
 """
 
-from rlbench3.registration import register_all, registered_ids
+from rlbench3.envs import register_all, registered_ids
 
 __version__ = "0.1.0"
-
-register_all()
 
 __all__ = ["__version__", "register_all", "registered_ids"]

@@ -21,9 +21,9 @@ import pandas as pd
 import yaml
 
 import rlbench3
-from rlbench3.config import ConfigError
-from rlbench3.presets import all_presets
-from rlbench3.probes import hit_probability
+from rlbench3.analysis.probes import hit_probability
+from rlbench3.data.yaml_lines import ConfigError
+from rlbench3.envs.presets import all_presets
 
 # The survey table: one difficulty knob per family, everything else at the defaults.
 SURVEY_HIT_TABLE: tuple[tuple[str, str, tuple[int, ...], int], ...] = (
@@ -159,7 +159,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "run":
         return run_suite(args)
     elif args.command == "table":
-        from rlbench3.tables import render_results
+        from rlbench3.analysis.tables import render_results
 
         print(render_results(args.out, args.kind, args.format, reps=args.reps, seed=args.seed))
     elif args.command == "plot":
@@ -167,7 +167,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         print(render_plot(args.out, args.kind, args.path))
     elif args.command == "robust":
-        from rlbench3.robustness import perturbation_scores, robustness_table
+        from rlbench3.analysis.robustness import perturbation_scores, robustness_table
 
         scores = perturbation_scores(args.out, args.kind, args.eps, episodes=args.episodes)
         frame = robustness_table(scores)
@@ -182,7 +182,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         else:
             print(frame.to_csv(index=False), end="")
     elif args.command == "ls":
-        from rlbench3.results import status_table
+        from rlbench3.analysis.results import status_table
 
         table = status_table(args.out)
         print(table.to_markdown(index=False) if len(table) else f"no runs in {args.out}")
@@ -190,10 +190,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def run_suite(args: argparse.Namespace) -> int:
-    from rlbench3.results import iqm_summary, load, write_plan
-    from rlbench3.storage import RunStore
-    from rlbench3.suites import load_suite, plan_runs
-    from rlbench3.sweep import estimate_seconds, execute
+    from rlbench3.analysis.results import iqm_summary, load, write_plan
+    from rlbench3.harness.storage import RunStore
+    from rlbench3.harness.suites import load_suite, plan_runs
+    from rlbench3.harness.sweep import estimate_seconds, execute
 
     for name in ("seeds", "budget", "workers"):
         value = getattr(args, name)

@@ -1,14 +1,14 @@
 """Figures from a results folder: learning curves, trainability frontiers, landscape slices,
 performance profiles and generalization gaps.
 
-Every ``plot_*`` function takes data (the frames of :mod:`rlbench3.results` /
-:func:`rlbench3.tables.run_scores`, or the arrays of :mod:`rlbench3.landscape`) and an output
+Every ``plot_*`` function takes data (the frames of :mod:`rlbench3.analysis.results` /
+:func:`rlbench3.analysis.tables.run_scores`, or the arrays of :mod:`rlbench3.analysis.landscape`) and an output
 path; the format follows its suffix (``.png`` or ``.pdf``). ``render_plot(DIR, kind, OUT)`` loads
 a results folder and draws one kind: ``"curves"``, ``"frontier"``, ``"landscape"``,
 ``"profiles"`` or ``"gaps"``.
 
 Figures are drawn on matplotlib ``Figure`` objects with the Agg canvas (no pyplot, no display, no
-global backend change). Statistics come from rliable and :mod:`rlbench3.metrics`; nothing is
+global backend change). Statistics come from rliable and :mod:`rlbench3.analysis.metrics`; nothing is
 re-implemented here:
 
 * curves: faint per-seed lines and the IQM over seeds at each step (rliable ``aggregate_iqm``)
@@ -17,9 +17,9 @@ re-implemented here:
   common grid that every run covers.
 * frontier: per agent, the fraction of seeds that solved each level (final train success
   >= ``solved_at``, as in the ``swiss`` table) with exact Clopper-Pearson intervals, and
-  :func:`rlbench3.metrics.trainability_frontier`'s logistic fit, bootstrap band and H50/d50.
-* profiles: :func:`rlbench3.metrics.performance_profiles` (rliable ``create_performance_profile``).
-* gaps: :func:`rlbench3.metrics.generalization_gap` (paired train - split, bootstrap CI).
+  :func:`rlbench3.analysis.metrics.trainability_frontier`'s logistic fit, bootstrap band and H50/d50.
+* profiles: :func:`rlbench3.analysis.metrics.performance_profiles` (rliable ``create_performance_profile``).
+* gaps: :func:`rlbench3.analysis.metrics.generalization_gap` (paired train - split, bootstrap CI).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from rlbench3 import metrics as M
-from rlbench3.probes import clopper_pearson
+from rlbench3.analysis import metrics as M
+from rlbench3.analysis.probes import clopper_pearson
 
 KINDS = ("curves", "frontier", "landscape", "profiles", "gaps")
 FORMATS = (".png", ".pdf")
@@ -113,7 +113,7 @@ def _order_value(v: Any) -> tuple[int, Any]:
 
 
 def _suite_order(suite: str) -> list[str]:
-    from rlbench3.suites import load_suite
+    from rlbench3.harness.suites import load_suite
 
     try:
         return [e["name"] for e in load_suite(suite).experiments]
@@ -200,7 +200,7 @@ def plot_curves(
     """Learning curves, one panel per experiment × setting, one colour per agent.
 
     Args:
-        curves: the frame of :func:`rlbench3.results.load`.
+        curves: the frame of :func:`rlbench3.analysis.results.load`.
         metric: ``"success_rate"`` or ``"mean_return"``.
         split: the evaluation split drawn.
         reps, confidence, seed: the bootstrap of the IQM band.
@@ -306,13 +306,13 @@ def plot_frontier(
     """Success against difficulty: one panel per experiment × numeric grid parameter.
 
     Args:
-        scores: :func:`rlbench3.tables.run_scores` rows (one per run × split; the train split is
+        scores: :func:`rlbench3.analysis.tables.run_scores` rows (one per run × split; the train split is
             used), with the ``param_*`` grid columns.
         solved_at: a seed solved a level when its final train success is at least this.
 
     Points: the fraction of seeds that solved each level, with exact Clopper-Pearson
     intervals; faint crosses: each seed's final success. Curve and band:
-    :func:`rlbench3.metrics.trainability_frontier` (logistic MLE, percentile-bootstrap band
+    :func:`rlbench3.analysis.metrics.trainability_frontier` (logistic MLE, percentile-bootstrap band
     resampling seeds within levels) with its H50/d50 and CI marked at 1/2, when metrics provides
     it; otherwise the raw points only.
     """
@@ -440,12 +440,12 @@ def plot_landscape(
 
     Args:
         mean_returns: ``(G, G)`` mean return at ``(alphas[i], betas[j])`` (a
-            :class:`rlbench3.landscape.LandscapeSlice`'s ``mean_returns``).
+            :class:`rlbench3.analysis.landscape.LandscapeSlice`'s ``mean_returns``).
         alphas, betas: ``(G,)`` the grid coordinates.
         probe_returns: ``(N, M)`` optional returns of sampled initial policies (a
-            :class:`~rlbench3.landscape.LandscapeProbe`'s ``returns``): a histogram of their
+            :class:`~rlbench3.analysis.landscape.LandscapeProbe`'s ``returns``): a histogram of their
             mean returns in a second panel.
-        hole_fraction: an optional :class:`rlbench3.probes.HitEstimate`, written on that panel.
+        hole_fraction: an optional :class:`rlbench3.analysis.probes.HitEstimate`, written on that panel.
     """
     out_path = _check_path(out_path)
     z = np.asarray(mean_returns, dtype=float)
@@ -546,7 +546,7 @@ def plot_profiles(
 ) -> Path:
     """Performance profiles per experiment: the fraction of runs (over seeds and settings) whose
     final success exceeds τ, per agent, with stratified-bootstrap bands (rliable, via
-    :func:`rlbench3.metrics.performance_profiles`).
+    :func:`rlbench3.analysis.metrics.performance_profiles`).
 
     rliable needs a full ``(num_seeds × num_tasks)`` matrix per agent: where settings have
     different numbers of seeds, the lowest-numbered seeds common to all are used (the panel says
@@ -610,7 +610,7 @@ def plot_gaps(
     seed: int = 0,
 ) -> Path:
     """Generalization gap train − split of final success, one panel per experiment × held-out
-    split, bars per setting and agent with the CI of :func:`rlbench3.metrics.generalization_gap`
+    split, bars per setting and agent with the CI of :func:`rlbench3.analysis.metrics.generalization_gap`
     (paired per run, percentile bootstrap over seeds)."""
     out_path = _check_path(out_path)
     if scores.empty or not (scores["split"] != TRAIN).any():
@@ -703,8 +703,8 @@ def landscape_for_results(
     experiment's env (suite order) at its first (easiest-valued) setting, train parameters, a
     fresh initialisation of the PPO-family agent's policy (its ``policy_kwargs``; PPO's default
     otherwise), deterministic actions as RandomSearch and the evaluator use."""
-    from rlbench3 import landscape
-    from rlbench3.tables import load_configs
+    from rlbench3.analysis import landscape
+    from rlbench3.analysis.tables import load_configs
 
     configs = load_configs(results_dir)
     if not configs:
@@ -753,8 +753,8 @@ def render_plot(results_dir: str | Path, kind: str, out_path: str | Path, **kwar
     ``kwargs`` go to the ``plot_*`` function of the kind (for ``"landscape"``, to
     :func:`landscape_for_results`).
     """
-    from rlbench3.results import load, load_episodes
-    from rlbench3.tables import run_scores
+    from rlbench3.analysis.results import load, load_episodes
+    from rlbench3.analysis.tables import run_scores
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")

@@ -22,7 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 import rlbench3  # noqa: F401
-from rlbench3.probes import _uniform_actions
+from rlbench3.analysis.probes import _uniform_actions
 
 
 def single_env_rate(env_id: str, seconds: float, repeats: int, **kwargs: Any) -> float:

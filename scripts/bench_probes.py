@@ -4,19 +4,19 @@
 
 Two probes on ``CombinationLock-v0`` (K = 2), each measured both ways in this one run:
 
-* **uniform**: :func:`rlbench3.probes.hit_probability` (uniform random actions). Batched: the
+* **uniform**: :func:`rlbench3.analysis.probes.hit_probability` (uniform random actions). Batched: the
   numpy vector env, 1024 copies. Single: the same function on an id registered without its vector
   entry point (its one-env loop).
 * **MLP policy**: PPO ``MlpPolicy`` (64x64, tanh) initial policies, as
-  :func:`rlbench3.landscape.landscape_probe` draws them. Batched:
-  :func:`rlbench3.landscape.evaluate_parameters`: ``N`` candidates x ``M`` episodes per
+  :func:`rlbench3.analysis.landscape.landscape_probe` draws them. Batched:
+  :func:`rlbench3.analysis.landscape.evaluate_parameters`: ``N`` candidates x ``M`` episodes per
   step, one ``vmap``-ed forward pass for all of them and one vector env (independent episodes), or
   one small vector env per candidate (``common_episodes=True``, the slices' layout). Single: one
   ``gymnasium.make`` env, SB3 ``policy.predict`` on one observation per step, candidate by
   candidate. Sampling the candidates is timed separately (it is paid once per candidate).
 
 Every figure is the median of ``--repeats`` timed runs; torch runs with one thread (what the
-probes use; see :func:`rlbench3.landscape.torch_threads`). Target: >= 10^6 lock episodes/min on
+probes use; see :func:`rlbench3.analysis.landscape.torch_threads`). Target: >= 10^6 lock episodes/min on
 the batched path on 2 cores.
 """
 
@@ -32,8 +32,8 @@ import numpy as np
 import torch
 
 import rlbench3  # noqa: F401
-from rlbench3 import landscape as L
-from rlbench3.probes import hit_probability
+from rlbench3.analysis import landscape as L
+from rlbench3.analysis.probes import hit_probability
 
 LOCK = "rlbench3/CombinationLock-v0"
 SINGLE = "rlbench3-bench/CombinationLockSingle-v0"

@@ -16,7 +16,7 @@
    * the whole ``execute_run`` call (env, model and evaluator construction too) / bare
      construction + ``learn``.
 
-2. The 2 cores are used: the same ``--sweep-runs`` runs through ``rlbench3.sweep.execute`` with
+2. The 2 cores are used: the same ``--sweep-runs`` runs through ``rlbench3.harness.sweep.execute`` with
    workers=1 and workers=2 (temporary output folders), their wall-clock ratio, and a check that
    both give the same records.
 
@@ -41,11 +41,11 @@ import numpy as np
 import torch
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.agents import algorithm_class, constructor_kwargs
-from rlbench3.storage import RunStore
-from rlbench3.suites import load_suite, plan_runs
-from rlbench3.sweep import execute
-from rlbench3.training import execute_run
+from rlbench3.agents.config import algorithm_class, constructor_kwargs
+from rlbench3.harness.storage import RunStore
+from rlbench3.harness.suites import load_suite, plan_runs
+from rlbench3.harness.sweep import execute
+from rlbench3.harness.training import execute_run
 
 
 def ppo_config(budget: int, horizon: int = 8, seed: int = 0) -> dict[str, Any]:

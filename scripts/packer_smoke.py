@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from rlbench3.agents import load_agent
-from rlbench3.training import execute_run
+from rlbench3.agents.config import load_agent
+from rlbench3.harness.training import execute_run
 
 ENV_ID = "rlbench3/CartPole-v0"
 PRESETS = ("D", "R", "E")

@@ -16,11 +16,11 @@ import os
 import sys
 from pathlib import Path
 
+from rlbench3.analysis.robustness import perturbation_scores, robustness_table
+from rlbench3.analysis.tables import render_results
 from rlbench3.cli import main as cli
+from rlbench3.harness.suites import load_suite
 from rlbench3.plots import render_plot
-from rlbench3.robustness import perturbation_scores, robustness_table
-from rlbench3.suites import load_suite
-from rlbench3.tables import render_results
 
 TABLES = {
     "swiss": "Swiss-cheese trainability: final success, zero-signal batches, H50/d50 frontier",

@@ -7,20 +7,20 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from rlbench3.agents import (
+from rlbench3.agents.config import (
     ALGORITHMS,
-    agents_dir,
     check_compatible,
     constructor_kwargs,
     load_agent,
 )
-from rlbench3.config import ConfigError
+from rlbench3.data import shipped_names
+from rlbench3.data.yaml_lines import ConfigError
 
 
-@pytest.mark.parametrize("path", sorted(agents_dir().glob("*.yaml")), ids=lambda p: p.stem)
-def test_every_shipped_agent_file_is_valid(path):
-    agent = load_agent(path)
-    assert agent.name == path.stem and agent.algo in ALGORITHMS
+@pytest.mark.parametrize("name", shipped_names("agents"))
+def test_every_shipped_agent_file_is_valid(name):
+    agent = load_agent(name)
+    assert agent.name == name and agent.algo in ALGORITHMS
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -56,7 +56,7 @@ def test_invalid_agent_files_name_file_line_and_key(tmp_path, text, message):
 
 
 def test_unknown_agent_name_lists_known_agents():
-    with pytest.raises(ConfigError, match=r"known agents: .*ppo"):
+    with pytest.raises(ConfigError, match=r"shipped agents: .*ppo"):
         load_agent("no_such_agent")
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.arm_reach import (
+from rlbench3.envs.arm_reach import (
     ArmReachEnv,
     ArmReachParams,
     arm_mjcf,
@@ -23,8 +23,8 @@ from rlbench3.arm_reach import (
     reachable_annulus,
     target_angle,
 )
-from rlbench3.parameters import Distribution
-from rlbench3.presets import resolve_params
+from rlbench3.envs.parameters import Distribution
+from rlbench3.envs.presets import resolve_params
 
 ID = "rlbench3/ArmReach-v0"
 RANDOMIZED = ("link_length", "link_mass", "joint_damping", "joint_armature", "gear")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.classic_control import (
+from rlbench3.envs._randomized import variant_rng
+from rlbench3.envs.classic_control import (
     AcrobotParams,
     CartPoleEnv,
     CartPoleParams,
@@ -18,10 +19,9 @@ from rlbench3.classic_control import (
     MountainCarParams,
     PendulumEnv,
     PendulumParams,
-    variant_rng,
 )
-from rlbench3.parameters import Distribution
-from rlbench3.presets import all_presets, resolve_params
+from rlbench3.envs.parameters import Distribution
+from rlbench3.envs.presets import all_presets, resolve_params
 
 # Packer et al. (2018), Table 1: parameter -> (D, R, (E low side, E high side)).
 TABLE = {

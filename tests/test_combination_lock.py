@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rlbench3  # noqa: F401
-from rlbench3.combination_lock import (
+from rlbench3.analysis.probes import hit_probability
+from rlbench3.envs.combination_lock import (
     CombinationLockEnv,
     CombinationLockVectorEnv,
     combination,
     uniform_hit_probability,
 )
-from rlbench3.probes import hit_probability
 
 ID = "rlbench3/CombinationLock-v0"
 
@@ -72,7 +72,7 @@ def test_combination_is_a_pure_function_of_its_seed():
 def test_uniform_policy_hits_with_probability_k_to_the_minus_h(horizon, num_actions):
     est = hit_probability(ID, 400_000, seed=1, horizon=horizon, num_actions=num_actions)
     # 99.9% interval, so the 5 cases together fail by chance less than 1% of the time.
-    from rlbench3.probes import clopper_pearson
+    from rlbench3.analysis.probes import clopper_pearson
 
     low, high = clopper_pearson(est.hits, est.episodes, 0.999)
     assert low <= uniform_hit_probability(horizon, num_actions) <= high
@@ -86,7 +86,7 @@ def test_uniform_policy_single_env_loop_matches_closed_form():
     hits = sum(
         run_episode(env, lambda e: int(rng.integers(3)))[0][-1] == 1.0 for _ in range(20_000)
     )
-    from rlbench3.probes import clopper_pearson
+    from rlbench3.analysis.probes import clopper_pearson
 
     low, high = clopper_pearson(hits, 20_000, 0.999)
     assert low <= 3.0**-3 <= high

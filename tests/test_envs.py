@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import rlbench3
-from rlbench3.parameters import ChoiceSpec, Distribution
-from rlbench3.presets import all_presets
+from rlbench3.envs.parameters import ChoiceSpec, Distribution
+from rlbench3.envs.presets import all_presets
 
 # Every family; the Mixture id composes other ids and has its own tests (test_mixture.py).
 IDS = [i for i in rlbench3.registered_ids() if i != "rlbench3/Mixture-v0"]

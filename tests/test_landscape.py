@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-import rlbench3.landscape as L
-from rlbench3.combination_lock import combination, uniform_hit_probability
-from rlbench3.probes import policy_hit_probability
+import rlbench3.analysis.landscape as L
+from rlbench3.analysis.probes import policy_hit_probability
+from rlbench3.envs.combination_lock import combination, uniform_hit_probability
 
 LOCK = "rlbench3/CombinationLock-v0"
 REACH = "rlbench3/SparseReach-v0"
@@ -160,7 +160,7 @@ def test_probe_reproducible_and_seed_dependent():
 def test_candidates_are_random_search_candidates():
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from rlbench3.random_search import RandomSearch
+    from rlbench3.agents.random_search import RandomSearch
 
     policies = L.sample_policies(LOCK, 3, seed=7, horizon=3)
     venv = DummyVecEnv([lambda: gym.make(LOCK, horizon=3)])

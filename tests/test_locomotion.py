@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.locomotion import HalfCheetahEnv, HalfCheetahParams, HopperEnv, HopperParams
-from rlbench3.presets import resolve_params
+from rlbench3.envs.locomotion import HalfCheetahEnv, HalfCheetahParams, HopperEnv, HopperParams
+from rlbench3.envs.presets import resolve_params
 
 TABLE = {
     "HalfCheetah": {

@@ -1,4 +1,4 @@
-"""Statistics of rlbench3.metrics: hand-worked answers on tiny arrays, and oracles (rliable
+"""Statistics of rlbench3.analysis.metrics: hand-worked answers on tiny arrays, and oracles (rliable
 called directly, scipy, simulation with known truth)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rliable import library as rly
 from rliable import metrics as rm
 from scipy import special, stats
 
-from rlbench3 import metrics as M
+from rlbench3.analysis import metrics as M
 
 RLIABLE = {
     "iqm": rm.aggregate_iqm,

@@ -7,7 +7,7 @@ from dataclasses import FrozenInstanceError, dataclass
 import numpy as np
 import pytest
 
-from rlbench3.parameters import Distribution, EnvParams, choice, number, parse_distribution
+from rlbench3.envs.parameters import Distribution, EnvParams, choice, number, parse_distribution
 
 
 @dataclass(frozen=True)

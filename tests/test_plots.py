@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from rlbench3 import plots
-from rlbench3.landscape import landscape_probe, landscape_slice
-from rlbench3.results import load, load_episodes
-from rlbench3.storage import RunStore
-from rlbench3.suites import run_id
-from rlbench3.tables import run_scores
+from rlbench3.analysis.landscape import landscape_probe, landscape_slice
+from rlbench3.analysis.results import load, load_episodes
+from rlbench3.analysis.tables import run_scores
+from rlbench3.harness.storage import RunStore
+from rlbench3.harness.suites import run_id
 
 EPISODES = 10
 AGENTS = {"ppo": "PPO", "random_search": "random_search"}
@@ -188,7 +188,7 @@ def test_bad_arguments(results, tmp_path):
 def test_empty_inputs_draw_a_message(tmp_path):
     import pandas as pd
 
-    from rlbench3.results import CURVE_COLUMNS, RUN_COLUMNS
+    from rlbench3.analysis.results import CURVE_COLUMNS, RUN_COLUMNS
 
     empty = pd.DataFrame(columns=RUN_COLUMNS + CURVE_COLUMNS)
     out = plots.plot_curves(empty, tmp_path / "e.png")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
-from rlbench3.probes import clopper_pearson, hit_probability
+from rlbench3.analysis.probes import clopper_pearson, hit_probability
 
 
 @pytest.mark.parametrize(("hits", "trials"), [(0, 10), (10, 10), (3, 17), (500, 1000), (1, 10**6)])

@@ -30,9 +30,9 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.combination_lock import combination
-from rlbench3.probes import clopper_pearson
-from rlbench3.random_search import RandomSearch
+from rlbench3.agents.random_search import RandomSearch
+from rlbench3.analysis.probes import clopper_pearson
+from rlbench3.envs.combination_lock import combination
 
 ID = "rlbench3/CombinationLock-v0"
 NET = {"net_arch": [64, 64]}

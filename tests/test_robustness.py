@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rlbench3.adversarial import perturbed_returns
+from rlbench3.analysis.adversarial import perturbed_returns
+from rlbench3.analysis.results import load_policy
+from rlbench3.analysis.robustness import perturbation_scores, robustness_table
 from rlbench3.cli import main
-from rlbench3.results import load_policy
-from rlbench3.robustness import perturbation_scores, robustness_table
-from rlbench3.storage import RunStore
+from rlbench3.harness.storage import RunStore
 
 SUITE = """\
 seeds: 2

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rlbench3  # noqa: F401
-from rlbench3.probes import hit_probability
-from rlbench3.sparse_reach import SparseReachEnv, SparseReachVectorEnv
+from rlbench3.analysis.probes import hit_probability
+from rlbench3.envs.sparse_reach import SparseReachEnv, SparseReachVectorEnv
 
 ID = "rlbench3/SparseReach-v0"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from rlbench3 import storage
-from rlbench3.results import load, load_episodes, status_table, write_plan
-from rlbench3.storage import CorruptRecord, RunStore, atomic_write_text, read_record
-from rlbench3.suites import run_id
+from rlbench3.analysis.results import load, load_episodes, status_table, write_plan
+from rlbench3.harness import storage
+from rlbench3.harness.storage import CorruptRecord, RunStore, atomic_write_text, read_record
+from rlbench3.harness.suites import run_id
 
 
 def make_config(seed: int = 0, horizon: int = 2) -> dict:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rlbench3.config import ConfigError
-from rlbench3.presets import envs_dir
-from rlbench3.suites import load_suite, plan_runs, run_id
+from rlbench3.data import shipped_names
+from rlbench3.data.yaml_lines import ConfigError
+from rlbench3.harness.suites import load_suite, plan_runs, run_id
 
 TINY = """\
 seeds: 2
@@ -39,13 +39,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(
-    "path",
-    sorted(p for p in envs_dir().glob("*.yaml") if p.stem != "presets"),
-    ids=lambda p: p.stem,
-)
-def test_every_shipped_suite_plans(path):
-    runs = plan_runs(load_suite(path))
+@pytest.mark.parametrize("name", shipped_names("envs"))
+def test_every_shipped_suite_plans(name):
+    runs = plan_runs(load_suite(name))
     assert runs and len({r["run_id"] for r in runs}) == len(runs)
 
 
@@ -110,7 +106,7 @@ def test_run_id_is_the_hash_of_the_resolved_config(tmp_path):
             r"suite.yaml:7: experiments\[0\].env: unknown env id 'rlbench3/Nope-v0'",
         ),
         (("agents: [sac]", "agents: [dqn]"), r"DQN cannot be trained on a Box action space"),
-        (("agents: [sac]", "agents: [nope]"), r"no agent file .*nope.yaml"),
+        (("agents: [sac]", "agents: [nope]"), r"no shipped agent .nope."),
         (("seeds: 2", "seeds: 0"), r"suite.yaml:1: seeds: expected an integer >= 1, got 0"),
         (("budget: 500", "budget: lots"), r"suite.yaml:2: budget: expected an integer >= 1"),
         (
@@ -134,5 +130,5 @@ def test_invalid_suites_name_file_line_and_key(tmp_path, edit, message):
 
 
 def test_unknown_suite_lists_known_suites():
-    with pytest.raises(ConfigError, match=r"known suites: .*quick"):
+    with pytest.raises(ConfigError, match=r"shipped suites: .*quick"):
         load_suite("no_such_suite")

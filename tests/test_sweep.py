@@ -19,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from rlbench3.analysis.results import load, status_table
 from rlbench3.cli import main
-from rlbench3.results import load, status_table
-from rlbench3.storage import CorruptRecord, RunStore, read_record
-from rlbench3.suites import load_suite, plan_runs
-from rlbench3.sweep import execute
-from rlbench3.training import execute_run
+from rlbench3.harness.storage import CorruptRecord, RunStore, read_record
+from rlbench3.harness.suites import load_suite, plan_runs
+from rlbench3.harness.sweep import execute
+from rlbench3.harness.training import execute_run
 
 # Columns of results.load() that measure the machine, not the run.
 WALL_CLOCK_COLUMNS = ["wall_time", "steps_per_second"]
@@ -346,7 +346,7 @@ def test_failed_runs_are_recorded_and_retried(reference, tmp_path, capsys, monke
     def broken(config):
         raise RuntimeError(f"broken on purpose (seed {config['seed']})")
 
-    monkeypatch.setattr("rlbench3.training.train_run", broken)
+    monkeypatch.setattr("rlbench3.harness.training.train_run", broken)
     assert run_cli(suite, out, "--workers", "1") == 1  # every run failed: reported, no crash
     err = capsys.readouterr().err
     assert err.count("RuntimeError: broken on purpose (seed 0)") == 4
@@ -385,9 +385,9 @@ def test_execute_rejects_bad_arguments(tmp_path):
 
 
 def test_saved_policies_reload_verified_and_act_like_the_evaluation(reference):
-    from rlbench3.results import load_episodes, load_policy
-    from rlbench3.storage import CorruptRecord, RunStore
-    from rlbench3.training import Evaluator
+    from rlbench3.analysis.results import load_episodes, load_policy
+    from rlbench3.harness.storage import CorruptRecord, RunStore
+    from rlbench3.harness.training import Evaluator
 
     _, out, runs = reference
     store = RunStore(out)

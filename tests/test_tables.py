@@ -12,11 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rlbench3 import metrics as M
-from rlbench3.results import load, load_episodes
-from rlbench3.storage import RunStore
-from rlbench3.suites import run_id
-from rlbench3.tables import (
+from rlbench3.analysis import metrics as M
+from rlbench3.analysis.results import load, load_episodes
+from rlbench3.analysis.tables import (
     build_tables,
     display_frame,
     estimate_columns,
@@ -26,6 +24,8 @@ from rlbench3.tables import (
     render_table,
     run_scores,
 )
+from rlbench3.harness.storage import RunStore
+from rlbench3.harness.suites import run_id
 
 EPISODES = 20
 AGENTS = {"ppo": "PPO", "random_search": "random_search"}
@@ -324,7 +324,7 @@ def test_results_helper_deterministic_and_global_rng_untouched(results):
 
 
 def test_packer_cells_ignore_how_extreme_unions_are_sampled():
-    from rlbench3.tables import packer_cells
+    from rlbench3.analysis.tables import packer_cells
 
     config = {
         "env": {"id": "rlbench3/CartPole-v0"},

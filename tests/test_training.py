@@ -20,9 +20,9 @@ import pytest
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from rlbench3.random_search import RandomSearch
-from rlbench3.suites import load_suite, plan_runs
-from rlbench3.training import Evaluator, execute_run
+from rlbench3.agents.random_search import RandomSearch
+from rlbench3.harness.suites import load_suite, plan_runs
+from rlbench3.harness.training import Evaluator, execute_run
 
 LOCK = "rlbench3/CombinationLock-v0"
 REACH = "rlbench3/SparseReach-v0"

@@ -10,7 +10,7 @@ import pytest
 from gymnasium import spaces
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.wrappers import ActionNoise, ObservationDropout, ObservationNoise
+from rlbench3.envs.wrappers import ActionNoise, ObservationDropout, ObservationNoise
 
 N = 20_000
 

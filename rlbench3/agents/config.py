@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlbench3.config import ConfigError, Node, check_keys, check_type, fail, load_yaml
+from rlbench3.data import find
+from rlbench3.data.yaml_lines import ConfigError, Node, check_keys, check_type, fail, load_yaml
 
 # algorithm -> (module, supported action spaces)
 ALGORITHMS: dict[str, tuple[str, frozenset[str]]] = {
@@ -39,14 +40,10 @@ ALGORITHMS: dict[str, tuple[str, frozenset[str]]] = {
     "TD3": ("stable_baselines3", frozenset({"Box"})),
     "ARS": ("sb3_contrib", frozenset({"Discrete", "Box"})),
     "TRPO": ("sb3_contrib", frozenset({"Discrete", "Box"})),
-    "random_search": ("rlbench3.random_search", frozenset({"Discrete", "Box"})),
+    "random_search": ("rlbench3.agents.random_search", frozenset({"Discrete", "Box"})),
 }
 # Constructor arguments the harness sets itself.
 RESERVED = ("policy", "env", "seed", "verbose", "device", "tensorboard_log", "_init_setup_model")
-
-
-def agents_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "agents"
 
 
 @dataclass(frozen=True)
@@ -142,14 +139,9 @@ def parse_agent(data: Any, name: str) -> AgentConfig:
 
 
 def load_agent(name_or_path: str | Path) -> AgentConfig:
-    """Load ``agents/<name>.yaml`` (or a path to an agent file)."""
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = agents_dir() / f"{name_or_path}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in agents_dir().glob("*.yaml"))
-        raise ConfigError(f"no agent file {path}; known agents: {', '.join(known)}")
-    return parse_agent(load_yaml(path), path.stem)
+    """Load a shipped agent by name (``ppo``: ``agents/ppo.yaml``) or an agent file by path."""
+    path = find("agents", name_or_path, "agent")
+    return parse_agent(load_yaml(path), path.name.rsplit(".", 1)[0])
 
 
 def check_compatible(algo: str, action_space: Any, where: str) -> None:

@@ -2,7 +2,7 @@
 
 For every finished run of a results folder, its saved final policy is evaluated on its training
 distribution under observation noise, action noise or an FGSM adversarial observation
-perturbation (see :func:`rlbench3.adversarial.perturbed_returns`), at each ε. The same episodes
+perturbation (see :func:`rlbench3.analysis.adversarial.perturbed_returns`), at each ε. The same episodes
 are used for every ε of a run, so each curve isolates the perturbation's effect.
 """
 
@@ -32,9 +32,9 @@ def perturbation_scores(
     Columns: ``run_id``, ``experiment``, ``setting``, ``agent``, ``seed``, ``kind``,
     ``epsilon``, ``success_rate``, ``mean_return``.
     """
-    from rlbench3.adversarial import perturbed_returns
-    from rlbench3.results import load, load_policy
-    from rlbench3.storage import CorruptRecord, RunStore
+    from rlbench3.analysis.adversarial import perturbed_returns
+    from rlbench3.analysis.results import load, load_policy
+    from rlbench3.harness.storage import CorruptRecord, RunStore
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -109,7 +109,7 @@ def robustness_table(
 ) -> pd.DataFrame:
     """Per experiment × setting × agent: the mean ``metric`` over seeds at each ε, with a 95%
     percentile-bootstrap CI over seeds (``x [low, high]`` cells, one column per ε)."""
-    from rlbench3.metrics import bootstrap_mean
+    from rlbench3.analysis.metrics import bootstrap_mean
 
     rows = []
     keys = ["experiment", "setting", "agent"]

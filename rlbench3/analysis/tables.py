@@ -1,7 +1,7 @@
-"""Result tables: the statistics of :mod:`rlbench3.metrics` over a results folder.
+"""Result tables: the statistics of :mod:`rlbench3.analysis.metrics` over a results folder.
 
 ``render_table(curves, episodes, kind, fmt)`` renders one kind of table from the frames of
-:func:`rlbench3.results.load` and :func:`rlbench3.results.load_episodes`;
+:func:`rlbench3.analysis.results.load` and :func:`rlbench3.analysis.results.load_episodes`;
 ``render_results(DIR, kind, fmt)`` loads a results folder (with each run's resolved config) and
 does the same. Kinds:
 
@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rlbench3 import metrics as M
-from rlbench3.storage import CorruptRecord, RunStore
+from rlbench3.analysis import metrics as M
+from rlbench3.harness.storage import CorruptRecord, RunStore
 
 KINDS = ("swiss", "seeds", "gen")
 FORMATS = ("md", "latex", "csv")
@@ -662,8 +662,8 @@ def render_table(
     ``csv``).
 
     Args:
-        curves: :func:`rlbench3.results.load`'s frame.
-        episodes: :func:`rlbench3.results.load_episodes`'s frame: each run's final score is the
+        curves: :func:`rlbench3.analysis.results.load`'s frame.
+        episodes: :func:`rlbench3.analysis.results.load_episodes`'s frame: each run's final score is the
             mean over these episodes (``None``: the last point of the curve).
         configs: run id -> resolved config (see :func:`load_configs`); only the Packer layout
             of ``gen`` needs them.
@@ -694,7 +694,7 @@ def render_table(
 
 def render_results(out: str | Path, kind: str, fmt: str = "md", **kwargs: Any) -> str:
     """:func:`render_table` for a results folder (verified records only, configs included)."""
-    from rlbench3.results import load, load_episodes
+    from rlbench3.analysis.results import load, load_episodes
 
     return render_table(
         load(out), load_episodes(out), kind, fmt, configs=load_configs(out), **kwargs

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from rlbench3.storage import CorruptRecord, RunStore, atomic_write_text, read_record
+from rlbench3.harness.storage import CorruptRecord, RunStore, atomic_write_text, read_record
 
 PLAN_FILE = "plan.json"
 # Columns of an empty table (no verified records yet), so callers can still select and filter.
@@ -177,8 +177,8 @@ def iqm_summary(
 ) -> pd.DataFrame:
     """Per experiment × setting × agent × split: IQM of the final ``metric`` across seeds, with
     a 95% stratified-bootstrap CI (rliable), from the rows of :func:`load`. Reproducible for a
-    given ``seed`` (see :func:`rlbench3.metrics.aggregate_estimates` on rliable's RNG)."""
-    from rlbench3.metrics import aggregate_estimates
+    given ``seed`` (see :func:`rlbench3.analysis.metrics.aggregate_estimates` on rliable's RNG)."""
+    from rlbench3.analysis.metrics import aggregate_estimates
 
     final = curves[curves["is_final"]]
     rows = []

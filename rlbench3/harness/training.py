@@ -1,7 +1,7 @@
 """One run: train an agent on an env setting with one seed, evaluate, return a plain-data record.
 
 ``execute_run(config)`` is a pure function of its resolved config (a JSON-able dict, see
-:mod:`rlbench3.suites`): every random number generator is seeded from ``config["seed"]`` and torch
+:mod:`rlbench3.harness.suites`): every random number generator is seeded from ``config["seed"]`` and torch
 uses one thread, so the same config gives the same record wherever it runs (local process pool or
 Ray worker), up to the wall-clock fields in ``meta``.
 """
@@ -163,7 +163,7 @@ def train_run(config: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
 
     The policy bytes are what ``policy.save`` writes (SB3's format: state dict and constructor
     arguments); ``record["meta"]["policy_class"]`` names the class that loads them (see
-    :func:`rlbench3.results.load_policy`).
+    :func:`rlbench3.analysis.results.load_policy`).
     """
     import io
 
@@ -172,7 +172,7 @@ def train_run(config: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     from stable_baselines3.common.utils import set_random_seed
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from rlbench3.agents import algorithm_class, constructor_kwargs
+    from rlbench3.agents.config import algorithm_class, constructor_kwargs
 
     torch.set_num_threads(1)  # faster for small MLPs, and identical results in every worker
     seed = int(config["seed"])

@@ -1,43 +1,28 @@
 """Named parameter presets of each env family, read from ``envs/presets.yaml``.
 
 Following Packer et al. (2018), each family has ``D`` (deterministic defaults), ``R`` (the training
-range) and ``E`` (the extreme, held-out range, outside ``R`` on both sides). The presets are data
-and live beside the suites in ``envs/``; this module only finds, reads and applies them.
+range) and ``E`` (the extreme, held-out range, outside ``R`` on both sides). The presets are data,
+shipped beside the suites (``envs/presets.yaml``, see :mod:`rlbench3.data`); this module only reads
+and applies them.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from rlbench3.parameters import WEIGHTINGS
-
-ENVS_DIR_VARIABLE = "RLBENCH3_ENVS_DIR"
-
-
-def envs_dir() -> Path:
-    """The suite-data folder: ``$RLBENCH3_ENVS_DIR`` if set, else ``envs/`` of this checkout."""
-    configured = os.environ.get(ENVS_DIR_VARIABLE)
-    folder = Path(configured) if configured else Path(__file__).resolve().parent.parent / "envs"
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"rlbench3 suite data folder not found at {folder}; install rlbench3 from a source "
-            f"checkout (pip install -e .) or point {ENVS_DIR_VARIABLE} at its envs/ folder"
-        )
-    return folder
+from rlbench3.data import folder as data_folder
+from rlbench3.envs.parameters import WEIGHTINGS
 
 
 @functools.cache
 def all_presets() -> dict[str, dict[str, dict[str, Any]]]:
     """``{family: {preset name: {parameter: value or distribution}}}``."""
-    path = envs_dir() / "presets.yaml"
-    with open(path) as fh:
-        data = yaml.safe_load(fh)
+    path = data_folder("envs") / "presets.yaml"
+    data = yaml.safe_load(path.read_text())
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise ValueError(f"{path}: expected a mapping family -> preset name -> parameters")
     return data
@@ -64,11 +49,11 @@ def resolve_params(
 ) -> Any:
     """Build ``params_cls`` from an optional preset, then keyword overrides on top of it.
 
-    ``union_weighting`` (``"length"`` or ``"equal"``, see :mod:`rlbench3.parameters`), when given,
+    ``union_weighting`` (``"length"`` or ``"equal"``, see :mod:`rlbench3.envs.parameters`), when given,
     is how every union of intervals written *without* an explicit ``weighting`` is sampled, in
     the preset and in the overrides alike (e.g. all of an ``E`` preset's two-sided ranges at
     once). A union written as ``{"intervals": [...], "weighting": ...}`` or passed as a
-    :class:`~rlbench3.parameters.Distribution` keeps its own weighting. ``None`` (the default)
+    :class:`~rlbench3.envs.parameters.Distribution` keeps its own weighting. ``None`` (the default)
     leaves every value as written.
     """
     values = preset(params_cls.family, preset_name) if preset_name is not None else {}

@@ -42,7 +42,7 @@ clipped silently).
 
 ## Rendering
 ``render_mode="rgb_array"`` draws the arm from above with the numpy rasteriser of
-:mod:`rlbench3.rendering` (no OpenGL or display needed): links grey, joints blue, fingertip red,
+:mod:`rlbench3.envs.rendering` (no OpenGL or display needed): links grey, joints blue, fingertip red,
 the target green with a ring of radius ``tolerance``.
 
 ## Starting state
@@ -162,9 +162,9 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from rlbench3.parameters import Distribution, EnvParams, choice, number
-from rlbench3.presets import resolve_params
-from rlbench3.rendering import BLUE, DARK, GREEN, GREY, RED, Canvas
+from rlbench3.envs.parameters import Distribution, EnvParams, choice, number
+from rlbench3.envs.presets import resolve_params
+from rlbench3.envs.rendering import BLUE, DARK, GREEN, GREY, RED, Canvas
 
 MAX_JOINTS = 10
 RADIUS_FRACTION = 0.05  # link radius / link length (sets the links' inertia about their axis)

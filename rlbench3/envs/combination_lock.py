@@ -57,10 +57,10 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from rlbench3.batching import check_num_envs, reset_mask
-from rlbench3.parameters import Distribution, EnvParams, choice, number
-from rlbench3.presets import resolve_params
-from rlbench3.rendering import GREEN, GREY, RED, Canvas, check_render_mode
+from rlbench3.envs.batching import check_num_envs, reset_mask
+from rlbench3.envs.parameters import Distribution, EnvParams, choice, number
+from rlbench3.envs.presets import resolve_params
+from rlbench3.envs.rendering import GREEN, GREY, RED, Canvas, check_render_mode
 
 _FIXED_SHAPE = "it fixes the observation space"
 

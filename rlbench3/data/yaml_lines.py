@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_yaml(path: str | Path) -> Any:
+def load_yaml(path: str | Path | Traversable) -> Any:
     """Parse a YAML file; mappings become :class:`Node` objects that know their lines."""
-    path = Path(path)
+    path = Path(path) if isinstance(path, str) else path
     text = path.read_text()
     loader = _LineLoader(text)
     loader.name = str(path)

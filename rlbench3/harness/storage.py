@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlbench3.suites import run_id as compute_run_id
+from rlbench3.harness.suites import run_id as compute_run_id
 
 FORMAT = 1
 

@@ -35,9 +35,9 @@ from typing import Any
 import gymnasium as gym
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.agents import AgentConfig, check_compatible, load_agent
-from rlbench3.config import ConfigError, check_keys, check_type, fail, load_yaml
-from rlbench3.presets import envs_dir
+from rlbench3.agents.config import AgentConfig, check_compatible, load_agent
+from rlbench3.data import find
+from rlbench3.data.yaml_lines import check_keys, check_type, fail, load_yaml
 
 SUITE_KEYS = ("description", "seeds", "budget", "eval", "agents", "experiments")
 EXPERIMENT_KEYS = (
@@ -61,16 +61,6 @@ class Suite:
     path: str
     description: str
     experiments: tuple[dict[str, Any], ...]
-
-
-def suite_path(name_or_path: str | Path) -> Path:
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = envs_dir() / f"{name_or_path}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in envs_dir().glob("*.yaml") if p.stem != "presets")
-        raise ConfigError(f"no suite file {path}; known suites: {', '.join(known)}")
-    return path
 
 
 def _check_positive_int(node: Any, parent: Any, path: str, key: str) -> int:
@@ -98,7 +88,7 @@ def _check_agents(node: Any, parent: Any, path: str) -> list[str]:
 
 def load_suite(name_or_path: str | Path) -> Suite:
     """Read and validate a suite file (structure only; see :func:`plan_runs` for the runs)."""
-    path = suite_path(name_or_path)
+    path = find("envs", name_or_path, "suite")
     data = load_yaml(path)
     check_keys(data, "", required=("experiments",), optional=SUITE_KEYS)
     defaults: dict[str, Any] = {
@@ -195,7 +185,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
             }
         )
     description = data.get("description", "")
-    return Suite(path.stem, str(path), str(description), tuple(resolved))
+    return Suite(path.name.rsplit(".", 1)[0], str(path), str(description), tuple(resolved))
 
 
 def run_id(config: dict[str, Any]) -> str:

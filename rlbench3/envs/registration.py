@@ -17,23 +17,23 @@ NAMESPACE = "rlbench3"
 ENVIRONMENTS = (
     dict(
         id="rlbench3/CombinationLock-v0",
-        entry_point="rlbench3.combination_lock:CombinationLockEnv",
-        vector_entry_point="rlbench3.combination_lock:CombinationLockVectorEnv",
+        entry_point="rlbench3.envs.combination_lock:CombinationLockEnv",
+        vector_entry_point="rlbench3.envs.combination_lock:CombinationLockVectorEnv",
     ),
     dict(
         id="rlbench3/SparseReach-v0",
-        entry_point="rlbench3.sparse_reach:SparseReachEnv",
-        vector_entry_point="rlbench3.sparse_reach:SparseReachVectorEnv",
+        entry_point="rlbench3.envs.sparse_reach:SparseReachEnv",
+        vector_entry_point="rlbench3.envs.sparse_reach:SparseReachVectorEnv",
     ),
     dict(
         id="rlbench3/ArmReach-v0",
-        entry_point="rlbench3.arm_reach:ArmReachEnv",
+        entry_point="rlbench3.envs.arm_reach:ArmReachEnv",
     ),
     # Episodes drawn from several parameter settings of another id (joint distributions, e.g.
     # held-out parameter combinations); needs env= and components= (see rlbench3/mixture.py).
     dict(
         id="rlbench3/Mixture-v0",
-        entry_point="rlbench3.mixture:MixtureEnv",
+        entry_point="rlbench3.envs.mixture:MixtureEnv",
     ),
     # Randomized Gymnasium tasks (Packer et al. 2018): rlbench3/<Task>-v0 takes preset="D"|"R"|"E"
     # (or any parameters), rlbench3/<Task>-<D|R|E>-v0 has the preset built in. Their horizon is
@@ -46,12 +46,12 @@ ENVIRONMENTS = (
             kwargs={} if preset is None else {"preset": preset},
         )
         for task, entry_point, max_episode_steps in (
-            ("CartPole", "rlbench3.classic_control:CartPoleEnv", 500),
-            ("MountainCar", "rlbench3.classic_control:MountainCarEnv", 200),
-            ("Acrobot", "rlbench3.classic_control:AcrobotEnv", 500),
-            ("Pendulum", "rlbench3.classic_control:PendulumEnv", 200),
-            ("HalfCheetah", "rlbench3.locomotion:HalfCheetahEnv", 1000),
-            ("Hopper", "rlbench3.locomotion:HopperEnv", 1000),
+            ("CartPole", "rlbench3.envs.classic_control:CartPoleEnv", 500),
+            ("MountainCar", "rlbench3.envs.classic_control:MountainCarEnv", 200),
+            ("Acrobot", "rlbench3.envs.classic_control:AcrobotEnv", 500),
+            ("Pendulum", "rlbench3.envs.classic_control:PendulumEnv", 200),
+            ("HalfCheetah", "rlbench3.envs.locomotion:HalfCheetahEnv", 1000),
+            ("Hopper", "rlbench3.envs.locomotion:HopperEnv", 1000),
         )
         for preset in (None, "D", "R", "E")
     ),

@@ -51,7 +51,7 @@ which yields the same masses, inertias and derived constants bit for bit.
 
 ## Extreme sampling and variants
 ``extreme_sampling`` (``"length"`` default | ``"equal"``) and ``variant_seed`` (default ``-1``,
-off) work exactly as in :mod:`rlbench3.classic_control`: the first is how the unions of ``E`` are
+off) work exactly as in :mod:`rlbench3.envs.classic_control`: the first is how the unions of ``E`` are
 sampled (uniform over their length as in Packer et al.'s code, or each side with probability
 1/2), the second makes the randomized parameters a fixed set of seeded variants.
 
@@ -93,14 +93,14 @@ from gymnasium import utils
 from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv as _GymHalfCheetah
 from gymnasium.envs.mujoco.hopper_v5 import HopperEnv as _GymHopper
 
-from rlbench3.classic_control import (
-    check_render_mode,
+from rlbench3.envs._randomized import (
     draw_episode_params,
     extreme_sampling_field,
     resolve_task_params,
     variant_seed_field,
 )
-from rlbench3.parameters import Distribution, EnvParams, number
+from rlbench3.envs.parameters import Distribution, EnvParams, number
+from rlbench3.envs.rendering import check_render_mode
 
 SUCCESS_DISTANCE = 20.0
 DEFAULT_DENSITY = 1000.0  # MuJoCo's default geom density, kg/m^3

@@ -6,8 +6,8 @@ Learning" (arXiv 1810.12282), re-sampled at every reset.
 Each env here is Gymnasium's own task (a subclass of its ``CartPoleEnv``, the discrete
 ``MountainCarEnv``, ``AcrobotEnv`` and ``PendulumEnv``): same observations, actions, rewards,
 termination and starting states. Only the listed physical parameters change. They are a frozen
-:class:`~rlbench3.parameters.EnvParams` dataclass per task, so each one may be a fixed number, a
-uniform range, or a union of disjoint intervals (see :mod:`rlbench3.parameters`). At every reset
+:class:`~rlbench3.envs.parameters.EnvParams` dataclass per task, so each one may be a fixed number, a
+uniform range, or a union of disjoint intervals (see :mod:`rlbench3.envs.parameters`). At every reset
 the randomized ones are drawn from the env's ``np_random`` (in field order) and written into the
 simulator before the starting state is drawn. ``info["params"]`` at reset holds the episode's
 values of every parameter. Pendulum keeps Gymnasium's action space, ``Box(-2, 2)`` (torque in
@@ -70,7 +70,7 @@ config, and ``info["params"]["extreme_sampling"]`` records it.
 ## Variants
 ``variant_seed`` (default ``-1``: off) turns the randomized parameters into a fixed set of
 *variants* (Cobbe et al. 2019's "train on K levels"): with ``variant_seed = v >= 0`` the episode's
-randomized parameters are drawn from a generator seeded by ``v`` alone (see :func:`variant_rng`),
+randomized parameters are drawn from a generator seeded by ``v`` alone (see :func:`rlbench3.envs._randomized.variant_rng`),
 so variant ``v`` is the same parameter vector in every episode, process and run. Give
 ``variant_seed`` as an integer range to draw a variant per episode: ``{low: 0, high: K - 1}``
 trains on K variants; ``{low: 1000000, high: 1999999}`` tests on a million disjoint ones; ``-1``
@@ -106,7 +106,7 @@ parameters at once; explicit keywords override it. Unknown names are an error.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -116,65 +116,20 @@ from gymnasium.envs.classic_control.cartpole import CartPoleEnv as _GymCartPole
 from gymnasium.envs.classic_control.mountain_car import MountainCarEnv as _GymMountainCar
 from gymnasium.envs.classic_control.pendulum import PendulumEnv as _GymPendulum
 
-from rlbench3.parameters import WEIGHTINGS, ChoiceSpec, Distribution, EnvParams, choice, number
-from rlbench3.presets import resolve_params
-from rlbench3.rendering import check_render_mode
+from rlbench3.envs._randomized import (
+    draw_episode_params,
+    extreme_sampling_field,
+    resolve_task_params,
+    variant_seed_field,
+)
+from rlbench3.envs.parameters import Distribution, EnvParams, number
+from rlbench3.envs.rendering import check_render_mode
 
 CARTPOLE_SUCCESS_STEPS = 195
 MOUNTAINCAR_SUCCESS_STEPS = 110
 ACROBOT_SUCCESS_STEPS = 80
 PENDULUM_UPRIGHT_ANGLE = math.pi / 3
 PENDULUM_UPRIGHT_STEPS = 100
-
-# Separates variant generators from every other use of the same integer as a seed (e.g. a
-# reset(seed=v)), so variant v's parameters are not the draws of an episode seeded with v.
-_VARIANT_STREAM = 0x76617269
-
-
-# --------------------------------------------------------------------------------------------
-# Shared by the randomized Gymnasium tasks (classic control here, MuJoCo in locomotion.py)
-
-
-def extreme_sampling_field() -> Any:
-    """The ``extreme_sampling`` field every randomized task declares."""
-    return choice("length", WEIGHTINGS)
-
-
-def variant_seed_field() -> Any:
-    """The ``variant_seed`` field every randomized task declares (-1: no variants)."""
-    return number(-1, ge=-1, integer=True)
-
-
-def resolve_task_params(params_cls: type, preset: str | None, kwargs: dict[str, Any]) -> Any:
-    """The task's parameters: preset, then keywords, unions weighted by ``extreme_sampling``."""
-    sampling = kwargs.get("extreme_sampling", "length")
-    ChoiceSpec(WEIGHTINGS).validate("extreme_sampling", sampling)
-    return resolve_params(params_cls, preset, kwargs, union_weighting=sampling)
-
-
-def variant_rng(variant_seed: int) -> np.random.Generator:
-    """The generator that variant ``variant_seed`` draws its parameters from (a pure function)."""
-    return np.random.default_rng(np.random.SeedSequence(variant_seed, spawn_key=(_VARIANT_STREAM,)))
-
-
-def draw_episode_params(params: EnvParams, rng: np.random.Generator) -> dict[str, Any]:
-    """Every parameter's value for one episode.
-
-    ``variant_seed`` is drawn first from ``rng``; the other randomized parameters are then drawn,
-    in field order, from ``rng`` (``variant_seed == -1``) or from :func:`variant_rng` of the
-    variant (so a variant's values do not depend on anything but its seed and distributions).
-    """
-    seed = params.variant_seed
-    seed = seed.sample(rng) if isinstance(seed, Distribution) else seed
-    source = rng if seed < 0 else variant_rng(seed)
-    out: dict[str, Any] = {}
-    for f in fields(params):
-        value = getattr(params, f.name)
-        if f.name == "variant_seed":
-            out[f.name] = seed
-        else:
-            out[f.name] = value.sample(source) if isinstance(value, Distribution) else value
-    return out
 
 
 # --------------------------------------------------------------------------------------------

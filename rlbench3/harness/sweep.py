@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from rlbench3.storage import RunStore
+from rlbench3.harness.storage import RunStore
 
 # Rough single-worker env-steps/s with the shipped agent files on a 2-core CPU (PPO and random
 # search measured with the quick suite; the others extrapolated from SB3's relative costs). Only
@@ -37,7 +37,7 @@ TYPICAL_STEPS_PER_SECOND = {
 def run_safely(item: dict[str, Any]) -> tuple[str, str, Any]:
     """Worker entry point: ``(run_id, "ok", (record, policy bytes))`` or
     ``(run_id, "error", traceback)``."""
-    from rlbench3.training import train_run
+    from rlbench3.harness.training import train_run
 
     try:
         return item["run_id"], "ok", train_run(item["config"])

@@ -6,7 +6,7 @@
   increase (an L∞ perturbation of size ε).
 * :func:`perturbed_returns`: per-episode returns and successes of a model's deterministic policy
   under FGSM observations, Gaussian observation noise, or action noise, the last two from the
-  wrappers of :mod:`rlbench3.wrappers` (so they mean exactly what they mean there).
+  wrappers of :mod:`rlbench3.envs.wrappers` (so they mean exactly what they mean there).
 
 ## The FGSM losses
 
@@ -36,7 +36,7 @@ import torch
 from gymnasium import spaces
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.landscape import torch_threads
+from rlbench3.analysis.landscape import torch_threads
 
 KINDS = ("fgsm", "obs_noise", "action_noise")
 
@@ -153,8 +153,8 @@ def perturbed_returns(
         * ``"fgsm"``: every observation the policy sees is :func:`fgsm_observations` of the
           true one (L∞ size ``epsilon``; the random starts of continuous-action policies are
           drawn from a generator seeded by ``seed``).
-        * ``"obs_noise"``: :class:`rlbench3.wrappers.ObservationNoise`, ``obs + ε · N(0, 1)``.
-        * ``"action_noise"``: :class:`rlbench3.wrappers.ActionNoise`: for Box actions Gaussian
+        * ``"obs_noise"``: :class:`rlbench3.envs.wrappers.ObservationNoise`, ``obs + ε · N(0, 1)``.
+        * ``"action_noise"``: :class:`rlbench3.envs.wrappers.ActionNoise`: for Box actions Gaussian
           noise of standard deviation ``epsilon``, clipped to the bounds; for Discrete actions
           a uniform random action with probability ``epsilon`` (then in ``[0, 1]``).
 
@@ -164,7 +164,7 @@ def perturbed_returns(
     generators, so for one ``seed`` every kind and every ``epsilon`` meets the same episodes
     (the same goals, parameters, combinations): differences are the perturbation's.
     """
-    from rlbench3.wrappers import ActionNoise, ObservationNoise
+    from rlbench3.envs.wrappers import ActionNoise, ObservationNoise
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")

@@ -4,7 +4,7 @@ Three probes of how much reward signal a policy-search or policy-gradient method
 has learned anything:
 
 * :func:`landscape_probe`: draw ``N`` policies from the very distribution an SB3 algorithm
-  initialises them from (candidate ``i`` is :class:`rlbench3.random_search.RandomSearch`'s
+  initialises them from (candidate ``i`` is :class:`rlbench3.agents.random_search.RandomSearch`'s
   candidate ``i`` for the same seed), run ``M`` episodes of each, and report the returns
   ``(N × M)`` and the *hole fraction*: the share of sampled parameter vectors with any reward
   signal (any episode with a non-zero reward), with an exact Clopper-Pearson interval.
@@ -41,7 +41,7 @@ import torch
 from gymnasium import spaces
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.probes import HitEstimate, clopper_pearson
+from rlbench3.analysis.probes import HitEstimate, clopper_pearson
 
 # Rows (episodes x candidates) per vmapped forward pass when candidates do not share episodes.
 ROWS_PER_CHUNK = 16_384
@@ -84,13 +84,13 @@ def sample_policies(
 ) -> list[Any]:
     """``n`` policies from an SB3 algorithm's initial distribution.
 
-    Exactly :class:`~rlbench3.random_search.RandomSearch`'s candidates ``0 .. n-1`` for the same
+    Exactly :class:`~rlbench3.agents.random_search.RandomSearch`'s candidates ``0 .. n-1`` for the same
     ``seed``, ``policy_from``, ``policy`` and ``policy_kwargs`` (a template model gives the policy
     class and its arguments; candidate ``i`` is built under torch seed ``seed * 1_000_003 + i``).
     """
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from rlbench3.random_search import RandomSearch
+    from rlbench3.agents.random_search import RandomSearch
 
     if n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n}")
