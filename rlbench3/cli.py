@@ -190,32 +190,27 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def run_suite(args: argparse.Namespace) -> int:
-    from rlbench3.analysis.results import iqm_summary, load, write_plan
+    from rlbench3.analysis.results import load
+    from rlbench3.analysis.tables import render_results
     from rlbench3.harness.storage import RunStore
-    from rlbench3.harness.suites import load_suite, plan_runs
-    from rlbench3.harness.sweep import estimate_seconds, execute
+    from rlbench3.harness.sweep import default_out, estimate_seconds, plan_suite, run_suite
 
-    for name in ("seeds", "budget", "workers"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name} must be an integer >= 1, got {value}")
-    suite = load_suite(args.suite)
-    runs = plan_runs(suite, agents=args.agents, seeds=args.seeds, budget=args.budget)
-    out = args.out or os.path.join("results", suite.name)
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be an integer >= 1, got {args.workers}")
     if args.dry_run:
+        suite, runs = plan_suite(args.suite, agents=args.agents, seeds=args.seeds, budget=args.budget)
+        out = args.out or default_out(suite)
         store = RunStore(out)
         frame = pd.DataFrame(
             [
                 {
-                    "run_id": r["run_id"],
-                    "experiment": r["config"]["experiment"],
-                    "setting": ", ".join(
-                        f"{k}={v}" for k, v in r["config"]["env"]["setting"].items()
-                    ),
-                    "agent": r["config"]["agent"]["name"],
-                    "seed": r["config"]["seed"],
-                    "budget": r["config"]["budget"],
-                    "state": store.status(r["run_id"]).state,
+                    "run_id": r.run_id,
+                    "experiment": r.experiment,
+                    "setting": r.label,
+                    "agent": r.agent.name,
+                    "seed": r.seed,
+                    "budget": r.budget,
+                    "state": store.status(r.run_id).state,
                 }
                 for r in runs
             ]
@@ -227,56 +222,32 @@ def run_suite(args: argparse.Namespace) -> int:
             done = load(out)
             measured = done.groupby("algo")["steps_per_second"].median().to_dict()
         minutes = estimate_seconds(todo, args.workers, measured) / 60
-        steps = sum(r["config"]["budget"] for r in todo)
+        steps = sum(r.budget for r in todo)
         print(
             f"\n{len(runs)} runs, {len(runs) - len(todo)} already finished in {out}; "
             f"{len(todo)} to run, {steps:,} env steps: roughly {minutes:.1f} min on "
             f"{args.workers} worker(s), before evaluation"
         )
         return 0
-    write_plan(out, runs)
     start = time.perf_counter()
-    report = execute(
-        runs,
-        out,
+    done = run_suite(
+        args.suite,
+        args.out,
+        agents=args.agents,
+        seeds=args.seeds,
+        budget=args.budget,
         workers=args.workers,
         backend=args.backend,
         ray_address=args.ray_address,
         progress=not args.no_progress,
     )
+    report = done.report
     print(
-        f"{suite.name}: {report.planned} runs planned, {report.skipped} already finished, "
+        f"{done.suite.name}: {report.planned} runs planned, {report.skipped} already finished, "
         f"{report.finished} run now, {len(report.failed)} failed, {len(report.corrupt)} corrupt "
-        f"records re-run ({time.perf_counter() - start:.0f} s); results in {out}"
+        f"records re-run ({time.perf_counter() - start:.0f} s); results in {done.out}\n"
     )
-    curves = load(out)
-    ids = {r["run_id"] for r in runs}
-    curves = curves[curves["run_id"].isin(ids)]
-    if len(curves):
-        summary = iqm_summary(curves)
-        summary["IQM success [95% CI]"] = [
-            f"{r.iqm:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]" for r in summary.itertuples()
-        ]
-        table = summary.pivot_table(
-            index=["experiment", "setting", "agent"],
-            columns="split",
-            values="IQM success [95% CI]",
-            aggfunc="first",
-        ).reset_index()
-        # Rows in the suite's own order (grid values as declared, not sorted as strings), the
-        # training split first, empty cells for splits an experiment does not have.
-        order = {}
-        for r in runs:
-            c = r["config"]
-            setting = ", ".join(f"{k}={v}" for k, v in c["env"]["setting"].items()) or "default"
-            order.setdefault((c["experiment"], setting, c["agent"]["name"]), len(order))
-        table = table.iloc[
-            sorted(range(len(table)), key=lambda i: order.get(tuple(table.iloc[i, :3]), 0))
-        ]
-        splits = [c for c in table.columns[3:] if c != "train"]
-        table = table[["experiment", "setting", "agent", "train", *splits]].fillna("")
-        print("\nFinal success rate, IQM across seeds (95% stratified-bootstrap CI, rliable):\n")
-        print(table.to_markdown(index=False))
+    print(render_results(done.out, "swiss", run_ids={r.run_id for r in done.runs}))
     return 1 if report.failed else 0
 
 

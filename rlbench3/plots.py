@@ -710,19 +710,19 @@ def landscape_for_results(
     if not configs:
         raise FileNotFoundError(f"no finished runs in {results_dir}")
     frame = pd.DataFrame(
-        [{"experiment": c["experiment"], "suite": c["suite"]} for c in configs.values()]
+        [{"experiment": c.experiment, "suite": c.suite} for c in configs.values()]
     )
     first = _experiments(frame)[0]
-    runs = [c for c in configs.values() if c["experiment"] == first]
-    runs.sort(key=lambda c: tuple(_order_value(v) for v in c["env"]["setting"].values()))
+    runs = [c for c in configs.values() if c.experiment == first]
+    runs.sort(key=lambda c: tuple(_order_value(v) for v in c.setting.values()))
     config = runs[0]
-    env_id, params = config["env"]["id"], dict(config["splits"][TRAIN])
+    env_id, params = config.env_id, dict(config.splits[TRAIN])
     policy_kwargs: dict[str, Any] = {}
     for c in runs:
-        agent = c["agent"]
-        source = agent["hyperparams"].get("policy_from", agent["algo"])
+        agent = c.agent
+        source = agent.hyperparams.get("policy_from", agent.algo)
         if source in ("PPO", "A2C", "TRPO"):
-            policy_kwargs = dict(agent["hyperparams"].get("policy_kwargs") or {})
+            policy_kwargs = dict(agent.hyperparams.get("policy_kwargs") or {})
             break
     sl = landscape.landscape_slice(
         env_id,
@@ -736,7 +736,7 @@ def landscape_for_results(
     probe = landscape.landscape_probe(
         env_id, n_policies, episodes, seed=seed, policy_kwargs=policy_kwargs, **params
     )
-    setting = ", ".join(f"{k}={v}" for k, v in config["env"]["setting"].items()) or "default"
+    setting = config.label
     return {
         "slice": sl,
         "probe": probe,

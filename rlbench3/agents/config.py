@@ -47,6 +47,25 @@ RESERVED = ("policy", "env", "seed", "verbose", "device", "tensorboard_log", "_i
 
 
 @dataclass(frozen=True)
+class AgentSpec:
+    """An agent's settings resolved for one env (an agent file with its overrides applied).
+
+    Attributes:
+        name: the agent file's name (``ppo`` for ``agents/ppo.yaml``).
+        algo: a key of :data:`ALGORITHMS`.
+        policy: the SB3 policy name.
+        n_envs: training env copies.
+        hyperparams: the algorithm's constructor keywords, as written in YAML.
+    """
+
+    name: str
+    algo: str
+    policy: str = "MlpPolicy"
+    n_envs: int = 1
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     """One agent file, validated."""
 
@@ -57,23 +76,29 @@ class AgentConfig:
     hyperparams: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def resolve(self, env_id: str, family: str) -> dict[str, Any]:
-        """Plain-data settings for one env: defaults, then the family's, then the id's override."""
-        out = {
-            "name": self.name,
-            "algo": self.algo,
+    def resolve(self, env_id: str, family: str) -> AgentSpec:
+        """The settings for one env: defaults, then the family's, then the id's override."""
+        out: dict[str, Any] = {
             "policy": self.policy,
             "n_envs": self.n_envs,
-            "hyperparams": copy.deepcopy(self.hyperparams),
+            "hyperparams": _plain(self.hyperparams),
         }
         for key in (family, env_id):
-            override = self.overrides.get(key, {})
-            for k, v in override.items():
+            for k, v in self.overrides.get(key, {}).items():
                 if k == "hyperparams":
-                    out["hyperparams"].update(copy.deepcopy(v))
+                    out["hyperparams"].update(_plain(v))
                 else:
                     out[k] = v
-        return out
+        return AgentSpec(self.name, self.algo, **out)
+
+
+def _plain(value: Any) -> Any:
+    """YAML nodes -> plain dicts and lists (deep copies), so settings are JSON-able."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def algorithm_class(algo: str) -> type:

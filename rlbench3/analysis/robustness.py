@@ -2,19 +2,21 @@
 
 For every finished run of a results folder, its saved final policy is evaluated on its training
 distribution under observation noise, action noise or an FGSM adversarial observation
-perturbation (see :func:`rlbench3.analysis.adversarial.perturbed_returns`), at each ε. The same episodes
-are used for every ε of a run, so each curve isolates the perturbation's effect.
+perturbation (see :func:`rlbench3.analysis.adversarial.perturbed_returns`), at each ε. The same
+episodes are used for every ε of a run, so each curve isolates the perturbation's effect.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from rlbench3.analysis.ordering import setting_order, sort_rows
+from rlbench3.harness.run_config import TRAIN
 
 KINDS = ("obs_noise", "action_noise", "fgsm")
 
@@ -47,14 +49,7 @@ def perturbation_scores(
     rows = []
     for run_id, run in curves.groupby("run_id", sort=False):
         first = run.iloc[0]
-        data = store.read(run_id)
-        config = data["config"]
-        if "policy_sha256" not in data["record"]["meta"]:
-            print(
-                f"rlbench3: run {run_id} saved no policy (recorded by an older rlbench3); skipped",
-                file=sys.stderr,
-            )
-            continue
+        config = store.read(run_id).config
         try:
             policy = load_policy(out, run_id)
         except CorruptRecord as err:
@@ -63,8 +58,8 @@ def perturbation_scores(
         for epsilon in epsilons:
             returns, successes = perturbed_returns(
                 policy,
-                config["env"]["id"],
-                config["splits"]["train"],
+                config.env_id,
+                config.splits[TRAIN],
                 episodes,
                 seed,
                 kind,
@@ -86,22 +81,7 @@ def perturbation_scores(
     if not rows:
         raise ValueError(f"no run in {out} has a saved policy to perturb")
     frame = pd.DataFrame(rows)
-    # Suite-like order: experiments as first seen, settings by their numbers, then agent and seed.
-    natural = frame["setting"].map(
-        lambda text: tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
-    )
-    experiments = {name: i for i, name in enumerate(dict.fromkeys(frame["experiment"]))}
-    order = sorted(
-        range(len(frame)),
-        key=lambda i: (
-            experiments[frame["experiment"][i]],
-            natural[i],
-            frame["agent"][i],
-            frame["seed"][i],
-            frame["epsilon"][i],
-        ),
-    )
-    return frame.iloc[order].reset_index(drop=True)
+    return sort_rows(frame, setting_order(curves), ("agent", "seed", "epsilon"))
 
 
 def robustness_table(

@@ -31,7 +31,7 @@ import itertools
 import json
 import math
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,12 @@ import numpy as np
 import pandas as pd
 
 from rlbench3.analysis import metrics as M
-from rlbench3.harness.storage import CorruptRecord, RunStore
+from rlbench3.analysis.ordering import grid_columns, setting_order, sort_rows
+from rlbench3.analysis.results import curves_frame, episodes_frame, stored_runs
+from rlbench3.harness.run_config import TRAIN, RunConfig
 
 KINDS = ("swiss", "seeds", "gen")
 FORMATS = ("md", "latex", "csv")
-TRAIN = "train"
 PACKER_VARIANTS = M.PACKER_VARIANTS
 # Columns written as whole numbers; "h50" with 3 significant digits; everything else 2 decimals.
 _INT_COLUMNS = {"seeds", "seeds_x", "seeds_y", "seeds_needed", "partitions"}
@@ -55,16 +56,9 @@ _SIG_COLUMNS = {"h50"}
 # ---------------------------------------------------------------------------------------------
 
 
-def load_configs(out: str | Path) -> dict[str, dict[str, Any]]:
-    """The resolved config of every verified run in a results folder (corrupt ones skipped)."""
-    store = RunStore(out)
-    configs = {}
-    for rid in store.finished_ids():
-        try:
-            configs[rid] = store.read(rid)["config"]
-        except CorruptRecord:
-            continue
-    return configs
+def load_configs(out: str | Path) -> dict[str, RunConfig]:
+    """The config of every verified run in a results folder (corrupt ones skipped)."""
+    return {run.run_id: run.config for run in stored_runs(out)}
 
 
 def run_scores(
@@ -88,40 +82,6 @@ def run_scores(
 
 def _rng_for(seed: int, *key: Any) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32("\x1f".join(map(str, key)).encode())])
-
-
-def _param_columns(frame: pd.DataFrame) -> list[str]:
-    """The grid parameters of the runs in ``frame`` (``param_*`` columns set for all of them)."""
-    return [c for c in frame.columns if c.startswith("param_") and frame[c].notna().all()]
-
-
-def _sort_value(v: Any) -> tuple[int, Any]:
-    if isinstance(v, (bool, np.bool_)):
-        return (1, str(v))
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return (0, float(v))
-    return (1, str(v))
-
-
-def _setting_order(scores: pd.DataFrame) -> dict[tuple[str, str], tuple]:
-    """(experiment, setting) -> sort key by the grid values (numeric where numeric)."""
-    order = {}
-    for exp, group in scores.groupby("experiment", sort=False):
-        params = _param_columns(group)
-        for setting, rows in group.groupby("setting", sort=False):
-            order[(exp, setting)] = tuple(_sort_value(rows[p].iloc[0]) for p in params)
-    return order
-
-
-def _sorted(rows: list[dict[str, Any]], order: Mapping, by: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    keys = [
-        (r["experiment"], order.get((r["experiment"], r.get("setting")), ()), *[r[k] for k in by])
-        for r in rows
-    ]
-    return frame.iloc[sorted(range(len(rows)), key=keys.__getitem__)].reset_index(drop=True)
 
 
 def _put(row: dict[str, Any], name: str, est: M.Estimate) -> None:
@@ -149,7 +109,7 @@ def _swiss(
     scores: pd.DataFrame, *, metric: str, reps: int, seed: int, confidence: float, solved_at: float
 ) -> dict[str, pd.DataFrame]:
     train = scores[scores["split"] == TRAIN]
-    order = _setting_order(scores)
+    order = setting_order(scores)
     label = _label(metric)
     rows = []
     for (exp, setting, agent), group in train.groupby(["experiment", "setting", "agent"]):
@@ -185,7 +145,7 @@ def _swiss(
     sections = {
         f"Swiss cheese: final train {label} (IQM over seeds, {pct} stratified-bootstrap CI, "
         f"rliable) and zero-signal fraction of training batches (mean over runs, {pct} "
-        "percentile-bootstrap CI)": _sorted(rows, order, ("agent",))
+        "percentile-bootstrap CI)": sort_rows(rows, order, ("agent",))
     }
     if metric == "success_rate":
         frontier = _frontier_rows(
@@ -206,7 +166,7 @@ def _frontier_rows(
 ) -> pd.DataFrame | None:
     rows = []
     for exp, group in train.groupby("experiment"):
-        params = _param_columns(group)
+        params = grid_columns(group)
         for p in params:
             values = group[p]
             if values.map(lambda v: isinstance(v, (bool, np.bool_))).any():
@@ -272,7 +232,7 @@ def _seeds(
     n_partitions: int,
 ) -> dict[str, pd.DataFrame]:
     train = scores[scores["split"] == TRAIN]
-    order = _setting_order(scores)
+    order = setting_order(scores)
     rows, poi_rows = [], []
     for (exp, setting, agent), group in train.groupby(["experiment", "setting", "agent"]):
         s = group.sort_values("seed")["score"].to_numpy(float)
@@ -335,13 +295,13 @@ def _seeds(
         f"max; split_test: fraction of half/half splits of the seeds whose Welch t-test has p < "
         f"{alpha:g} (Henderson et al. 2018; over 'partitions' splits, all of them when few); "
         f"seeds_needed: seeds for a {pct} t-interval of the mean of half-width {half_width:g}, "
-        "from the std and its CI": _sorted(rows, order, ("agent",))
+        "from the std and its CI": sort_rows(rows, order, ("agent",))
     }
     if poi_rows:
         sections[
             f"Probability of improvement P(x > y) of the final train {label} (rliable, {pct} "
             "stratified-bootstrap CI)"
-        ] = _sorted(poi_rows, order, ("x", "y"))
+        ] = sort_rows(poi_rows, order, ("x", "y"))
     return sections
 
 
@@ -350,7 +310,7 @@ def _seeds(
 # ---------------------------------------------------------------------------------------------
 
 
-def packer_cells(config: Mapping[str, Any]) -> tuple[tuple[str, str, str], str, dict[str, str]]:
+def packer_cells(config: RunConfig) -> tuple[tuple[str, str, str], str, dict[str, str]]:
     """Where a run sits in the Packer et al. (2018) layout, read from its resolved config.
 
     Returns ``(group, train_variant, {test_variant: split_name})``, or raises ``ValueError`` when
@@ -359,8 +319,8 @@ def packer_cells(config: Mapping[str, Any]) -> tuple[tuple[str, str, str], str, 
     split whose parameters are the training parameters with ``preset: V`` and any
     ``extreme_sampling`` (the ``train`` split itself counts for the training variant).
     """
-    splits = config.get("splits", {})
-    train = splits.get(TRAIN, {})
+    splits = config.splits
+    train = splits[TRAIN]
     variant = train.get("preset")
     if variant not in PACKER_VARIANTS:
         raise ValueError("not trained on a D/R/E preset")
@@ -374,20 +334,20 @@ def packer_cells(config: Mapping[str, Any]) -> tuple[tuple[str, str, str], str, 
             continue
         if {k: v for k, v in params.items() if k not in ignored} == base:
             cells.setdefault(preset, name)
-    group = (config["env"]["id"], json.dumps(base, sort_keys=True), config["agent"]["name"])
+    group = (config.env_id, json.dumps(base, sort_keys=True), config.agent.name)
     return group, variant, cells
 
 
 def _gen(
     scores: pd.DataFrame,
-    configs: Mapping[str, Mapping[str, Any]] | None,
+    configs: Mapping[str, RunConfig] | None,
     *,
     metric: str,
     reps: int,
     seed: int,
     confidence: float,
 ) -> dict[str, pd.DataFrame]:
-    order = _setting_order(scores)
+    order = setting_order(scores)
     rows = []
     for (exp, setting, agent), group in scores.groupby(["experiment", "setting", "agent"]):
         wide = group.pivot_table(index="run_id", columns="split", values="score", aggfunc="first")
@@ -414,7 +374,7 @@ def _gen(
     label = _label(metric)
     sections = {
         f"Generalization: mean final {label} on train and on each held-out split, and the "
-        f"paired gap train - split ({pct} percentile-bootstrap CIs over seeds)": _sorted(
+        f"paired gap train - split ({pct} percentile-bootstrap CIs over seeds)": sort_rows(
             rows, order, ("agent", "split")
         )
     }
@@ -427,7 +387,7 @@ def _gen(
 
 def _packer(
     scores: pd.DataFrame,
-    configs: Mapping[str, Mapping[str, Any]],
+    configs: Mapping[str, RunConfig],
     *,
     metric: str,
     reps: int,
@@ -530,7 +490,7 @@ def build_tables(
     episodes: pd.DataFrame | None,
     kind: str,
     *,
-    configs: Mapping[str, Mapping[str, Any]] | None = None,
+    configs: Mapping[str, RunConfig] | None = None,
     metric: str = "success_rate",
     reps: int = 2000,
     seed: int = 0,
@@ -648,7 +608,7 @@ def render_table(
     kind: str,
     fmt: str = "md",
     *,
-    configs: Mapping[str, Mapping[str, Any]] | None = None,
+    configs: Mapping[str, RunConfig] | None = None,
     metric: str = "success_rate",
     reps: int = 2000,
     seed: int = 0,
@@ -692,10 +652,18 @@ def render_table(
     return render_sections(sections, fmt)
 
 
-def render_results(out: str | Path, kind: str, fmt: str = "md", **kwargs: Any) -> str:
-    """:func:`render_table` for a results folder (verified records only, configs included)."""
-    from rlbench3.analysis.results import load, load_episodes
-
+def render_results(
+    out: str | Path,
+    kind: str,
+    fmt: str = "md",
+    *,
+    run_ids: Collection[str] | None = None,
+    **kwargs: Any,
+) -> str:
+    """:func:`render_table` for a results folder (verified records only, configs included);
+    ``run_ids``, when given, selects the runs (e.g. those of one suite)."""
+    runs = [r for r in stored_runs(out) if run_ids is None or r.run_id in run_ids]
+    configs = {run.run_id: run.config for run in runs}
     return render_table(
-        load(out), load_episodes(out), kind, fmt, configs=load_configs(out), **kwargs
+        curves_frame(runs), episodes_frame(runs), kind, fmt, configs=configs, **kwargs
     )

@@ -1,48 +1,7 @@
 """CombinationLock: the sparse-reward horizon testbed.
 
-## Description
-An agent must enter a secret combination of ``horizon`` (H) digits, each one of ``num_actions``
-(K) values, one digit per step. The combination is drawn from ``combination_seed``, so different
-seeds are different tasks and whole sets of combinations can be held out. With the sparse reward
-the only signal is at step H, and only if all H digits were right: a uniform random policy opens
-the lock with probability exactly ``K ** -H``, the "swiss cheese" landscape in its purest form.
-
-## Action space
-``Discrete(K)``: the digit entered at this step.
-
-## Observation space
-``Box(-inf, inf, (H + 2 + distractor_dims,), float32)``:
-
-| index | observation |
-|---|---|
-| 0 .. H | one-hot of the step t (t = H is the terminal observation) |
-| H + 1 | 1.0 in the dead state (after a wrong digit, ``failure_mode="absorbing"``) |
-| H + 2 .. | ``distractor_dims`` dims of fresh i.i.d. Gaussian noise, std ``distractor_std`` |
-
-With ``failure_mode="continue"`` mistakes are not revealed: index H + 1 is always 0.0.
-
-## Rewards
-* ``reward_mode="sparse"``: 1.0 at step H if all H digits were right, else 0.0.
-* ``reward_mode="dense"``: 1/H for each right digit (in absorbing mode, none after a mistake).
-
-## Episode end
-Always exactly H steps: ``terminated`` is True at step H (the lock is a finite-horizon task and the
-step is observed). ``info["is_success"]`` is given on the last step: all digits right.
-``info["params"]`` at reset holds the parameter values drawn for the episode.
-
-## Arguments
-| parameter | default | valid | randomizable |
-|---|---|---|---|
-| ``horizon`` | 10 | integer >= 1 | no (fixes the observation space) |
-| ``num_actions`` | 2 | integer >= 2 | no (fixes the action space) |
-| ``combination_seed`` | 0 | integer >= 0 | yes (integer intervals: held-out combinations) |
-| ``reward_mode`` | ``"sparse"`` | ``"sparse"``, ``"dense"`` | no |
-| ``failure_mode`` | ``"absorbing"`` | ``"absorbing"``, ``"continue"`` | no |
-| ``distractor_dims`` | 0 | integer >= 0 | no (fixes the observation space) |
-| ``distractor_std`` | 1.0 | number >= 0 | yes |
-
-A ``preset`` keyword (``"D"``, ``"R"``, ``"E"``; see ``envs/presets.yaml``) sets several parameters
-at once; explicit keywords override it.
+:class:`CombinationLockEnv` is the env and its docstring the spec; :class:`CombinationLockParams`
+holds its parameters, and :class:`CombinationLockVectorEnv` steps many copies of it at once.
 """
 
 from __future__ import annotations
@@ -67,7 +26,7 @@ _FIXED_SHAPE = "it fixes the observation space"
 
 @dataclass(frozen=True)
 class CombinationLockParams(EnvParams):
-    """Parameters of :class:`CombinationLockEnv` (see the module docstring for the spec)."""
+    """Parameters of :class:`CombinationLockEnv` (see its docstring for the spec)."""
 
     family = "CombinationLock"
 
@@ -111,7 +70,73 @@ def observation_space(params: CombinationLockParams) -> spaces.Box:
 
 
 class CombinationLockEnv(gym.Env):
-    __doc__ = __doc__
+    """Enter a secret combination of H digits, one per step: the lock opens if all are right.
+
+    ## Description
+    An agent must enter a secret combination of ``horizon`` (H) digits, each one of ``num_actions``
+    (K) values, one digit per step. The combination is drawn from ``combination_seed``, so different
+    seeds are different tasks and whole sets of combinations can be held out. With the sparse
+    reward the only signal is at step H, and only if all H digits were right: a uniform random
+    policy opens the lock with probability exactly ``K ** -H``, the "swiss cheese" landscape in its
+    purest form.
+
+    ## Action Space
+    ``Discrete(K)``: the digit entered at this step.
+
+    ## Observation Space
+    A ``float32`` ``Box`` of shape ``(H + 2 + distractor_dims,)``, bounded by [0, 1] except for the
+    distractors, which are unbounded:
+
+    | index | observation |
+    |---|---|
+    | 0 .. H | one-hot of the step t (t = H is the terminal observation) |
+    | H + 1 | 1.0 in the dead state (after a wrong digit, ``failure_mode="absorbing"``) |
+    | H + 2 .. | ``distractor_dims`` dims of fresh i.i.d. Gaussian noise, std ``distractor_std`` |
+
+    With ``failure_mode="continue"`` mistakes are not revealed: index H + 1 is always 0.0.
+
+    ## Rewards
+    * ``reward_mode="sparse"``: 1.0 at step H if all H digits were right, else 0.0.
+    * ``reward_mode="dense"``: 1/H for each right digit (in absorbing mode, none after a mistake).
+
+    ## Starting State
+    Step t = 0, not dead. The randomized parameters are drawn at every reset, and the combination
+    is that of the episode's ``combination_seed`` (a pure function of the seed, H and K; see
+    :func:`combination`). ``info["params"]`` at reset holds the parameter values drawn for the
+    episode.
+
+    ## Episode End
+    Always exactly H steps: ``terminated`` is True at step H (the lock is a finite-horizon task and
+    the step is observed). ``info["is_success"]`` is given on the last step: all digits right.
+
+    ## Rendering
+    ``render_mode="ansi"``: one line with a mark per digit (``+`` right, ``x`` wrong, ``.`` not yet
+    entered), the step and whether the lock is dead. ``render_mode="rgb_array"``: an image of one
+    cell per digit, green right, red wrong, grey not yet entered.
+
+    ## Arguments
+    | parameter            | default         | valid values |
+    |----------------------|-----------------|--------------|
+    | ``horizon``          | ``10``          | an integer >= 1, fixed |
+    | ``num_actions``      | ``2``           | an integer >= 2, fixed |
+    | ``combination_seed`` | ``0``           | an integer >= 0 |
+    | ``reward_mode``      | ``'sparse'``    | one of 'sparse', 'dense' |
+    | ``failure_mode``     | ``'absorbing'`` | one of 'absorbing', 'continue' |
+    | ``distractor_dims``  | ``0``           | an integer >= 0, fixed |
+    | ``distractor_std``   | ``1.0``         | a number >= 0 |
+    | ``preset``           | ``None``        | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``        | None, 'ansi' or 'rgb_array' |
+
+    The parameters are :class:`CombinationLockParams`. A ``fixed`` one cannot be randomized:
+    ``horizon`` and ``distractor_dims`` fix the observation space, ``num_actions`` the action space.
+    The other numbers may be given as distributions (see :mod:`rlbench3.envs.parameters`), drawn at
+    every reset: integer intervals of ``combination_seed`` hold out whole sets of combinations. A
+    ``preset`` (see ``envs/presets.yaml``) sets several parameters at once; explicit keywords
+    override it.
+
+    ## Version History
+    * v0: initial version.
+    """
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
@@ -219,6 +244,9 @@ class CombinationLockVectorEnv(VectorEnv):
     Gymnasium 1.x default): the step after a copy terminates resets it and ignores its action.
     Randomized parameters are drawn for all resetting copies at once from the vector env's own
     generator, so they follow the same distribution as the single env's but a different stream.
+
+    Takes ``num_envs``, ``preset`` and the parameters of the single env; ``render_mode`` is accepted
+    and ignored (no rendering). See :class:`CombinationLockEnv` for the spec.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}

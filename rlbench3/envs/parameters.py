@@ -345,3 +345,31 @@ class EnvParams:
             f.name: (v.to_config() if isinstance(v := getattr(self, f.name), Distribution) else v)
             for f in fields(self)
         }
+
+
+def arguments_table(params_cls: type[EnvParams]) -> str:
+    """The parameters of ``params_cls`` as a Markdown table, for the ``## Arguments`` of an env.
+
+    One row per field, in field order: its name, its default and its valid values, as
+    :meth:`EnvParams.describe` gives them (``fixed``: a number that cannot be given as a
+    distribution). The first two columns are padded to a common width, so the table reads well in
+    source and in ``help()``; the last is left ragged, so that rows written by hand after it (the
+    env's other keywords, such as ``preset``) can follow without re-padding the table. No
+    indentation, no trailing newline: each env class pastes it literally into its docstring, and a
+    test checks that it is still there.
+    """
+    rows = [("parameter", "default", "valid values")]
+    for name, text in params_cls.describe().items():
+        # describe() writes "default (valid)": the valid values are in the last parentheses.
+        default, sep, valid = text.rpartition(" (")
+        if not sep or not valid.endswith(")"):
+            raise ValueError(f"cannot split the description of {name!r}: {text!r}")
+        rows.append((f"``{name}``", f"``{default}``", valid[:-1]))
+    name_width = max(len(row[0]) for row in rows)
+    default_width = max(len(row[1]) for row in rows)
+
+    def line(name: str, default: str, valid: str) -> str:
+        return f"| {name.ljust(name_width)} | {default.ljust(default_width)} | {valid} |"
+
+    rule = f"|{'-' * (name_width + 2)}|{'-' * (default_width + 2)}|{'-' * 14}|"
+    return "\n".join([line(*rows[0]), rule, *(line(*row) for row in rows[1:])])

@@ -1,50 +1,7 @@
 """SparseReach: the "one more action dimension" testbed (pure numpy).
 
-## Description
-A point mass in R^d starts at rest at the origin; a goal sits at distance ``goal_distance`` in a
-direction drawn uniformly on the unit sphere at every reset. The action is a force in [-1, 1]^d
-(one dimension per axis, d = ``action_dim``), scaled by ``action_gain``; the mass moves under that
-force and linear damping. The episode is a success when the mass comes within ``tolerance`` of the
-goal. Everything but d held fixed, the set of random action sequences that hit the goal shrinks
-fast with d: the probability that a random policy ever sees the sparse reward falls with every
-added action dimension.
-
-## Dynamics
-``m dv/dt = action_gain * a - damping * v``, ``dx/dt = v``, with the action held constant over a
-step of length ``dt`` and integrated exactly (zero-order hold), so the discretisation is stable
-and exact for every valid mass, damping and ``dt``.
-
-## Action space
-``Box(-1, 1, (d,), float32)``. Actions outside the box raise ``ValueError`` (never clipped).
-
-## Observation space
-``Box(-inf, inf, (3d,), float32)``: position (d), velocity (d), goal minus position (d).
-
-## Rewards
-* ``reward_mode="sparse"``: 1.0 on the step the goal is reached, else 0.0.
-* ``reward_mode="dense"``: minus the distance to the goal after the step (shaped).
-
-## Episode end
-``terminated`` when the goal is reached (both reward modes); ``truncated`` after ``horizon`` steps
-otherwise. ``info["is_success"]`` on the last step; ``info["params"]`` (the parameter values
-drawn for the episode) and ``info["goal"]`` at reset. ``reset(options={"goal": g})`` places the
-goal at ``g`` instead of drawing it (e.g. to evaluate on chosen or held-out directions).
-
-## Arguments
-| parameter | default | valid | randomizable |
-|---|---|---|---|
-| ``action_dim`` | 2 | integer >= 1 | no (fixes the spaces) |
-| ``horizon`` | 50 | integer >= 1 | no |
-| ``goal_distance`` | 1.0 | > 0 | yes |
-| ``tolerance`` | 0.25 | > 0 | yes |
-| ``mass`` | 1.0 | > 0 | yes |
-| ``damping`` | 0.5 | >= 0 | yes |
-| ``action_gain`` | 1.0 | > 0 | yes |
-| ``dt`` | 0.2 | > 0 and <= 1 | yes |
-| ``reward_mode`` | ``"sparse"`` | ``"sparse"``, ``"dense"`` | no |
-
-A ``preset`` keyword (``"D"``, ``"R"``, ``"E"``; see ``envs/presets.yaml``) sets several parameters
-at once; explicit keywords override it.
+:class:`SparseReachEnv` is the env and its docstring the spec; :class:`SparseReachParams` holds
+its parameters, and :class:`SparseReachVectorEnv` steps many copies of it at once.
 """
 
 from __future__ import annotations
@@ -69,7 +26,7 @@ _FIXED = "it fixes the observation and action spaces"
 
 @dataclass(frozen=True)
 class SparseReachParams(EnvParams):
-    """Parameters of :class:`SparseReachEnv` (see the module docstring for the spec)."""
+    """Parameters of :class:`SparseReachEnv` (see its docstring for the spec)."""
 
     family = "SparseReach"
 
@@ -117,7 +74,73 @@ def goal_positions(rng: np.random.Generator, distances: np.ndarray, dim: int) ->
 
 
 class SparseReachEnv(gym.Env):
-    __doc__ = __doc__
+    """Push a point mass in R^d to a goal within ``tolerance``; d is the action dimension.
+
+    ## Description
+    A point mass in R^d starts at rest at the origin; a goal sits at distance ``goal_distance`` in a
+    direction drawn uniformly on the unit sphere at every reset. The action is a force in [-1, 1]^d
+    (one dimension per axis, d = ``action_dim``), scaled by ``action_gain``; the mass moves under
+    that force and linear damping. The episode is a success when the mass comes within
+    ``tolerance`` of the goal. Everything but d held fixed, the set of random action sequences that
+    hit the goal shrinks fast with d: the probability that a random policy ever sees the sparse
+    reward falls with every added action dimension.
+
+    ## Dynamics
+    ``m dv/dt = action_gain * a - damping * v``, ``dx/dt = v``, with the action held constant over a
+    step of length ``dt`` and integrated exactly (zero-order hold), so the discretisation is stable
+    and exact for every valid mass, damping and ``dt``.
+
+    ## Action Space
+    ``Box(-1, 1, (d,), float32)``. Actions outside the box raise ``ValueError`` (never clipped).
+
+    ## Observation Space
+    ``Box(-inf, inf, (3d,), float32)``: position (d), velocity (d), goal minus position (d).
+
+    ## Rewards
+    * ``reward_mode="sparse"``: 1.0 on the step the goal is reached, else 0.0.
+    * ``reward_mode="dense"``: minus the distance to the goal after the step (shaped).
+
+    ## Starting State
+    The mass at rest at the origin; the goal at distance ``goal_distance``, in a direction uniform
+    on the unit sphere, both drawn at every reset with the randomized parameters.
+    ``reset(options={"goal": g})`` places the goal at ``g`` instead of drawing it (e.g. to evaluate
+    on chosen or held-out directions); ``info["params"]["goal_distance"]`` is then ``|g|``.
+    ``info["params"]`` (the parameter values drawn for the episode) and ``info["goal"]`` are given
+    at reset.
+
+    ## Episode End
+    ``terminated`` when the goal is reached (both reward modes); ``truncated`` after ``horizon``
+    steps otherwise. ``info["is_success"]`` is given on the last step.
+
+    ## Rendering
+    ``render_mode="ansi"``: the step and the distance to the goal. ``render_mode="rgb_array"``: the
+    first two coordinates seen from above (a 1-D task on the x axis): the goal green with a ring of
+    radius ``tolerance``, the origin grey, the mass blue.
+
+    ## Arguments
+    | parameter         | default      | valid values |
+    |-------------------|--------------|--------------|
+    | ``action_dim``    | ``2``        | an integer >= 1, fixed |
+    | ``horizon``       | ``50``       | an integer >= 1, fixed |
+    | ``goal_distance`` | ``1.0``      | a number > 0 |
+    | ``tolerance``     | ``0.25``     | a number > 0 |
+    | ``mass``          | ``1.0``      | a number > 0 |
+    | ``damping``       | ``0.5``      | a number >= 0 |
+    | ``action_gain``   | ``1.0``      | a number > 0 |
+    | ``dt``            | ``0.2``      | a number > 0 and <= 1 |
+    | ``reward_mode``   | ``'sparse'`` | one of 'sparse', 'dense' |
+    | ``preset``        | ``None``     | None, 'D', 'R' or 'E' |
+    | ``render_mode``   | ``None``     | None, 'ansi' or 'rgb_array' |
+
+    The parameters are :class:`SparseReachParams`. A ``fixed`` one cannot be randomized:
+    ``action_dim`` fixes the observation and action spaces, ``horizon`` is the episode length. The
+    other numbers may be given as distributions (see :mod:`rlbench3.envs.parameters`), drawn at
+    every reset. A ``preset`` (see ``envs/presets.yaml``) sets several parameters at once; explicit
+    keywords override it.
+
+    ## Version History
+    * v0: initial version.
+    """
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 5}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
@@ -216,6 +239,9 @@ class SparseReachVectorEnv(VectorEnv):
     row-wise). Autoreset is ``NEXT_STEP``: the step after a copy ends resets it and ignores its
     action. Goals and randomized parameters of resetting copies are drawn together from the vector
     env's own generator (same distribution as the single env, different stream).
+
+    Takes ``num_envs``, ``preset`` and the parameters of the single env; ``render_mode`` is accepted
+    and ignored (no rendering). See :class:`SparseReachEnv` for the spec.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}

@@ -5,6 +5,7 @@ Layout of a results folder::
     OUT/runs/<run_id>.json          a finished run: config, record, checksum
     OUT/runs/<run_id>.failed.json   the last failure of a run (traceback), until it succeeds
     OUT/runs/<run_id>.json.corrupt-<time>   a record that failed verification, set aside
+    OUT/plan.json                   the runs the folder is meant to hold (run id -> labels)
     OUT/policies/<run_id>.pt        the run's final policy (SB3 ``policy.save`` format); its
                                     sha256 is in the record, so a damaged file is detected too
 
@@ -26,13 +27,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlbench3.harness.suites import run_id as compute_run_id
+from rlbench3.harness.run_config import RunConfig
 
-FORMAT = 1
+# The shape of a record file. Bump it whenever the record or the run config changes shape:
+# readers refuse other versions (UnknownFormat) instead of guessing.
+#   1: configs as nested dicts (env.id, env.family, env.setting, eval.every/episodes)
+#   2: configs are RunConfig.to_dict() (env_id, family, setting at the top level)
+FORMAT = 2
 
 
 class CorruptRecord(ValueError):
     """A record file exists but cannot be trusted."""
+
+
+class UnknownFormat(ValueError):
+    """A record written in a format this version of rlbench3 does not read."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A verified record: the run's config and what the run recorded."""
+
+    run_id: str
+    config: RunConfig
+    record: dict[str, Any]
 
 
 def _canonical(payload: dict[str, Any]) -> str:
@@ -71,12 +89,39 @@ class RunStatus:
     detail: str = ""
 
 
+def plan_entry(config: RunConfig) -> dict[str, Any]:
+    """How ``plan.json`` (and ``rlbench3 ls``) labels a run."""
+    return {
+        "experiment": config.experiment,
+        "setting": config.label,
+        "agent": config.agent.name,
+        "seed": config.seed,
+    }
+
+
 class RunStore:
-    """The ``runs/`` folder of a results directory."""
+    """A results directory: its ``runs/``, ``policies/`` and ``plan.json``."""
 
     def __init__(self, out: str | Path):
         self.root = Path(out)
         self.runs = self.root / "runs"
+        self.plan = self.root / "plan.json"
+
+    def write_plan(self, runs: list[RunConfig]) -> None:
+        """Remember which runs the folder is meant to hold (merged across invocations)."""
+        plan = self.read_plan()
+        for config in runs:
+            plan[config.run_id] = plan_entry(config)
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.plan, json.dumps(plan, indent=1, sort_keys=True) + "\n")
+
+    def read_plan(self) -> dict[str, dict[str, Any]]:
+        if not self.plan.exists():
+            return {}
+        try:
+            return json.loads(self.plan.read_text())
+        except json.JSONDecodeError as err:
+            raise CorruptRecord(f"{self.plan}: not valid JSON ({err})") from None
 
     def ensure(self) -> None:
         self.runs.mkdir(parents=True, exist_ok=True)
@@ -96,8 +141,7 @@ class RunStore:
 
     def read_policy(self, run_id: str) -> bytes:
         """The verified bytes of a run's saved policy (checked against the record's sha256)."""
-        record = self.read(run_id)["record"]
-        expected = record["meta"].get("policy_sha256")
+        expected = self.read(run_id).record["meta"].get("policy_sha256")
         try:
             data = self.policy_path(run_id).read_bytes()
         except OSError as err:
@@ -106,8 +150,9 @@ class RunStore:
             raise CorruptRecord(f"{self.policy_path(run_id)}: does not match its record's sha256")
         return data
 
-    def write(self, run_id: str, config: dict[str, Any], record: dict[str, Any]) -> Path:
-        body = {"format": FORMAT, "run_id": run_id, "config": config, "record": record}
+    def write(self, config: RunConfig, record: dict[str, Any]) -> Path:
+        run_id = config.run_id
+        body = {"format": FORMAT, "run_id": run_id, "config": config.to_dict(), "record": record}
         text = json.dumps({**body, "checksum": _checksum(body)}, indent=1, sort_keys=True)
         self.ensure()
         atomic_write_text(self.path(run_id), text + "\n")
@@ -115,12 +160,13 @@ class RunStore:
             self.failure_path(run_id).unlink()
         return self.path(run_id)
 
-    def write_failure(self, run_id: str, config: dict[str, Any], error: str) -> None:
+    def write_failure(self, config: RunConfig, error: str) -> None:
         self.ensure()
+        run_id = config.run_id
         text = json.dumps(
             {
                 "run_id": run_id,
-                "config": config,
+                "config": config.to_dict(),
                 "error": error,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
             },
@@ -128,15 +174,16 @@ class RunStore:
         )
         atomic_write_text(self.failure_path(run_id), text + "\n")
 
-    def read(self, run_id: str) -> dict[str, Any]:
-        """The verified contents of a finished run; raises :class:`CorruptRecord` otherwise."""
+    def read(self, run_id: str) -> StoredRun:
+        """The verified contents of a finished run; raises :class:`CorruptRecord` (or
+        :class:`UnknownFormat`) otherwise."""
         return read_record(self.path(run_id), run_id)
 
     def status(self, run_id: str) -> RunStatus:
         if self.path(run_id).exists():
             try:
                 self.read(run_id)
-            except CorruptRecord as err:
+            except (CorruptRecord, UnknownFormat) as err:
                 return RunStatus(run_id, "corrupt", str(err))
             return RunStatus(run_id, "finished")
         if self.failure_path(run_id).exists():
@@ -168,7 +215,7 @@ class RunStore:
                 yield path.name[: -len(".failed.json")]
 
 
-def read_record(path: Path, expected_id: str | None = None) -> dict[str, Any]:
+def read_record(path: Path, expected_id: str | None = None) -> StoredRun:
     """Read and verify one record file."""
     try:
         data = json.loads(path.read_text())
@@ -181,13 +228,22 @@ def read_record(path: Path, expected_id: str | None = None) -> dict[str, Any]:
     missing = {"format", "run_id", "config", "record", "checksum"} - set(data)
     if missing:
         raise CorruptRecord(f"{path}: missing fields {sorted(missing)}")
-    if data["format"] != FORMAT:
-        raise CorruptRecord(f"{path}: record format {data['format']!r}, expected {FORMAT}")
     checksum = data.pop("checksum")
     if _checksum(data) != checksum:
         raise CorruptRecord(f"{path}: checksum mismatch (the file was altered or damaged)")
-    if compute_run_id(data["config"]) != data["run_id"]:
+    if data["format"] != FORMAT:
+        raise UnknownFormat(
+            f"{path}: record format {data['format']!r}; this rlbench3 reads format {FORMAT} "
+            "only (run the suite again into a new results folder)"
+        )
+    try:
+        config = RunConfig.from_dict(data["config"])
+    except (ValueError, TypeError) as err:
+        raise CorruptRecord(f"{path}: not a run config ({err})") from None
+    if config.run_id != data["run_id"]:
         raise CorruptRecord(f"{path}: run id does not match the hash of its config")
     if expected_id is not None and data["run_id"] != expected_id:
         raise CorruptRecord(f"{path}: holds run {data['run_id']}, expected {expected_id}")
-    return data
+    if not isinstance(data["record"], dict):
+        raise CorruptRecord(f"{path}: the record is not a JSON object")
+    return StoredRun(data["run_id"], config, data["record"])

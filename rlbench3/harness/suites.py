@@ -25,19 +25,18 @@ points at the suite file and key before anything runs.
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
-import rlbench3  # noqa: F401  (registers the ids)
+import rlbench3.envs  # noqa: F401  (registers the ids)
 from rlbench3.agents.config import AgentConfig, check_compatible, load_agent
 from rlbench3.data import find
 from rlbench3.data.yaml_lines import check_keys, check_type, fail, load_yaml
+from rlbench3.harness.run_config import TRAIN, EvalSpec, RunConfig, setting_label
 
 SUITE_KEYS = ("description", "seeds", "budget", "eval", "agents", "experiments")
 EXPERIMENT_KEYS = (
@@ -52,7 +51,27 @@ EXPERIMENT_KEYS = (
     "eval",
     "agents",
 )
-DEFAULT_EVAL = {"every": 5000, "episodes": 20}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of a suite, validated, with the suite's defaults filled in.
+
+    ``node`` and ``where`` locate it in its file (for errors raised while planning).
+    """
+
+    name: str
+    env_id: str
+    params: dict[str, Any]
+    grid: dict[str, list[Any]]
+    train: str | dict[str, Any]
+    splits: dict[str, dict[str, Any]]
+    seeds: int
+    budget: int
+    eval: EvalSpec
+    agents: tuple[str, ...]
+    node: Any = field(default=None, repr=False, compare=False)
+    where: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -60,7 +79,7 @@ class Suite:
     name: str
     path: str
     description: str
-    experiments: tuple[dict[str, Any], ...]
+    experiments: tuple[Experiment, ...]
 
 
 def _check_positive_int(node: Any, parent: Any, path: str, key: str) -> int:
@@ -70,20 +89,19 @@ def _check_positive_int(node: Any, parent: Any, path: str, key: str) -> int:
     return node
 
 
-def _check_eval(node: Any, parent: Any, path: str) -> dict[str, int]:
-    check_keys(node, path, optional=("every", "episodes"))
-    out = dict(DEFAULT_EVAL)
-    for key in ("every", "episodes"):
-        if key in node:
-            out[key] = _check_positive_int(node[key], node, f"{path}.{key}", key)
-    return out
+def _check_eval(node: Any, parent: Any, path: str) -> EvalSpec:
+    names = [f.name for f in fields(EvalSpec)]
+    check_keys(node, path, optional=names)
+    return EvalSpec(
+        **{k: _check_positive_int(node[k], node, f"{path}.{k}", k) for k in names if k in node}
+    )
 
 
-def _check_agents(node: Any, parent: Any, path: str) -> list[str]:
+def _check_agents(node: Any, parent: Any, path: str) -> tuple[str, ...]:
     check_type(node, parent, path, list, "a list of agent names", "agents")
     for name in node:
         check_type(name, parent, path, str, "agent names (strings)", "agents")
-    return list(node)
+    return tuple(node)
 
 
 def load_suite(name_or_path: str | Path) -> Suite:
@@ -161,46 +179,40 @@ def load_suite(name_or_path: str | Path) -> Suite:
                 overrides, splits, f"{where}.splits.{split}", dict, "a mapping of parameters", split
             )
         resolved.append(
-            {
-                "name": name,
-                "env": env_id,
-                "params": dict(params),
-                "grid": {k: list(v) for k, v in grid.items()},
-                "train": copy.deepcopy(train),
-                "splits": copy.deepcopy(dict(splits)),
-                "seeds": _check_positive_int(exp["seeds"], exp, f"{where}.seeds", "seeds")
+            Experiment(
+                name=name,
+                env_id=env_id,
+                params=_plain(params),
+                grid={k: _plain(v) for k, v in grid.items()},
+                train=_plain(train),
+                splits=_plain(splits),
+                seeds=_check_positive_int(exp["seeds"], exp, f"{where}.seeds", "seeds")
                 if "seeds" in exp
                 else defaults["seeds"],
-                "budget": _check_positive_int(exp["budget"], exp, f"{where}.budget", "budget")
+                budget=_check_positive_int(exp["budget"], exp, f"{where}.budget", "budget")
                 if "budget" in exp
                 else defaults["budget"],
-                "eval": _check_eval(exp["eval"], exp, f"{where}.eval")
+                eval=_check_eval(exp["eval"], exp, f"{where}.eval")
                 if "eval" in exp
                 else defaults["eval"],
-                "agents": _check_agents(exp["agents"], exp, f"{where}.agents")
+                agents=_check_agents(exp["agents"], exp, f"{where}.agents")
                 if "agents" in exp
                 else defaults["agents"],
-                "_node": exp,
-                "_where": where,
-            }
+                node=exp,
+                where=where,
+            )
         )
     description = data.get("description", "")
     return Suite(path.name.rsplit(".", 1)[0], str(path), str(description), tuple(resolved))
 
 
-def run_id(config: dict[str, Any]) -> str:
-    """A run's identity: the hash of its resolved config (canonical JSON)."""
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
 def _plain(value: Any) -> Any:
-    """YAML nodes -> plain dicts/lists, so configs are JSON-able and hash the same."""
+    """YAML nodes -> plain dicts and lists (copies), so configs are JSON-able and hash the same."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    return value
+    return copy.deepcopy(value)
 
 
 def _family(env: gym.Env, env_id: str) -> str:
@@ -215,8 +227,8 @@ def plan_runs(
     agents: list[str] | None = None,
     seeds: int | None = None,
     budget: int | None = None,
-) -> list[dict[str, Any]]:
-    """Expand a suite into resolved run configs (experiment × grid point × agent × seed).
+) -> list[RunConfig]:
+    """Expand a suite into run configs (experiment × grid point × agent × seed), in suite order.
 
     Raises :class:`ConfigError` naming the suite file, experiment and parameter when a grid
     point, split or agent is invalid for its env (constructed here once, before anything runs).
@@ -224,52 +236,60 @@ def plan_runs(
     agent_cache: dict[str, AgentConfig] = {}
     runs = []
     for exp in suite.experiments:
-        node, where = exp["_node"], exp["_where"]
-        keys = list(exp["grid"])
-        for values in itertools.product(*(exp["grid"][k] for k in keys)):
+        keys = list(exp.grid)
+        for values in itertools.product(*(exp.grid[k] for k in keys)):
             setting = dict(zip(keys, values))
-            base = {**exp["params"], **setting}
-            train = exp["train"]
-            split_params = {
-                "train": {"preset": train, **base} if isinstance(train, str) else {**base, **train}
+            base = {**exp.params, **setting}
+            train = exp.train
+            splits = {
+                TRAIN: {"preset": train, **base} if isinstance(train, str) else {**base, **train}
             }
-            for split, overrides in exp["splits"].items():
-                split_params[split] = {**base, **overrides}
-            label = ", ".join(f"{k}={v}" for k, v in setting.items()) or "no grid"
-            envs = {}
-            for split, params in split_params.items():
-                try:
-                    envs[split] = gym.make(exp["env"], **params)
-                except (ValueError, TypeError) as err:
-                    raise fail(
-                        node, f"{where} ({exp['name']}, {label}, split {split!r})", str(err)
-                    ) from None
-            family = _family(envs["train"], exp["env"])
-            action_space = envs["train"].action_space
-            for env in envs.values():
-                env.close()
-            for agent_name in agents if agents is not None else exp["agents"]:
+            for split, overrides in exp.splits.items():
+                splits[split] = {**base, **overrides}
+            family, action_space = _check_splits(exp, setting_label(setting), splits)
+            for agent_name in agents if agents is not None else exp.agents:
                 if agent_name not in agent_cache:
                     agent_cache[agent_name] = load_agent(agent_name)
                 agent = agent_cache[agent_name]
                 check_compatible(
                     agent.algo,
                     action_space,
-                    f"{suite.path}: {where} ({exp['name']}), agent {agent_name!r}",
+                    f"{suite.path}: {exp.where} ({exp.name}), agent {agent_name!r}",
                 )
-                resolved_agent = agent.resolve(exp["env"], family)
-                for seed in range(seeds if seeds is not None else exp["seeds"]):
-                    config = _plain(
-                        {
-                            "suite": suite.name,
-                            "experiment": exp["name"],
-                            "env": {"id": exp["env"], "family": family, "setting": setting},
-                            "splits": split_params,
-                            "agent": resolved_agent,
-                            "seed": seed,
-                            "budget": budget if budget is not None else exp["budget"],
-                            "eval": exp["eval"],
-                        }
+                resolved_agent = agent.resolve(exp.env_id, family)
+                for seed in range(seeds if seeds is not None else exp.seeds):
+                    runs.append(
+                        RunConfig(
+                            suite=suite.name,
+                            experiment=exp.name,
+                            env_id=exp.env_id,
+                            family=family,
+                            setting=copy.deepcopy(setting),
+                            splits=copy.deepcopy(splits),
+                            agent=resolved_agent,
+                            seed=seed,
+                            budget=budget if budget is not None else exp.budget,
+                            eval=exp.eval,
+                        )
                     )
-                    runs.append({"run_id": run_id(config), "config": config})
     return runs
+
+
+def _check_splits(
+    exp: Experiment, label: str, splits: dict[str, dict[str, Any]]
+) -> tuple[str, gym.Space]:
+    """Make every split's env once (errors name the file and experiment); the family and the
+    training action space."""
+    envs = {}
+    try:
+        for split, params in splits.items():
+            try:
+                envs[split] = gym.make(exp.env_id, **params)
+            except (ValueError, TypeError) as err:
+                raise fail(
+                    exp.node, f"{exp.where} ({exp.name}, {label}, split {split!r})", str(err)
+                ) from None
+        return _family(envs[TRAIN], exp.env_id), envs[TRAIN].action_space
+    finally:
+        for env in envs.values():
+            env.close()

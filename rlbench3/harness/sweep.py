@@ -13,11 +13,15 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from rlbench3.data.yaml_lines import ConfigError
+from rlbench3.harness.run_config import RunConfig
 from rlbench3.harness.storage import RunStore
+from rlbench3.harness.suites import Suite, load_suite, plan_runs
 
 # Rough single-worker env-steps/s with the shipped agent files on a 2-core CPU (PPO and random
 # search measured with the quick suite; the others extrapolated from SB3's relative costs). Only
@@ -34,15 +38,15 @@ TYPICAL_STEPS_PER_SECOND = {
 }
 
 
-def run_safely(item: dict[str, Any]) -> tuple[str, str, Any]:
+def run_safely(config: RunConfig) -> tuple[str, str, Any]:
     """Worker entry point: ``(run_id, "ok", (record, policy bytes))`` or
     ``(run_id, "error", traceback)``."""
     from rlbench3.harness.training import train_run
 
     try:
-        return item["run_id"], "ok", train_run(item["config"])
+        return config.run_id, "ok", train_run(config)
     except Exception:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
-        return item["run_id"], "error", traceback.format_exc()
+        return config.run_id, "error", traceback.format_exc()
 
 
 @dataclass
@@ -55,12 +59,12 @@ class SweepReport:
 
 
 def pending_runs(
-    runs: list[dict[str, Any]], store: RunStore, report: SweepReport, warn: Callable[[str], None]
-) -> list[dict[str, Any]]:
+    runs: list[RunConfig], store: RunStore, report: SweepReport, warn: Callable[[str], None]
+) -> list[RunConfig]:
     """Runs without a verified record; corrupt records are reported and set aside."""
     todo, seen = [], set()
     for item in runs:
-        rid = item["run_id"]
+        rid = item.run_id
         if rid in seen:
             continue
         seen.add(rid)
@@ -77,7 +81,7 @@ def pending_runs(
     return todo
 
 
-def _process_backend(todo: list[dict[str, Any]], workers: int) -> Iterator[tuple[str, str, Any]]:
+def _process_backend(todo: list[RunConfig], workers: int) -> Iterator[tuple[str, str, Any]]:
     if workers == 1:  # in-process: no pool start-up, easy to debug and profile
         for item in todo:
             yield run_safely(item)
@@ -94,7 +98,7 @@ def _process_backend(todo: list[dict[str, Any]], workers: int) -> Iterator[tuple
 
 
 def _ray_backend(
-    todo: list[dict[str, Any]], workers: int, address: str | None
+    todo: list[RunConfig], workers: int, address: str | None
 ) -> Iterator[tuple[str, str, Any]]:
     try:
         import ray
@@ -119,7 +123,7 @@ def _ray_backend(
 
 
 def execute(
-    runs: list[dict[str, Any]],
+    runs: list[RunConfig],
     out: str,
     *,
     workers: int = 1,
@@ -140,7 +144,7 @@ def execute(
         tqdm.write(f"rlbench3: {message}", file=sys.stderr)
 
     todo = pending_runs(runs, store, report, warn)
-    configs = {item["run_id"]: item["config"] for item in todo}
+    configs = {config.run_id: config for config in todo}
     results = (
         _process_backend(todo, workers)
         if backend == "process"
@@ -158,10 +162,10 @@ def execute(
             if state == "ok":
                 record, policy = payload
                 store.write_policy(rid, policy)  # before the record: a record implies its policy
-                store.write(rid, configs[rid], record)
+                store.write(configs[rid], record)
                 report.finished += 1
             else:
-                store.write_failure(rid, configs[rid], payload)
+                store.write_failure(configs[rid], payload)
                 report.failed.append(rid)
                 warn(f"run {rid} failed: {payload.strip().splitlines()[-1]}")
             bar.update(1)
@@ -169,7 +173,7 @@ def execute(
 
 
 def estimate_seconds(
-    runs: list[dict[str, Any]], workers: int, measured: dict[str, float] | None = None
+    runs: list[RunConfig], workers: int, measured: dict[str, float] | None = None
 ) -> float:
     """A rough wall-clock estimate of ``runs`` on ``workers`` workers (for --dry-run).
 
@@ -178,7 +182,64 @@ def estimate_seconds(
     """
     rates = {**TYPICAL_STEPS_PER_SECOND, **(measured or {})}
     total = 0.0
-    for item in runs:
-        config = item["config"]
-        total += config["budget"] / rates.get(config["agent"]["algo"], 1000.0)
+    for config in runs:
+        total += config.budget / rates.get(config.agent.algo, 1000.0)
     return total / max(1, workers)
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """What :func:`run_suite` did: the suite, its planned runs, where and how it went."""
+
+    suite: Suite
+    runs: list[RunConfig]
+    out: Path
+    report: SweepReport
+
+
+def plan_suite(
+    suite: str | Path,
+    *,
+    agents: list[str] | None = None,
+    seeds: int | None = None,
+    budget: int | None = None,
+) -> tuple[Suite, list[RunConfig]]:
+    """Load a suite (a shipped name or a path) and plan its runs, with optional overrides."""
+    for name, value in (("seeds", seeds), ("budget", budget)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+    loaded = load_suite(suite)
+    return loaded, plan_runs(loaded, agents=agents, seeds=seeds, budget=budget)
+
+
+def default_out(suite: Suite) -> Path:
+    """Where a suite's results go unless told otherwise: ``results/<suite name>``."""
+    return Path("results") / suite.name
+
+
+def run_suite(
+    suite: str | Path,
+    out: str | Path | None = None,
+    *,
+    agents: list[str] | None = None,
+    seeds: int | None = None,
+    budget: int | None = None,
+    workers: int = 1,
+    backend: str = "process",
+    ray_address: str | None = None,
+    progress: bool = True,
+) -> SuiteRun:
+    """Run a suite into a results folder (default ``results/<suite>``), resuming what is there:
+    plan it, remember the plan in the folder, then :func:`execute` the runs not yet finished."""
+    loaded, runs = plan_suite(suite, agents=agents, seeds=seeds, budget=budget)
+    folder = Path(out) if out is not None else default_out(loaded)
+    RunStore(folder).write_plan(runs)
+    report = execute(
+        runs,
+        str(folder),
+        workers=workers,
+        backend=backend,
+        ray_address=ray_address,
+        progress=progress,
+    )
+    return SuiteRun(loaded, runs, folder, report)

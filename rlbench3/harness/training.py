@@ -1,15 +1,16 @@
 """One run: train an agent on an env setting with one seed, evaluate, return a plain-data record.
 
-``execute_run(config)`` is a pure function of its resolved config (a JSON-able dict, see
-:mod:`rlbench3.harness.suites`): every random number generator is seeded from ``config["seed"]`` and torch
-uses one thread, so the same config gives the same record wherever it runs (local process pool or
-Ray worker), up to the wall-clock fields in ``meta``.
+:func:`train_run` is a pure function of its :class:`~rlbench3.harness.run_config.RunConfig`: every
+random number generator is seeded from the config's seed and torch uses one thread, so the same
+config gives the same record wherever it runs (local process pool or Ray worker), up to the
+wall-clock fields in ``meta``.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import platform
 import socket
 import time
@@ -19,9 +20,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import rlbench3
-
-RECORD_FORMAT = 1
+from rlbench3.harness.evaluation import run_episodes
+from rlbench3.harness.run_config import TRAIN, RunConfig
 
 
 class Evaluator:
@@ -37,22 +37,10 @@ class Evaluator:
 
     def __call__(self, model: Any) -> tuple[np.ndarray, np.ndarray, int]:
         """Per-episode returns and successes, and the env steps it took."""
-        n = self.episodes
-        obs, _ = self.envs.reset(seed=self.seed)
-        returns, success = np.zeros(n), np.zeros(n, dtype=bool)
-        running, done = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
-        steps = 0
-        while running.any():
-            actions, _ = model.predict(obs, deterministic=True)
-            obs, rewards, terminated, truncated, infos = self.envs.step(actions)
-            steps += int(running.sum())
-            returns += np.where(running, rewards, 0.0)
-            ended = running & (terminated | truncated)
-            if ended.any() and "is_success" in infos:
-                success |= ended & np.asarray(infos["is_success"], dtype=bool)
-            done |= ended
-            running &= ~ended
-        return returns, success, steps
+        result = run_episodes(
+            self.envs, lambda obs: model.predict(obs, deterministic=True)[0], seed=self.seed
+        )
+        return result.returns[:, 0], result.successes[:, 0], result.steps
 
     def close(self) -> None:
         self.envs.close()
@@ -143,7 +131,7 @@ def package_versions() -> dict[str, str]:
     import torch
 
     return {
-        "rlbench3": rlbench3.__version__,
+        "rlbench3": importlib.metadata.version("rlbench3"),
         "gymnasium": gym.__version__,
         "stable_baselines3": stable_baselines3.__version__,
         "sb3_contrib": sb3_contrib.__version__,
@@ -153,12 +141,7 @@ def package_versions() -> dict[str, str]:
     }
 
 
-def execute_run(config: dict[str, Any]) -> dict[str, Any]:
-    """Train and evaluate one run; returns its record (plain data, JSON-able)."""
-    return train_run(config)[0]
-
-
-def train_run(config: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
     """Train and evaluate one run: its record and its final policy, serialised.
 
     The policy bytes are what ``policy.save`` writes (SB3's format: state dict and constructor
@@ -175,41 +158,39 @@ def train_run(config: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     from rlbench3.agents.config import algorithm_class, constructor_kwargs
 
     torch.set_num_threads(1)  # faster for small MLPs, and identical results in every worker
-    seed = int(config["seed"])
+    seed = config.seed
     set_random_seed(seed)
-    env_id, agent = config["env"]["id"], config["agent"]
-    train_params = config["splits"]["train"]
+    env_id, agent = config.env_id, config.agent
     venv = make_vec_env(
-        functools.partial(gym.make, env_id, **train_params),
-        n_envs=agent["n_envs"],
+        functools.partial(gym.make, env_id, **config.splits[TRAIN]),
+        n_envs=agent.n_envs,
         seed=seed,
         vec_env_cls=DummyVecEnv,
     )
     monitor = _reward_signal_monitor()(venv)
     action_space = monitor.action_space
     action_dim = int(np.prod(action_space.shape)) if action_space.shape else None
-    model = algorithm_class(agent["algo"])(
-        agent["policy"],
+    model = algorithm_class(agent.algo)(
+        agent.policy,
         monitor,
         seed=seed,
         verbose=0,
         device="cpu",
-        **constructor_kwargs(agent["hyperparams"], action_dim),
+        **constructor_kwargs(agent.hyperparams, action_dim),
     )
-    evaluation = config["eval"]
     evaluators = {
-        split: Evaluator(env_id, params, evaluation["episodes"], seed=10_000 + seed)
-        for split, params in config["splits"].items()
+        split: Evaluator(env_id, params, config.eval.episodes, seed=10_000 + seed)
+        for split, params in config.splits.items()
     }
     started = time.perf_counter()
     recorder = _recorder(
         evaluators,
-        evaluation["every"],
-        config["budget"],
+        config.eval.every,
+        config.budget,
         monitor,
         lambda: time.perf_counter() - started,
     )
-    model.learn(total_timesteps=config["budget"], callback=recorder)
+    model.learn(total_timesteps=config.budget, callback=recorder)
     recorder.evaluate()  # the final point: the policy learn() returns, at the steps taken
     total_seconds = time.perf_counter() - started
     for evaluate in evaluators.values():
