@@ -1,6 +1,8 @@
 # Two set-up-and-go commands for a fresh machine:
 #   make bench   set up .venv, then run the main job
 #   make test    set up .venv, then run the test suite
+# make install-check installs a copy of the repository (not editable) into a fresh venv and
+# checks it from a directory outside the tree, as a user's `pip install` would.
 # Torch is installed first and pinned (2.13.0, CPU build): letting pip resolve torch on its own
 # would download a multi-GB CUDA build.
 
@@ -9,7 +11,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TORCH  := torch==2.13.0
 
-.PHONY: venv bench test lint bench-envs clean
+.PHONY: venv bench test lint install-check bench-envs clean
 
 venv: $(VENV)/.installed
 
@@ -25,13 +27,27 @@ bench: venv
 	$(VENV)/bin/rlbench3 run quick
 
 test: venv
-	$(PY) -m pytest -q -m "not slow" -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: venv
 	$(VENV)/bin/ruff check rlbench3 tests scripts
+
+CHECK := $(CURDIR)/.install-check
+
+install-check:
+	rm -rf $(CHECK) && mkdir -p $(CHECK)/src $(CHECK)/elsewhere
+	git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C $(CHECK)/src
+	$(PYTHON) -m venv $(CHECK)/venv
+	$(CHECK)/venv/bin/python -m pip install --quiet --upgrade pip
+	$(CHECK)/venv/bin/python -m pip install --quiet $(TORCH)
+	$(CHECK)/venv/bin/python -m pip install --quiet $(CHECK)/src
+	cd $(CHECK)/elsewhere && $(CHECK)/venv/bin/python $(CURDIR)/scripts/check_install.py
+	cd $(CHECK)/elsewhere && $(CHECK)/venv/bin/rlbench3 run quick --dry-run > ../dry-run.txt
+	tail -n 1 $(CHECK)/dry-run.txt
+	rm -rf $(CHECK)
 
 bench-envs: venv
 	$(PY) scripts/bench_envs.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .install-check

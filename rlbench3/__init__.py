@@ -11,8 +11,10 @@ Code that never imports rlbench3 can use ``gym.make("rlbench3:rlbench3/Combinati
 Gymnasium imports the module named before the colon first.
 """
 
+from importlib.metadata import version
+
 from rlbench3.envs import register_all, registered_ids
 
-__version__ = "0.1.0"
+__version__ = version("rlbench3")
 
 __all__ = ["__version__", "register_all", "registered_ids"]

@@ -392,6 +392,7 @@ class ArmReachEnv(gym.Env):
       ``RK4`` in the automatic ``substeps`` of "Numerical stability", as bang-bang actions blew the
       ``implicit`` integrator up in presets R and E.
     """
+
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):

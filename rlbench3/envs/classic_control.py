@@ -2,21 +2,23 @@
 physical parameters of Packer et al. (2018), "Assessing Generalization in Deep Reinforcement
 Learning" (arXiv 1810.12282), re-sampled at every reset.
 
-## Description
-Each env here is Gymnasium's own task (a subclass of its ``CartPoleEnv``, the discrete
-``MountainCarEnv``, ``AcrobotEnv`` and ``PendulumEnv``): same observations, actions, rewards,
-termination and starting states. Only the listed physical parameters change. They are a frozen
-:class:`~rlbench3.envs.parameters.EnvParams` dataclass per task, so each one may be a fixed number, a
-uniform range, or a union of disjoint intervals (see :mod:`rlbench3.envs.parameters`). At every reset
-the randomized ones are drawn from the env's ``np_random`` (in field order) and written into the
-simulator before the starting state is drawn. ``info["params"]`` at reset holds the episode's
-values of every parameter. Pendulum keeps Gymnasium's action space, ``Box(-2, 2)`` (torque in
-N m): Gymnasium's and SB3's env checkers warn that it is not normalized to ``[-1, 1]``, as they
-do for Gymnasium's own Pendulum-v1.
+Each env here (:class:`CartPoleEnv`, :class:`MountainCarEnv`, :class:`AcrobotEnv`,
+:class:`PendulumEnv`; their docstrings are the specs) is Gymnasium's own task, a subclass of
+Gymnasium's env: same observations, actions, rewards, termination and starting states. Only the
+listed physical parameters change. They are a frozen
+:class:`~rlbench3.envs.parameters.EnvParams` dataclass per task, so each one may be a fixed
+number, a uniform range, or a union of disjoint intervals (see :mod:`rlbench3.envs.parameters`).
+At every reset the randomized ones are drawn from the env's ``np_random`` (in field order) and
+written into the simulator before the starting state is drawn. ``info["params"]`` at reset holds
+the episode's values of every parameter. The horizon is not a parameter here (it stays
+Gymnasium's; the parameters that vary are physical), so Gymnasium's time limits are registered
+as ``max_episode_steps``: a registered ``TimeLimit`` is safe.
 
+## Presets
 Each task has the presets of Packer et al.'s Table 1 (``envs/presets.yaml``): ``D`` (the
 deterministic defaults, the values below), ``R`` (uniform on the training range) and ``E`` (the
-extremes: uniform on the union of two intervals, one on each side of ``R``).
+extremes: uniform on the union of two intervals, one on each side of ``R``). ``rlbench3/<Task>-v0``
+takes them as ``preset=``; ``rlbench3/<Task>-<D|R|E>-v0`` has the preset built in.
 
 | task | parameter | D | R | E |
 |---|---|---|---|---|
@@ -31,33 +33,6 @@ extremes: uniform on the union of two intervals, one on each side of ``R``).
 | Pendulum | ``length`` | 1 | [0.75, 1.25] | [0.5, 0.75] U [1.25, 1.5] |
 | Pendulum | ``mass`` | 1 | [0.75, 1.25] | [0.5, 0.75] U [1.25, 1.5] |
 
-The simulator attributes they set (Gymnasium's names):
-
-* CartPole: ``force_mag``; ``length`` -> ``length``, ``polemass_length``; ``masspole`` ->
-  ``masspole``, ``total_mass``, ``polemass_length``.
-* MountainCar: ``force``; ``gravity`` (Packer et al.'s "mass").
-* Acrobot: ``link_length`` -> ``LINK_LENGTH_1``, ``LINK_LENGTH_2``; ``link_mass`` ->
-  ``LINK_MASS_1``, ``LINK_MASS_2``; ``link_moi`` -> ``LINK_MOI`` (both links).
-* Pendulum: ``length`` -> ``l``; ``mass`` -> ``m``.
-
-Notes on applying them:
-
-* CartPole: Gymnasium caches ``total_mass = masspole + masscart`` and ``polemass_length =
-  masspole * length``; both are recomputed from the drawn values (forgetting them is the classic
-  bug: the pole mass would then change only half of the equations).
-* MountainCar: the velocity update is ``v += (a - 1) * force - cos(3 x) * gravity``. Packer et
-  al. call the second coefficient the car's "mass"; it is Gymnasium's ``gravity`` attribute and is
-  named so here.
-* Acrobot: three independent draws per episode, one for the length, one for the mass and one for
-  the moment of inertia, each shared by both links (as Packer et al.'s code did, so results are
-  comparable; independent per-link draws would be a different, six-parameter task). Gymnasium's
-  equations (Sutton & Barto's book version) use the length of link 1 only: link 2's length enters
-  only the drawing, and the centres of mass stay at ``LINK_COM_POS_1 = LINK_COM_POS_2 = 0.5``, as
-  in Packer et al. The goal test is Gymnasium's (``-cos(t1) - cos(t1 + t2) > 1``, the tip of two
-  unit links above the bar), independent of the drawn length.
-* Pendulum: Gymnasium's ``dtheta' = 3 g / (2 l) sin(theta) + 3 / (m l^2) u``; ``l`` and ``m`` are
-  the drawn ``length`` and ``mass``.
-
 ## Extreme sampling
 ``extreme_sampling`` (``"length"``, the default, or ``"equal"``) is how every union of intervals
 written without its own ``weighting`` is sampled, in the preset and in the keywords alike:
@@ -69,38 +44,21 @@ config, and ``info["params"]["extreme_sampling"]`` records it.
 
 ## Variants
 ``variant_seed`` (default ``-1``: off) turns the randomized parameters into a fixed set of
-*variants* (Cobbe et al. 2019's "train on K levels"): with ``variant_seed = v >= 0`` the episode's
-randomized parameters are drawn from a generator seeded by ``v`` alone (see :func:`rlbench3.envs._randomized.variant_rng`),
-so variant ``v`` is the same parameter vector in every episode, process and run. Give
-``variant_seed`` as an integer range to draw a variant per episode: ``{low: 0, high: K - 1}``
-trains on K variants; ``{low: 1000000, high: 1999999}`` tests on a million disjoint ones; ``-1``
-draws fresh values every episode (K = infinity). A variant's values depend only on ``v`` and on
-the parameter distributions (not on ``variant_seed``'s own range), so the first 10 variants are
-the same whether K is 10 or 1000. ``info["params"]["variant_seed"]`` is the episode's variant.
+*variants* (Cobbe et al. 2019's "train on K levels"): with ``variant_seed = v >= 0`` the
+episode's randomized parameters are drawn from a generator seeded by ``v`` alone (see
+:func:`rlbench3.envs._randomized.variant_rng`), so variant ``v`` is the same parameter vector in
+every episode, process and run. Give ``variant_seed`` as an integer range to draw a variant per
+episode: ``{low: 0, high: K - 1}`` trains on K variants; ``{low: 1000000, high: 1999999}`` tests
+on a million disjoint ones; ``-1`` draws fresh values every episode (K = infinity). A variant's
+values depend only on ``v`` and on the parameter distributions (not on ``variant_seed``'s own
+range), so the first 10 variants are the same whether K is 10 or 1000.
+``info["params"]["variant_seed"]`` is the episode's variant.
 
-## Success (``info["is_success"]``)
-Given on every step: whether the episode so far meets the task's criterion (Packer et al.'s
-definitions); its value on the episode's last step (terminated, or truncated by the registered
-time limit) is the episode's outcome, SB3's convention.
-
-* CartPole: the episode lasted at least 195 steps (the step on which the pole falls counted, i.e.
-  an undiscounted return >= 195, as in Packer et al.'s code).
-* MountainCar: the car reached the goal (``terminated``) within 110 steps.
-* Acrobot: the tip reached the goal height (``terminated``) within 80 steps (the paper's number;
-  their code used 90).
-* Pendulum: the pole was within pi/3 of upright (``|angle| <= pi/3`` after the step) on each of
-  the last 100 steps, so at the 200-step time limit: the last 100 of 200 steps.
-
-## Episode end
-Gymnasium's, with its time limits registered as ``max_episode_steps``: CartPole 500, MountainCar
-200, Acrobot 500, Pendulum 200. The horizon is not a parameter here (it stays Gymnasium's; the
-parameters that vary are physical), so a registered ``TimeLimit`` is safe.
-
-## Arguments
-Every task takes the parameters in its table row (each ``> 0``, randomizable), plus
-``extreme_sampling`` (``"length"`` | ``"equal"``) and ``variant_seed`` (integer ``>= -1``,
-randomizable as an integer range). A ``preset`` keyword (``"D"``, ``"R"``, ``"E"``) sets the task's
-parameters at once; explicit keywords override it. Unknown names are an error.
+## Success
+``info["is_success"]`` is given on every step: whether the episode so far meets the task's
+criterion (Packer et al.'s definitions, in each env's docstring); its value on the episode's last
+step (terminated, or truncated by the registered time limit) is the episode's outcome, SB3's
+convention.
 """
 
 from __future__ import annotations
@@ -138,7 +96,7 @@ PENDULUM_UPRIGHT_STEPS = 100
 
 @dataclass(frozen=True)
 class CartPoleParams(EnvParams):
-    """Parameters of :class:`CartPoleEnv` (see the module docstring)."""
+    """Parameters of :class:`CartPoleEnv` (see its docstring)."""
 
     family = "CartPole"
 
@@ -151,7 +109,7 @@ class CartPoleParams(EnvParams):
 
 @dataclass(frozen=True)
 class MountainCarParams(EnvParams):
-    """Parameters of :class:`MountainCarEnv` (see the module docstring)."""
+    """Parameters of :class:`MountainCarEnv` (see its docstring)."""
 
     family = "MountainCar"
 
@@ -163,7 +121,7 @@ class MountainCarParams(EnvParams):
 
 @dataclass(frozen=True)
 class AcrobotParams(EnvParams):
-    """Parameters of :class:`AcrobotEnv` (see the module docstring)."""
+    """Parameters of :class:`AcrobotEnv` (see its docstring)."""
 
     family = "Acrobot"
 
@@ -176,7 +134,7 @@ class AcrobotParams(EnvParams):
 
 @dataclass(frozen=True)
 class PendulumParams(EnvParams):
-    """Parameters of :class:`PendulumEnv` (see the module docstring)."""
+    """Parameters of :class:`PendulumEnv` (see its docstring)."""
 
     family = "Pendulum"
 
@@ -191,7 +149,68 @@ class PendulumParams(EnvParams):
 
 
 class CartPoleEnv(_GymCartPole):
-    __doc__ = __doc__
+    """Gymnasium's CartPole, its push force and pole length and mass randomized (Packer et al.).
+
+    ## Description
+    Gymnasium's ``CartPoleEnv`` (the cart-pole of Barto, Sutton and Anderson): a pole is attached by
+    an un-actuated joint to a cart moving along a frictionless track, and must be kept upright by
+    pushing the cart left or right. Here ``force_mag``, ``length`` (half the pole) and ``masspole``
+    are drawn at every reset; everything else is Gymnasium's. Their presets, extreme sampling and
+    variants are those of :mod:`rlbench3.envs.classic_control`.
+
+    ## Action Space
+    ``Discrete(2)``: 0 pushes the cart to the left, 1 to the right, with the force ``force_mag``.
+
+    ## Observation Space
+    ``Box((4,), float32)``: cart position (bounds +-4.8), cart velocity, pole angle (+-0.418 rad, 24
+    degrees) and pole angular velocity (the velocities unbounded).
+
+    ## Rewards
+    1.0 for every step, the terminating step included (Gymnasium's default reward).
+
+    ## Starting State
+    Gymnasium's: each of the four state variables uniform in (-0.05, 0.05), drawn after the
+    episode's parameters (the ``options`` of ``reset`` are Gymnasium's: ``low`` and ``high`` change
+    these bounds).
+
+    ## Episode End
+    ``terminated`` when the pole angle leaves +-12 degrees or the cart position leaves +-2.4;
+    ``truncated`` at 500 steps by the registered ``max_episode_steps``.
+
+    ## Randomization
+    The parameters set Gymnasium's simulator attributes: ``force_mag``; ``length`` -> ``length``,
+    ``polemass_length``; ``masspole`` -> ``masspole``, ``total_mass``, ``polemass_length``.
+    Gymnasium caches ``total_mass = masspole + masscart`` and
+    ``polemass_length = masspole * length``; both are recomputed from the drawn values (forgetting
+    them is the classic bug: the pole mass would then change only half of the equations).
+    ``info["params"]`` at reset holds the episode's values.
+
+    ## Success
+    ``info["is_success"]``, given on every step: the episode lasted at least 195 steps (the step on
+    which the pole falls counted, i.e. an undiscounted return >= 195, as in Packer et al.'s code).
+    Its value on the episode's last step is the outcome.
+
+    ## Arguments
+    | parameter            | default      | valid values |
+    |----------------------|--------------|--------------|
+    | ``force_mag``        | ``10.0``     | a number > 0 |
+    | ``length``           | ``0.5``      | a number > 0 |
+    | ``masspole``         | ``0.1``      | a number > 0 |
+    | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``     | None, 'human' or 'rgb_array' |
+
+    The parameters are :class:`CartPoleParams`. Every number may be given as a distribution (see
+    :mod:`rlbench3.envs.parameters`), drawn at every reset; ``variant_seed`` as an integer range.
+    ``extreme_sampling`` and ``variant_seed`` are explained in :mod:`rlbench3.envs.classic_control`
+    ("Extreme sampling", "Variants"). A ``preset`` sets the task's parameters at once
+    (``rlbench3/CartPole-<D|R|E>-v0`` have it built in); explicit keywords override it. Unknown
+    names are an error: Gymnasium's ``sutton_barto_reward`` is not accepted.
+
+    ## Version History
+    * v0: initial version.
+    """
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: CartPoleParams = resolve_task_params(CartPoleParams, preset, kwargs)
@@ -221,7 +240,67 @@ class CartPoleEnv(_GymCartPole):
 
 
 class MountainCarEnv(_GymMountainCar):
-    __doc__ = __doc__
+    """Gymnasium's discrete MountainCar with its force and gravity randomized (Packer et al.).
+
+    ## Description
+    Gymnasium's discrete ``MountainCarEnv`` (Moore 1990): a car placed at the bottom of a sinusoidal
+    valley must be accelerated, left or right, up to the goal on top of the hill on the right. Here
+    ``force`` and ``gravity`` are drawn at every reset; everything else is Gymnasium's. Their
+    presets, extreme sampling and variants are those of :mod:`rlbench3.envs.classic_control`.
+
+    ## Action Space
+    ``Discrete(3)``: 0 accelerates to the left, 1 does not accelerate, 2 accelerates to the right.
+
+    ## Observation Space
+    ``Box([-1.2, -0.07], [0.6, 0.07], (2,), float32)``: the car's position and velocity.
+
+    ## Dynamics
+    ``v += (a - 1) * force - cos(3 x) * gravity``, clipped to +-0.07, then ``x += v``, clipped to
+    [-1.2, 0.6]; hitting the left end sets a negative velocity to 0 (Gymnasium's transition).
+
+    ## Rewards
+    -1.0 for every step.
+
+    ## Starting State
+    Gymnasium's: position uniform in [-0.6, -0.4], velocity 0, drawn after the episode's parameters
+    (the ``options`` of ``reset`` are Gymnasium's: ``low`` and ``high`` change the position's
+    bounds).
+
+    ## Episode End
+    ``terminated`` when the car reaches the goal, position >= 0.5 on top of the right hill (with
+    velocity >= 0, Gymnasium's default ``goal_velocity``); ``truncated`` at 200 steps by the
+    registered ``max_episode_steps``.
+
+    ## Randomization
+    The parameters set Gymnasium's simulator attributes ``force`` and ``gravity``, the two
+    coefficients of the velocity update above. Packer et al. call the second coefficient the car's
+    "mass"; it is Gymnasium's ``gravity`` attribute and is named so here. ``info["params"]`` at
+    reset holds the episode's values.
+
+    ## Success
+    ``info["is_success"]``, given on every step: the car reached the goal (``terminated``) within
+    110 steps. Its value on the episode's last step is the outcome.
+
+    ## Arguments
+    | parameter            | default      | valid values |
+    |----------------------|--------------|--------------|
+    | ``force``            | ``0.001``    | a number > 0 |
+    | ``gravity``          | ``0.0025``   | a number > 0 |
+    | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``     | None, 'human' or 'rgb_array' |
+
+    The parameters are :class:`MountainCarParams`. Every number may be given as a distribution (see
+    :mod:`rlbench3.envs.parameters`), drawn at every reset; ``variant_seed`` as an integer range.
+    ``extreme_sampling`` and ``variant_seed`` are explained in :mod:`rlbench3.envs.classic_control`
+    ("Extreme sampling", "Variants"). A ``preset`` sets the task's parameters at once
+    (``rlbench3/MountainCar-<D|R|E>-v0`` have it built in); explicit keywords override it. Unknown
+    names are an error: Gymnasium's ``goal_velocity`` is not accepted.
+
+    ## Version History
+    * v0: initial version.
+    """
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: MountainCarParams = resolve_task_params(MountainCarParams, preset, kwargs)
@@ -248,7 +327,74 @@ class MountainCarEnv(_GymMountainCar):
 
 
 class AcrobotEnv(_GymAcrobot):
-    __doc__ = __doc__
+    """Gymnasium's Acrobot, its links' length, mass and inertia randomized (Packer et al.).
+
+    ## Description
+    Gymnasium's ``AcrobotEnv`` (Sutton 1996, with the dynamics of Sutton and Barto's book): two
+    links hang in a chain from a fixed end, the joint between them actuated; the free end must be
+    swung above a given height. Here ``link_length``, ``link_mass`` and ``link_moi`` are drawn at
+    every reset; everything else is Gymnasium's. Their presets, extreme sampling and variants are
+    those of :mod:`rlbench3.envs.classic_control`.
+
+    ## Action Space
+    ``Discrete(3)``: a torque of -1, 0 or 1 on the actuated joint between the links.
+
+    ## Observation Space
+    ``Box((6,), float32)``: ``cos`` and ``sin`` of ``theta1`` (the first link's angle, 0 pointing
+    down) and of ``theta2`` (relative to the first link), then the two angular velocities, bounded
+    by +-4 pi and +-9 pi rad/s.
+
+    ## Rewards
+    -1.0 for every step that does not reach the goal height, 0.0 on the step that does.
+
+    ## Starting State
+    Gymnasium's: ``theta1``, ``theta2`` and the two angular velocities uniform in [-0.1, 0.1] (both
+    links hanging down), drawn after the episode's parameters (the ``options`` of ``reset`` are
+    Gymnasium's: ``low`` and ``high`` change these bounds).
+
+    ## Episode End
+    ``terminated`` when the free end reaches the goal height,
+    ``-cos(theta1) - cos(theta1 + theta2) > 1``; ``truncated`` at 500 steps by the registered
+    ``max_episode_steps``.
+
+    ## Randomization
+    The parameters set Gymnasium's simulator attributes: ``link_length`` -> ``LINK_LENGTH_1``,
+    ``LINK_LENGTH_2``; ``link_mass`` -> ``LINK_MASS_1``, ``LINK_MASS_2``; ``link_moi`` ->
+    ``LINK_MOI`` (both links). These are three independent draws per episode, one for the length,
+    one for the mass and one for the moment of inertia, each shared by both links (as Packer et
+    al.'s code did, so results are comparable; independent per-link draws would be a different,
+    six-parameter task). Gymnasium's equations (Sutton & Barto's book version) use the length of
+    link 1 only: link 2's length enters only the drawing, and the centres of mass stay at
+    ``LINK_COM_POS_1 = LINK_COM_POS_2 = 0.5``, as in Packer et al. The goal test is Gymnasium's
+    (``-cos(t1) - cos(t1 + t2) > 1``, the tip of two unit links above the bar), independent of the
+    drawn length. ``info["params"]`` at reset holds the episode's values.
+
+    ## Success
+    ``info["is_success"]``, given on every step: the tip reached the goal height (``terminated``)
+    within 80 steps (the paper's number; their code used 90). Its value on the episode's last step
+    is the outcome.
+
+    ## Arguments
+    | parameter            | default      | valid values |
+    |----------------------|--------------|--------------|
+    | ``link_length``      | ``1.0``      | a number > 0 |
+    | ``link_mass``        | ``1.0``      | a number > 0 |
+    | ``link_moi``         | ``1.0``      | a number > 0 |
+    | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``     | None, 'human' or 'rgb_array' |
+
+    The parameters are :class:`AcrobotParams`. Every number may be given as a distribution (see
+    :mod:`rlbench3.envs.parameters`), drawn at every reset; ``variant_seed`` as an integer range.
+    ``extreme_sampling`` and ``variant_seed`` are explained in :mod:`rlbench3.envs.classic_control`
+    ("Extreme sampling", "Variants"). A ``preset`` sets the task's parameters at once
+    (``rlbench3/Acrobot-<D|R|E>-v0`` have it built in); explicit keywords override it. Unknown names
+    are an error: the names above are all the env takes.
+
+    ## Version History
+    * v0: initial version.
+    """
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: AcrobotParams = resolve_task_params(AcrobotParams, preset, kwargs)
@@ -277,7 +423,69 @@ class AcrobotEnv(_GymAcrobot):
 
 
 class PendulumEnv(_GymPendulum):
-    __doc__ = __doc__
+    """Gymnasium's Pendulum swing-up with the pendulum's length and mass randomized (Packer et al.).
+
+    ## Description
+    Gymnasium's ``PendulumEnv``: a pendulum hangs from a fixed point, and a torque must swing it up
+    and keep it upright. Here ``length`` and ``mass`` are drawn at every reset; everything else is
+    Gymnasium's. Their presets, extreme sampling and variants are those of
+    :mod:`rlbench3.envs.classic_control`.
+
+    ## Action Space
+    Gymnasium's ``Box(-2, 2, (1,), float32)``: the torque in N m (Gymnasium clips it to the box).
+    Gymnasium's and SB3's env checkers warn that it is not normalized to ``[-1, 1]``, as they do for
+    Gymnasium's own Pendulum-v1.
+
+    ## Observation Space
+    ``Box([-1, -1, -8], [1, 1, 8], (3,), float32)``: ``cos(theta)``, ``sin(theta)`` and the angular
+    velocity (theta = 0 upright).
+
+    ## Dynamics
+    Gymnasium's ``dtheta' = 3 g / (2 l) sin(theta) + 3 / (m l^2) u``, with ``g = 10`` and steps of
+    0.05 s, the angular velocity clipped to +-8; ``l`` and ``m`` are the drawn ``length`` and
+    ``mass``.
+
+    ## Rewards
+    ``-(theta^2 + 0.1 theta_dot^2 + 0.001 u^2)``, with ``theta`` normalized to [-pi, pi) and ``u``
+    the clipped torque (Gymnasium's).
+
+    ## Starting State
+    Gymnasium's: ``theta`` uniform in [-pi, pi] and the angular velocity uniform in [-1, 1], drawn
+    after the episode's parameters (the ``options`` of ``reset`` are Gymnasium's: ``x_init`` and
+    ``y_init`` change these bounds).
+
+    ## Episode End
+    Never ``terminated``; ``truncated`` at 200 steps by the registered ``max_episode_steps``.
+
+    ## Randomization
+    The parameters set Gymnasium's simulator attributes: ``length`` -> ``l``; ``mass`` -> ``m``.
+    ``info["params"]`` at reset holds the episode's values.
+
+    ## Success
+    ``info["is_success"]``, given on every step: the pole was within pi/3 of upright
+    (``|angle| <= pi/3`` after the step) on each of the last 100 steps, so at the 200-step time
+    limit: the last 100 of 200 steps. Its value on the episode's last step is the outcome.
+
+    ## Arguments
+    | parameter            | default      | valid values |
+    |----------------------|--------------|--------------|
+    | ``length``           | ``1.0``      | a number > 0 |
+    | ``mass``             | ``1.0``      | a number > 0 |
+    | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``     | None, 'human' or 'rgb_array' |
+
+    The parameters are :class:`PendulumParams`. Every number may be given as a distribution (see
+    :mod:`rlbench3.envs.parameters`), drawn at every reset; ``variant_seed`` as an integer range.
+    ``extreme_sampling`` and ``variant_seed`` are explained in :mod:`rlbench3.envs.classic_control`
+    ("Extreme sampling", "Variants"). A ``preset`` sets the task's parameters at once
+    (``rlbench3/Pendulum-<D|R|E>-v0`` have it built in); explicit keywords override it. Unknown
+    names are an error: Gymnasium's ``g`` is not accepted.
+
+    ## Version History
+    * v0: initial version.
+    """
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: PendulumParams = resolve_task_params(PendulumParams, preset, kwargs)

@@ -137,6 +137,7 @@ class CombinationLockEnv(gym.Env):
     ## Version History
     * v0: initial version.
     """
+
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):

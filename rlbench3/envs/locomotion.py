@@ -2,13 +2,14 @@
 power, density and friction of Packer et al. (2018), "Assessing Generalization in Deep
 Reinforcement Learning" (arXiv 1810.12282), re-sampled at every reset.
 
-## Description
-Each env is Gymnasium's own v5 task (a subclass of its ``HalfCheetahEnv`` / ``HopperEnv``, with
-all of Gymnasium's defaults): same observations, actions, rewards, termination (Hopper's health
-checks) and starting-state noise. Three physical parameters change, written into the compiled
-MuJoCo model in place at every reset (drawn from the env's ``np_random``, before the starting
-state is drawn); ``info["params"]`` at reset holds the episode's values.
+Each env (:class:`HalfCheetahEnv`, :class:`HopperEnv`; their docstrings are the specs) is
+Gymnasium's own v5 task, a subclass of Gymnasium's env with all of its defaults: same
+observations, actions, rewards, termination (Hopper's health checks) and starting-state noise.
+Three physical parameters change, written into the compiled MuJoCo model in place at every reset
+(drawn from the env's ``np_random``, before the starting state is drawn); ``info["params"]`` at
+reset holds the episode's values.
 
+## Presets
 | task | parameter | D | R | E |
 |---|---|---|---|---|
 | HalfCheetah | ``power`` | 0.90 | [0.70, 1.10] | [0.50, 0.70] U [1.10, 1.30] |
@@ -18,66 +19,35 @@ state is drawn); ``info["params"]`` at reset holds the episode's values.
 | Hopper | ``density`` | 1000 | [750, 1250] | [500, 750] U [1250, 1500] |
 | Hopper | ``friction`` | 0.8 | [0.5, 1.1] | [0.2, 0.5] U [1.1, 1.4] |
 
-What each one means in the MuJoCo model (``*0`` are the values of Gymnasium's compiled model):
+``rlbench3/<Task>-v0`` takes them as ``preset=``; ``rlbench3/<Task>-<D|R|E>-v0`` has the preset
+built in.
+
+## The parameters in the MuJoCo model
+What each one means (``*0`` are the values of Gymnasium's compiled model; each env's docstring
+gives its own gears, masses and frictions):
 
 * ``power`` p: ``actuator_gear[:, 0] = p * gear0``, so the torque is ``p * gear0 * action``. This
   is Packer et al.'s definition: their Roboschool envs applied ``power * gear * clip(action)``,
-  with the same gears as Gymnasium's XML (HalfCheetah 120/90/60/120/60/30, Hopper 200) and
-  defaults 0.90 (HalfCheetah) and 0.75 (Hopper). ``p = 1`` is Gymnasium's HalfCheetah-v5 and
-  Hopper-v5; ``D`` is therefore 10% (HalfCheetah) and 25% (Hopper) weaker than Gymnasium's models.
+  with the same gears as Gymnasium's XML. ``p = 1`` is Gymnasium's HalfCheetah-v5 and Hopper-v5.
 * ``density`` rho (kg/m^3): every body's mass *and* rotational inertia are ``rho / 1000`` times
   ``body_mass0`` / ``body_inertia0`` (scaling a rigid body's density scales both by the same
-  factor; the centres of mass do not move). 1000 is MuJoCo's default geom density, from which both
-  models' masses are computed: Hopper's directly (total 15.8 kg), HalfCheetah's then rescaled by
-  its XML's ``settotalmass="14"``, so for HalfCheetah ``rho = 1000`` means "Gymnasium's 14 kg
-  cheetah" and ``rho`` scales its total mass to ``14 * rho / 1000`` kg. Every body is scaled
-  (Packer et al.'s code set the density of the torso body's own geoms only, an XPath quirk; the
-  paper describes the robot's density).
+  factor; the centres of mass do not move). 1000 is MuJoCo's default geom density, from which
+  both models' masses are computed. Every body is scaled (Packer et al.'s code set the density of
+  the torso body's own geoms only, an XPath quirk; the paper describes the robot's density).
 * ``friction`` mu: ``geom_friction[:, 0] = mu`` for every geom, the floor included, so every
   contact's sliding friction (MuJoCo takes the larger of the two geoms') is exactly mu; torsional
   and rolling friction keep the model's values. This is an absolute coefficient, like Packer et
-  al.'s (they set the default geom friction to "mu .1 .1"). Gymnasium's own models differ: 0.4
-  everywhere in HalfCheetah, and in Hopper 0.9 for the body and 2.0 for the foot against a floor
-  of 1.0; so ``D``'s 0.8 is neither.
+  al.'s (they set the default geom friction to "mu .1 .1").
 
 After the change the derived constants are recomputed (``mj_setConst``, and the statistics
 ``stat.meaninertia`` / ``stat.meanmass`` that the compiler would derive), so the in-place model
 equals a freshly compiled one with these values.
 
-HalfCheetah's XML uses MuJoCo's deprecated ``settotalmass``, which makes every compilation warn
-on stderr and append to ``MUJOCO_LOG.TXT`` in the working directory. The model is compiled without
-that attribute and then given the same total mass with ``mj_setTotalmass`` + ``mj_setConst``,
-which yields the same masses, inertias and derived constants bit for bit.
-
 ## Extreme sampling and variants
 ``extreme_sampling`` (``"length"`` default | ``"equal"``) and ``variant_seed`` (default ``-1``,
-off) work exactly as in :mod:`rlbench3.envs.classic_control`: the first is how the unions of ``E`` are
-sampled (uniform over their length as in Packer et al.'s code, or each side with probability
-1/2), the second makes the randomized parameters a fixed set of seeded variants.
-
-## Success (``info["is_success"]``)
-Given on every step: the torso has travelled at least 20 m forward, ``x - x_start >= 20`` with
-``x = qpos[0]`` (the root's x position) and ``x_start`` its value after reset (Packer et al.: "walk
-20 m"; their Roboschool check was the body's x position >= 20 from a start at about 0). Its value
-on the last step (Hopper's ``terminated`` when unhealthy, or truncation at the time limit) is the
-episode's outcome.
-
-## Episode end
-Gymnasium's: HalfCheetah never terminates; Hopper terminates when unhealthy; both are truncated
-at 1000 steps by the registered ``max_episode_steps``.
-
-## Arguments
-| parameter | default | valid | randomizable |
-|---|---|---|---|
-| ``power`` | 0.90 (HalfCheetah), 0.75 (Hopper) | > 0 | yes |
-| ``density`` | 1000 | > 0 | yes |
-| ``friction`` | 0.8 | >= 0 | yes |
-| ``extreme_sampling`` | ``"length"`` | ``"length"``, ``"equal"`` | no |
-| ``variant_seed`` | -1 | integer >= -1 | yes (integer ranges) |
-
-A ``preset`` keyword (``"D"``, ``"R"``, ``"E"``) sets the three physical parameters at once;
-explicit keywords override it. Gymnasium's other constructor arguments (reward weights, reset
-noise...) stay at their defaults and are not accepted: unknown names are an error.
+off) work exactly as in :mod:`rlbench3.envs.classic_control`: the first is how the unions of
+``E`` are sampled (uniform over their length as in Packer et al.'s code, or each side with
+probability 1/2), the second makes the randomized parameters a fixed set of seeded variants.
 """
 
 from __future__ import annotations
@@ -110,7 +80,7 @@ _SETTOTALMASS = re.compile(r'\s+settotalmass\s*=\s*"([^"]*)"')
 
 @dataclass(frozen=True)
 class HalfCheetahParams(EnvParams):
-    """Parameters of :class:`HalfCheetahEnv` (see the module docstring)."""
+    """Parameters of :class:`HalfCheetahEnv` (see its docstring)."""
 
     family = "HalfCheetah"
 
@@ -123,7 +93,7 @@ class HalfCheetahParams(EnvParams):
 
 @dataclass(frozen=True)
 class HopperParams(EnvParams):
-    """Parameters of :class:`HopperEnv` (see the module docstring)."""
+    """Parameters of :class:`HopperEnv` (see its docstring)."""
 
     family = "Hopper"
 
@@ -209,7 +179,82 @@ class _RandomizedLocomotion:
 
 
 class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
-    __doc__ = __doc__
+    """Gymnasium's HalfCheetah-v5 with power, density and friction randomized (Packer et al.).
+
+    ## Description
+    Gymnasium's ``HalfCheetahEnv`` (v5, all of Gymnasium's defaults): a planar two-legged robot of 9
+    body parts and 8 joints must run forward as fast as it can. Here ``power``, ``density`` and
+    ``friction`` are drawn at every reset and written into the compiled MuJoCo model (see
+    "Randomization"); everything else is Gymnasium's. One step is 5 MuJoCo steps, 0.05 s.
+
+    ## Action Space
+    ``Box(-1, 1, (6,), float32)``: the controls of the back thigh, shin and foot and of the front
+    thigh, shin and foot; the torque is ``power * gear0 * action``.
+
+    ## Observation Space
+    ``Box(-inf, inf, (17,), float64)``: the joint positions without the root's x position (8), then
+    the joint velocities (9).
+
+    ## Rewards
+    ``x_velocity - 0.1 * sum(action^2)``: the forward velocity of the root over the step, minus a
+    control cost on the action (not on the torque, so it does not depend on ``power``).
+
+    ## Starting State
+    Gymnasium's: the initial positions plus noise uniform in [-0.1, 0.1], the initial velocities
+    plus 0.1 times standard normal noise, drawn after the episode's parameters.
+
+    ## Episode End
+    Never ``terminated``; ``truncated`` at 1000 steps by the registered ``max_episode_steps``.
+
+    ## Randomization
+    Packer et al.'s presets and the meaning of the three parameters in the model are in
+    :mod:`rlbench3.envs.locomotion`. For HalfCheetah:
+
+    * ``power``: the gears are 120/90/60/120/60/30 (Gymnasium's XML, the same as Packer et al.'s
+      Roboschool envs); ``D``'s 0.90, Packer et al.'s default, is therefore 10% weaker than
+      Gymnasium's HalfCheetah-v5 (``p = 1``).
+    * ``density``: the model's masses are computed from MuJoCo's default density and then rescaled
+      by its XML's ``settotalmass="14"``, so ``rho = 1000`` means "Gymnasium's 14 kg cheetah" and
+      ``rho`` scales its total mass to ``14 * rho / 1000`` kg.
+    * ``friction``: Gymnasium's model has 0.4 everywhere, so ``D``'s 0.8 is not Gymnasium's.
+
+    HalfCheetah's XML uses MuJoCo's deprecated ``settotalmass``, which makes every compilation warn
+    on stderr and append to ``MUJOCO_LOG.TXT`` in the working directory. The model is compiled
+    without that attribute and then given the same total mass with ``mj_setTotalmass`` +
+    ``mj_setConst``, which yields the same masses, inertias and derived constants bit for bit.
+
+    ## Rendering
+    Gymnasium's MuJoCo rendering: ``render_mode`` ``'human'``, ``'rgb_array'``,
+    ``'depth_array'`` or ``'rgbd_tuple'``.
+
+    ## Success
+    ``info["is_success"]``, given on every step: the torso has travelled at least 20 m forward,
+    ``x - x_start >= 20`` with ``x = qpos[0]`` (the root's x position) and ``x_start`` its value
+    after reset (Packer et al.: "walk 20 m"; their Roboschool check was the body's x position >= 20
+    from a start at about 0). Its value on the last step (truncation at the time limit) is the
+    episode's outcome.
+
+    ## Arguments
+    | parameter            | default      | valid values |
+    |----------------------|--------------|--------------|
+    | ``power``            | ``0.9``      | a number > 0 |
+    | ``density``          | ``1000.0``   | a number > 0 |
+    | ``friction``         | ``0.8``      | a number >= 0 |
+    | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``     | None or one of Gymnasium's (see "Rendering") |
+
+    The parameters are :class:`HalfCheetahParams`. Every number may be given as a distribution (see
+    :mod:`rlbench3.envs.parameters`), drawn at every reset; ``variant_seed`` as an integer range
+    (see "Extreme sampling and variants" in :mod:`rlbench3.envs.locomotion`). A ``preset`` sets the
+    three physical parameters at once (``rlbench3/HalfCheetah-<D|R|E>-v0`` have it built in);
+    explicit keywords override it. Gymnasium's other constructor arguments (reward weights, reset
+    noise...) stay at their defaults and are not accepted: unknown names are an error.
+
+    ## Version History
+    * v0: initial version.
+    """
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: HalfCheetahParams = resolve_task_params(HalfCheetahParams, preset, kwargs)
@@ -221,7 +266,81 @@ class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
 
 
 class HopperEnv(_RandomizedLocomotion, _GymHopper):
-    __doc__ = __doc__
+    """Gymnasium's Hopper-v5 with power, density and friction randomized (Packer et al.).
+
+    ## Description
+    Gymnasium's ``HopperEnv`` (v5, all of Gymnasium's defaults): a planar one-legged robot (torso,
+    thigh, leg and foot) must hop forward without falling. Here ``power``, ``density`` and
+    ``friction`` are drawn at every reset and written into the compiled MuJoCo model (see
+    "Randomization"); everything else is Gymnasium's. One step is 4 MuJoCo steps, 0.008 s.
+
+    ## Action Space
+    ``Box(-1, 1, (3,), float32)``: the controls of the thigh, leg and foot joints; the torque is
+    ``power * gear0 * action``.
+
+    ## Observation Space
+    ``Box(-inf, inf, (11,), float64)``: the joint positions without the root's x position (5), then
+    the joint velocities clipped to [-10, 10] (6).
+
+    ## Rewards
+    ``healthy + x_velocity - 0.001 * sum(action^2)``: a healthy reward of 1 while the hopper is
+    healthy (0 on the step it falls), plus the forward velocity of the root over the step, minus a
+    control cost on the action (not on the torque, so it does not depend on ``power``).
+
+    ## Starting State
+    Gymnasium's: the initial positions and velocities plus noise uniform in [-0.005, 0.005], drawn
+    after the episode's parameters.
+
+    ## Episode End
+    ``terminated`` when the hopper is unhealthy (Gymnasium's health checks: the height ``qpos[1]``
+    must stay above 0.7, the torso angle ``qpos[2]`` inside (-0.2, 0.2), and the other positions and
+    all velocities inside (-100, 100)); ``truncated`` at 1000 steps by the registered
+    ``max_episode_steps``.
+
+    ## Randomization
+    Packer et al.'s presets and the meaning of the three parameters in the model are in
+    :mod:`rlbench3.envs.locomotion`. For Hopper:
+
+    * ``power``: the gears are 200 (Gymnasium's XML, the same as Packer et al.'s Roboschool envs);
+      ``D``'s 0.75, Packer et al.'s default, is therefore 25% weaker than Gymnasium's Hopper-v5
+      (``p = 1``).
+    * ``density``: the model's masses are computed from MuJoCo's default density directly (total
+      15.8 kg at ``rho = 1000``).
+    * ``friction``: Gymnasium's model has 0.9 for the body and 2.0 for the foot against a floor of
+      1.0, so ``D``'s 0.8 is neither.
+
+    ## Rendering
+    Gymnasium's MuJoCo rendering: ``render_mode`` ``'human'``, ``'rgb_array'``,
+    ``'depth_array'`` or ``'rgbd_tuple'``.
+
+    ## Success
+    ``info["is_success"]``, given on every step: the torso has travelled at least 20 m forward,
+    ``x - x_start >= 20`` with ``x = qpos[0]`` (the root's x position) and ``x_start`` its value
+    after reset (Packer et al.: "walk 20 m"; their Roboschool check was the body's x position >= 20
+    from a start at about 0). Its value on the last step (``terminated`` when unhealthy, or
+    truncation at the time limit) is the episode's outcome.
+
+    ## Arguments
+    | parameter            | default      | valid values |
+    |----------------------|--------------|--------------|
+    | ``power``            | ``0.75``     | a number > 0 |
+    | ``density``          | ``1000.0``   | a number > 0 |
+    | ``friction``         | ``0.8``      | a number >= 0 |
+    | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``     | None or one of Gymnasium's (see "Rendering") |
+
+    The parameters are :class:`HopperParams`. Every number may be given as a distribution (see
+    :mod:`rlbench3.envs.parameters`), drawn at every reset; ``variant_seed`` as an integer range
+    (see "Extreme sampling and variants" in :mod:`rlbench3.envs.locomotion`). A ``preset`` sets the
+    three physical parameters at once (``rlbench3/Hopper-<D|R|E>-v0`` have it built in); explicit
+    keywords override it. Gymnasium's other constructor arguments (reward weights, reset noise...)
+    stay at their defaults and are not accepted: unknown names are an error.
+
+    ## Version History
+    * v0: initial version.
+    """
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
         self.params: HopperParams = resolve_task_params(HopperParams, preset, kwargs)

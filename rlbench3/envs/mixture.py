@@ -1,27 +1,8 @@
 """Mixture: one env whose episodes come from several parameter settings of another.
 
-Each parameter of a family is drawn independently from its own distribution, so a *joint*
-distribution (say "light and weak" or "heavy and strong", but never "light and strong") has no
-form as parameters. A mixture expresses it: a list of components, each a set of keyword
-arguments of the same env id; every episode first picks a component (uniformly, or with
-``weights``), then runs the env with that component's parameters (drawing any distributions in
-them as usual). Training on the union of two corners and testing on the off-diagonal corners
-then measures generalization to held-out *combinations* whose every value was seen in training.
-
-## Spaces
-Those of the component envs, which must all be equal (checked at construction).
-
-## Episode
-Exactly the chosen component's. ``info["params"]`` at reset is that component's drawn values,
-plus ``info["component"]``, the index of the component.
-
-## Arguments
-| keyword | meaning |
-|---|---|
-| ``env`` | the env id of every component, e.g. ``"rlbench3/SparseReach-v0"`` |
-| ``components`` | a non-empty list of keyword mappings, one per component |
-| ``weights`` | optional list of non-negative numbers (one per component, summing to > 0) |
-| other keywords | passed to every component (e.g. ``action_dim=2``); a component's own win |
+:class:`MixtureEnv` is the env and its docstring the spec: joint distributions of a family's
+parameters (e.g. held-out parameter *combinations*), which independent per-parameter
+distributions cannot express.
 """
 
 from __future__ import annotations
@@ -35,13 +16,67 @@ import numpy as np
 
 
 class MixtureEnv(gym.Env):
-    __doc__ = __doc__
+    """Episodes drawn from several parameter settings (components) of one env id.
+
+    ## Description
+    Each parameter of a family is drawn independently from its own distribution, so a *joint*
+    distribution (say "light and weak" or "heavy and strong", but never "light and strong") has no
+    form as parameters. A mixture expresses it: a list of components, each a set of keyword
+    arguments of the same env id; every episode first picks a component (uniformly, or with
+    ``weights``), then runs the env with that component's parameters (drawing any distributions in
+    them as usual). Training on the union of two corners and testing on the off-diagonal corners
+    then measures generalization to held-out *combinations* whose every value was seen in training.
+
+    Each component is made once, at construction, by ``gymnasium.make(env, **keywords)`` (with the
+    registered wrappers of ``env``); an error in one names it (``components[i]: ...``). The
+    ``params`` attribute is the first component's parameters (for labels and agent overrides);
+    ``component`` is the index of the current episode's component, and ``envs`` the component envs.
+
+    ## Action Space
+    That of the component envs, which must all be equal (checked at construction: other spaces raise
+    ``ValueError``).
+
+    ## Observation Space
+    That of the component envs, which must all be equal (checked at construction).
+
+    ## Rewards
+    Exactly the chosen component's.
+
+    ## Starting State
+    At every reset the mixture draws a component from its own ``np_random`` (with probabilities
+    ``weights / sum(weights)``, uniform without ``weights``), then resets that component with a seed
+    drawn from the same generator, so one seed fixes everything; the ``options`` of ``reset`` are
+    passed on to the component. ``info`` at reset is the component's (its ``info["params"]`` holds
+    the component's drawn values), plus ``info["component"]``, the index of the component.
+
+    ## Episode End
+    Exactly the chosen component's (including any time limit registered for ``env``).
+
+    ## Arguments
+    Mixture has no parameter dataclass of its own; it takes:
+
+    | keyword | default | valid values |
+    |---|---|---|
+    | ``env`` | ``"rlbench3/SparseReach-v0"`` | an env id: that of every component |
+    | ``components`` | ``[{}]`` | a non-empty list of keyword mappings, one per component |
+    | ``weights`` | ``None`` | None (uniform), or one non-negative number per component, sum > 0 |
+    | ``render_mode`` | ``None`` | None (a mixture does not render) |
+    | other keywords | | passed to every component (e.g. ``action_dim=2``); a component's own win |
+
+    The components may differ only in parameters that keep the observation and action spaces.
+
+    ## Version History
+    * v0: initial version; ``env`` and ``components`` required.
+    * v0 (0.2): ``env`` and ``components`` have defaults (one component of SparseReach at its
+      defaults), so the id makes at its registered defaults as every Gymnasium id does.
+    """
+
     metadata = {"render_modes": []}
 
     def __init__(
         self,
-        env: str | None = None,
-        components: Sequence[Mapping[str, Any]] | None = None,
+        env: str = "rlbench3/SparseReach-v0",
+        components: Sequence[Mapping[str, Any]] = ({},),
         weights: Sequence[float] | None = None,
         render_mode: str | None = None,
         **shared: Any,

@@ -49,9 +49,9 @@ def resolve_params(
 ) -> Any:
     """Build ``params_cls`` from an optional preset, then keyword overrides on top of it.
 
-    ``union_weighting`` (``"length"`` or ``"equal"``, see :mod:`rlbench3.envs.parameters`), when given,
-    is how every union of intervals written *without* an explicit ``weighting`` is sampled, in
-    the preset and in the overrides alike (e.g. all of an ``E`` preset's two-sided ranges at
+    ``union_weighting`` (``"length"`` or ``"equal"``, see :mod:`rlbench3.envs.parameters`), when
+    given, is how every union of intervals written *without* an explicit ``weighting`` is sampled,
+    in the preset and in the overrides alike (e.g. all of an ``E`` preset's two-sided ranges at
     once). A union written as ``{"intervals": [...], "weighting": ...}`` or passed as a
     :class:`~rlbench3.envs.parameters.Distribution` keeps its own weighting. ``None`` (the default)
     leaves every value as written.

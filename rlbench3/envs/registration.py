@@ -30,7 +30,7 @@ ENVIRONMENTS = (
         entry_point="rlbench3.envs.arm_reach:ArmReachEnv",
     ),
     # Episodes drawn from several parameter settings of another id (joint distributions, e.g.
-    # held-out parameter combinations); needs env= and components= (see rlbench3/mixture.py).
+    # held-out parameter combinations); needs env= and components= (see rlbench3/envs/mixture.py).
     dict(
         id="rlbench3/Mixture-v0",
         entry_point="rlbench3.envs.mixture:MixtureEnv",

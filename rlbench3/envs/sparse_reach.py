@@ -141,6 +141,7 @@ class SparseReachEnv(gym.Env):
     ## Version History
     * v0: initial version.
     """
+
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 5}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):

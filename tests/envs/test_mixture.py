@@ -90,3 +90,14 @@ def test_passes_both_checkers():
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         gym.make("rlbench3/Mixture-v0", **kwargs)
+
+
+def test_makes_at_its_registered_defaults_and_passes_both_checkers():
+    from gymnasium.utils.env_checker import check_env as gym_check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = gym.make("rlbench3/Mixture-v0")
+    _, info = env.reset(seed=0)
+    assert info["component"] == 0 and env.unwrapped.envs[0].spec.id == "rlbench3/SparseReach-v0"
+    gym_check_env(env.unwrapped, skip_render_check=True)
+    sb3_check_env(env.unwrapped)
