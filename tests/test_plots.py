@@ -1,27 +1,32 @@
 """Every kind of figure, rendered headless to PNG and PDF from a small synthetic results folder
-(records of the shape the planner and the runner write, made by hand: no training here)."""
+(records of the shape the planner and the runner write, made by hand with the shared builders of
+``conftest.py``: no training here). The numbers drawn are checked in
+``tests/analysis/test_figures.py``; here: every figure draws, from a folder or from computed data,
+and ``plots.py`` itself computes nothing."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rlbench3 import plots
+from rlbench3.analysis import figures as F
 from rlbench3.analysis.landscape import landscape_probe, landscape_slice
-from rlbench3.analysis.results import load, load_episodes
+from rlbench3.analysis.results import CURVE_COLUMNS, RUN_COLUMNS, load, load_episodes
 from rlbench3.analysis.tables import run_scores
 from rlbench3.harness.storage import RunStore
-from rlbench3.harness.suites import run_id
 
 EPISODES = 10
-AGENTS = {"ppo": "PPO", "random_search": "random_search"}
-AGENT_HYPERPARAMS = {
+ALGOS = {"ppo": "PPO", "random_search": "random_search"}
+HYPERPARAMS = {
     "ppo": {"n_steps": 64, "policy_kwargs": {"net_arch": [16, 16]}},
     "random_search": {"policy_from": "PPO", "policy_kwargs": {"net_arch": [16, 16]}},
 }
-# Final train success per experiment, agent, grid value and seed; held-out success is lower.
+# Final train success per experiment, agent, grid value and seed; held-out success is half.
 EXPERIMENTS = {
     "lock-horizon": (
         "rlbench3/CombinationLock-v0",
@@ -44,73 +49,55 @@ EXPERIMENTS = {
 }
 
 
-def make_record(rates: dict[str, float], budget: int) -> dict:
-    curve, final = [], {}
-    steps = np.linspace(0, budget, 5).astype(int)
-    for split, rate in rates.items():
-        for i, step in enumerate(steps):
-            r = round(rate * i / (len(steps) - 1), 3)
-            curve.append(
-                {
-                    "step": int(step) + (i > 0) * 8,  # evaluation steps jitter as in real runs
-                    "split": split,
-                    "mean_return": r,
-                    "success_rate": r,
-                    "wall_time": 0.1 * i,
-                }
-            )
-        k = round(rate * EPISODES)
-        final[split] = {
-            "returns": [1.0] * k + [0.0] * (EPISODES - k),
-            "successes": [1] * k + [0] * (EPISODES - k),
-        }
-    return {
-        "curve": curve,
-        "final": final,
-        "zero_signal": {"batches": 10, "empty_batches": 5, "fraction": 0.5},
-        "meta": {"steps": budget, "steps_per_second": 1000.0, "host": "test"},
-    }
+def eval_steps(budget: int) -> list[int]:
+    """Five evaluation points over the budget; steps jitter past the schedule as in real runs."""
+    return [0] + [budget * i // 4 + 8 for i in range(1, 5)]
 
 
-def write_results(out: Path) -> None:
+def write_results(out: Path, make_config, make_record) -> None:
     store = RunStore(out)
     for exp, (env_id, family, param, by_agent) in EXPERIMENTS.items():
         held_out = "unseen" if family == "CombinationLock" else "extreme"
         for agent, by_value in by_agent.items():
             for value, rates in by_value.items():
                 base = {param: value}
-                splits = {
-                    "train": {"preset": "D", **base},
-                    held_out: {**base, "preset": "E"}
-                    if family == "SparseReach"
-                    else {**base, "combination_seed": {"low": 1000, "high": 1999}},
-                }
+                if family == "SparseReach":
+                    other = {**base, "preset": "E"}
+                else:
+                    other = {**base, "combination_seed": {"low": 1000, "high": 1999}}
+                splits = {"train": {"preset": "D", **base}, held_out: other}
                 for seed, rate in enumerate(rates):
                     budget = 2000 if seed < 2 else 1000  # runs of two lengths, as in real folders
-                    config = {
-                        "suite": "synthetic",
-                        "experiment": exp,
-                        "env": {"id": env_id, "family": family, "setting": base},
-                        "splits": splits,
-                        "agent": {
-                            "name": agent,
-                            "algo": AGENTS[agent],
-                            "policy": "MlpPolicy",
-                            "n_envs": 2,
-                            "hyperparams": AGENT_HYPERPARAMS[agent],
-                        },
-                        "seed": seed,
-                        "budget": budget,
-                        "eval": {"every": 500, "episodes": EPISODES},
-                    }
-                    rates_by_split = {"train": rate, held_out: rate * 0.5}
-                    store.write(run_id(config), config, make_record(rates_by_split, budget))
+                    config = make_config(
+                        suite="synthetic",
+                        experiment=exp,
+                        env_id=env_id,
+                        family=family,
+                        setting=base,
+                        splits=splits,
+                        agent=agent,
+                        algo=ALGOS[agent],
+                        hyperparams=HYPERPARAMS[agent],
+                        n_envs=2,
+                        seed=seed,
+                        budget=budget,
+                        every=500,
+                        episodes=EPISODES,
+                    )
+                    record = make_record(
+                        {"train": rate, held_out: rate * 0.5},
+                        steps=eval_steps(budget),
+                        episodes=EPISODES,
+                        zero_signal=0.5,
+                        ramp=True,
+                    )
+                    store.write(config, record)
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Path:
+def results(tmp_path_factory, make_config, make_record) -> Path:
     out = tmp_path_factory.mktemp("results")
-    write_results(out)
+    write_results(out, make_config, make_record)
     return out
 
 
@@ -145,13 +132,19 @@ def test_render_every_kind(results, tmp_path, kind, suffix):
     assert_image(out, suffix)
 
 
-def test_plot_functions_take_frames_and_arrays(results, tmp_path):
+def test_plot_functions_draw_computed_data(results, tmp_path):
     curves = load(results)
     scores = run_scores(curves, load_episodes(results))
-    assert_image(plots.plot_curves(curves, tmp_path / "c.png", reps=50, split="extreme"), ".png")
-    assert_image(plots.plot_frontier(scores, tmp_path / "f.png", reps=50, solved_at=0.8), ".png")
-    assert_image(plots.plot_gaps(scores, tmp_path / "g.png", reps=100), ".png")
-    assert_image(plots.plot_profiles(scores, tmp_path / "p.png", reps=50), ".png")
+    data = F.learning_curves(curves, reps=50, split="extreme")
+    assert data.panels == (("reach-dimension", "action_dim=1"), ("reach-dimension", "action_dim=2"))
+    assert_image(plots.plot_curves(data, tmp_path / "c.png"), ".png")
+    frontiers = F.trainability_frontiers(scores, reps=50, solved_at=0.8)
+    assert_image(plots.plot_frontier(frontiers, tmp_path / "f.png"), ".png")
+    assert_image(
+        plots.plot_gaps(F.generalization_gaps(scores, reps=100), tmp_path / "g.png"), ".png"
+    )
+    profiles = F.experiment_profiles(scores, reps=50)
+    assert_image(plots.plot_profiles(profiles, tmp_path / "p.png"), ".png")
     sl = landscape_slice("rlbench3/CombinationLock-v0", grid=5, episodes=1, horizon=2)
     probe = landscape_probe("rlbench3/CombinationLock-v0", 16, 1, horizon=2)
     out = plots.plot_landscape(
@@ -168,14 +161,6 @@ def test_plot_functions_take_frames_and_arrays(results, tmp_path):
     assert flat.exists()
 
 
-def test_landscape_uses_the_first_experiment_and_the_agents_policy(results):
-    data = plots.landscape_for_results(results, grid=3, episodes=1, n_policies=4)
-    assert data["experiment"] == "lock-horizon"  # first by name: "synthetic" has no suite file
-    assert data["setting"] == "horizon=2"
-    assert data["slice"].returns.shape == (3, 3, 1)
-    assert data["probe"].returns.shape == (4, 1)
-
-
 def test_bad_arguments(results, tmp_path):
     with pytest.raises(ValueError, match="kind must be one of"):
         plots.render_plot(results, "violin", tmp_path / "x.png")
@@ -183,13 +168,34 @@ def test_bad_arguments(results, tmp_path):
         plots.render_plot(results, "curves", tmp_path / "x.svg")
     with pytest.raises(ValueError, match="mean_returns must be"):
         plots.plot_landscape(np.zeros((2, 3)), np.zeros(3), np.zeros(3), tmp_path / "x.png")
+    with pytest.raises(TypeError):  # keywords go to the figures function of the kind
+        plots.render_plot(results, "gaps", tmp_path / "x.png", split="unseen")
 
 
 def test_empty_inputs_draw_a_message(tmp_path):
-    import pandas as pd
+    curves = pd.DataFrame(columns=RUN_COLUMNS + CURVE_COLUMNS)
+    scores = run_scores(curves)
+    drawn = [
+        plots.plot_curves(F.learning_curves(curves), tmp_path / "c.png"),
+        plots.plot_frontier(F.trainability_frontiers(scores), tmp_path / "f.png"),
+        plots.plot_profiles(F.experiment_profiles(scores), tmp_path / "p.png"),
+        plots.plot_gaps(F.generalization_gaps(scores), tmp_path / "g.png"),
+    ]
+    for out in drawn:
+        assert out.exists() and out.stat().st_size > 1000
 
-    from rlbench3.analysis.results import CURVE_COLUMNS, RUN_COLUMNS
 
-    empty = pd.DataFrame(columns=RUN_COLUMNS + CURVE_COLUMNS)
-    out = plots.plot_curves(empty, tmp_path / "e.png")
-    assert out.exists() and out.stat().st_size > 1000
+def test_plots_only_draws():
+    """plots.py imports no statistics, probes or suite files: figures.py computes."""
+    tree = ast.parse(Path(plots.__file__).read_text())
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            modules.add(node.module or "")
+            if node.module == "rlbench3.analysis.tables":
+                assert all(not alias.name.startswith("_") for alias in node.names)
+    for forbidden in ("rliable", "scipy", "landscape", "probes", "suites", "zlib", "warnings"):
+        assert not any(forbidden in m for m in modules), (forbidden, modules)
+    assert not hasattr(plots, "landscape_for_results")  # moved to rlbench3.analysis.figures

@@ -4,11 +4,13 @@ In the manner of rliable's ``metrics.py``: every array argument states its shape
 ``(num_seeds × num_tasks)``; ``num_seeds`` is the number of independent runs), there is no
 plotting and no I/O, and every function that draws random numbers takes an explicit random state:
 ``rng``, a :class:`numpy.random.Generator` or an integer seed (anything
-:func:`numpy.random.default_rng` accepts, except ``None``).
+:func:`numpy.random.default_rng` accepts, except ``None``). :func:`rng_for` derives a row's
+generator from a base seed and the row's key, for tables and figures.
 
 Four groups:
 
 * **Seed variance.** :func:`aggregate_estimates` (IQM, mean, median, optimality gap),
+  :func:`iqm_curve` (IQM at every point of a learning curve),
   :func:`probability_of_improvement` and :func:`performance_profiles` are thin wrappers around
   rliable (stratified-bootstrap percentile CIs). :func:`seed_spread`, :func:`std_interval`,
   :func:`welch_t_test`, the Henderson et al. (2018) :func:`split_test_fraction`, and
@@ -36,6 +38,7 @@ import contextlib
 import itertools
 import math
 import warnings
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -53,11 +56,13 @@ __all__ = [
     "bootstrap_mean",
     "fit_logistic",
     "generalization_gap",
+    "iqm_curve",
     "num_halvings",
     "packer_metrics",
     "packer_summary",
     "performance_profiles",
     "probability_of_improvement",
+    "rng_for",
     "seed_spread",
     "seeds_needed",
     "seeds_needed_bootstrap",
@@ -82,6 +87,12 @@ class Estimate:
 
     def contains(self, value: np.ndarray | float) -> np.ndarray | bool:
         return (np.asarray(self.low) <= value) & (np.asarray(value) <= self.high)
+
+
+def rng_for(seed: int, *key: object) -> np.random.Generator:
+    """A generator for one row of a table or figure, from a base ``seed`` and the row's key (its
+    labels, joined): a row's bootstrap does not change when other rows are added or removed."""
+    return np.random.default_rng([seed, zlib.crc32("\x1f".join(map(str, key)).encode())])
 
 
 def _rng(rng: RngLike) -> np.random.Generator:
@@ -285,6 +296,51 @@ def performance_profiles(
         k: Estimate(np.asarray(profiles[k], float), np.asarray(cis[k][0]), np.asarray(cis[k][1]))
         for k in scores
     }
+
+
+def iqm_curve(
+    scores: np.ndarray,
+    rng: RngLike,
+    *,
+    reps: int = 2000,
+    confidence: float = 0.95,
+    method: str = "percentile",
+) -> Estimate:
+    """IQM over runs at every point of a curve (rliable ``aggregate_iqm`` per point), with
+    stratified-bootstrap CIs: runs are resampled once per replicate for all points together, as
+    in rliable's sample-efficiency curves (one ``get_interval_estimates`` call).
+
+    Args:
+        scores: ``(num_seeds × num_points)``: run ``i``'s score at point ``k`` (e.g. success at
+            evaluation step ``k`` of a common step grid).
+
+    Returns:
+        :class:`Estimate` of ``(num_points,)`` arrays.
+    """
+    from rliable import library as rly
+    from rliable import metrics as rm
+
+    _check_confidence(confidence)
+    x = _as_matrix(scores)
+    layout = x[:, None, :]  # (runs, 1 task, points): rliable's sample-efficiency layout
+
+    def iqm(s: np.ndarray) -> np.ndarray:
+        return np.array([rm.aggregate_iqm(s[..., k]) for k in range(s.shape[-1])])
+
+    with _rliable_random_state(_seed(rng)) as random_state:
+        points, intervals = rly.get_interval_estimates(
+            {"x": layout},
+            iqm,
+            method=method,
+            reps=reps,
+            confidence_interval_size=confidence,
+            random_state=random_state,
+        )
+    return Estimate(
+        np.asarray(points["x"], float),
+        np.asarray(intervals["x"][0], float),
+        np.asarray(intervals["x"][1], float),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,28 @@ def grid_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith("param_") and frame[c].notna().all()]
 
 
+def difficulty_columns(frame: pd.DataFrame) -> list[str]:
+    """The grid columns of ``frame`` (one experiment's rows) that can be a difficulty axis:
+    numbers (not booleans) with two distinct values or more."""
+    out = []
+    for column in grid_columns(frame):
+        values = frame[column]
+        if values.map(lambda v: isinstance(v, (bool, np.bool_))).any():
+            continue
+        numeric = pd.to_numeric(values, errors="coerce")
+        if not numeric.isna().any() and numeric.nunique() >= 2:
+            out.append(column)
+    return out
+
+
+def fixed_label(columns: Sequence[str], values: Sequence[Any]) -> str:
+    """The grid parameters held fixed along a difficulty axis, as text: ``num_actions=2``."""
+    return ", ".join(
+        f"{c[len('param_'):]}={v:g}" if isinstance(v, float) else f"{c[len('param_'):]}={v}"
+        for c, v in zip(columns, values)
+    )
+
+
 def value_key(value: Any) -> tuple[int, Any]:
     """Sort key of one grid value: numbers by value first, then everything else as text."""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(

@@ -30,7 +30,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import zlib
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,13 @@ import numpy as np
 import pandas as pd
 
 from rlbench3.analysis import metrics as M
-from rlbench3.analysis.ordering import grid_columns, setting_order, sort_rows
+from rlbench3.analysis.ordering import (
+    difficulty_columns,
+    fixed_label,
+    grid_columns,
+    setting_order,
+    sort_rows,
+)
 from rlbench3.analysis.results import curves_frame, episodes_frame, stored_runs
 from rlbench3.harness.run_config import TRAIN, RunConfig
 
@@ -78,10 +83,6 @@ def run_scores(
         return info.reset_index()
     final = curves[curves["is_final"].astype(bool)]
     return final.rename(columns={metric: "score"}).reset_index(drop=True)
-
-
-def _rng_for(seed: int, *key: Any) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32("\x1f".join(map(str, key)).encode())])
 
 
 def _put(row: dict[str, Any], name: str, est: M.Estimate) -> None:
@@ -123,7 +124,7 @@ def _swiss(
         }
         est = M.aggregate_estimates(
             {agent: s[:, None]},
-            _rng_for(seed, "swiss-iqm", exp, setting, agent),
+            M.rng_for(seed, "swiss-iqm", exp, setting, agent),
             metrics=("iqm",),
             reps=reps,
             confidence=confidence,
@@ -135,7 +136,7 @@ def _swiss(
             "zero_signal",
             M.zero_signal_summary(
                 zs,
-                _rng_for(seed, "swiss-zero", exp, setting, agent),
+                M.rng_for(seed, "swiss-zero", exp, setting, agent),
                 reps=reps,
                 confidence=confidence,
             ),
@@ -167,13 +168,8 @@ def _frontier_rows(
     rows = []
     for exp, group in train.groupby("experiment"):
         params = grid_columns(group)
-        for p in params:
-            values = group[p]
-            if values.map(lambda v: isinstance(v, (bool, np.bool_))).any():
-                continue
-            numeric = pd.to_numeric(values, errors="coerce")
-            if numeric.isna().any() or numeric.nunique() < 2:
-                continue
+        for p in difficulty_columns(group):
+            numeric = pd.to_numeric(group[p])
             others = [q for q in params if q != p]
             keys = ["agent", *others]
             for key, g in group.assign(_x=numeric).groupby(keys):
@@ -183,14 +179,11 @@ def _frontier_rows(
                 if np.unique(x).size < 2:
                     continue
                 solved = (g["score"].to_numpy(float) >= solved_at).astype(float)
-                fixed_label = ", ".join(
-                    f"{q[6:]}={v:g}" if isinstance(v, float) else f"{q[6:]}={v}"
-                    for q, v in fixed.items()
-                )
+                label = fixed_label(list(fixed), list(fixed.values()))
                 fr = M.trainability_frontier(
                     x,
                     solved,
-                    _rng_for(seed, "frontier", exp, p, fixed_label, agent),
+                    M.rng_for(seed, "frontier", exp, p, label, agent),
                     reps=reps,
                     confidence=confidence,
                 )
@@ -198,7 +191,7 @@ def _frontier_rows(
                     "experiment": exp,
                     "agent": agent,
                     "difficulty": p[len("param_") :],
-                    "fixed": fixed_label or "-",
+                    "fixed": label or "-",
                     "levels": ", ".join(f"{v:g}" for v in fr.levels),
                     "solved": ", ".join(
                         f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)
@@ -240,7 +233,7 @@ def _seeds(
         row: dict[str, Any] = {"experiment": exp, "setting": setting, "agent": agent, "seeds": n}
         agg = M.aggregate_estimates(
             {agent: s[:, None]},
-            _rng_for(seed, "seeds-agg", exp, setting, agent),
+            M.rng_for(seed, "seeds-agg", exp, setting, agent),
             reps=reps,
             confidence=confidence,
         )[agent]
@@ -251,7 +244,7 @@ def _seeds(
         _put(row, "std", std)
         row["cv"], row["min"], row["max"] = spread.cv, spread.min, spread.max
         if n >= 4:
-            rng = _rng_for(seed, "seeds-split", exp, setting, agent)
+            rng = M.rng_for(seed, "seeds-split", exp, setting, agent)
             exhaustive = M.num_halvings(n) <= n_partitions
             row["split_test"] = M.split_test_fraction(
                 s, rng, alpha=alpha, n_partitions=n_partitions, exhaustive=exhaustive
@@ -281,7 +274,7 @@ def _seeds(
                 M.probability_of_improvement(
                     sx,
                     sy,
-                    _rng_for(seed, "seeds-poi", exp, setting, x, y),
+                    M.rng_for(seed, "seeds-poi", exp, setting, x, y),
                     reps=reps,
                     confidence=confidence,
                 ),
@@ -358,7 +351,7 @@ def _gen(
             if paired.empty:
                 continue
             tr, te = paired[TRAIN].to_numpy(float), paired[split].to_numpy(float)
-            rng = _rng_for(seed, "gen", exp, setting, agent, split)
+            rng = M.rng_for(seed, "gen", exp, setting, agent, split)
             row: dict[str, Any] = {
                 "experiment": exp,
                 "setting": setting,
@@ -442,14 +435,14 @@ def _packer(
                     _put(row, test, _nan_estimate())
                     continue
                 arrays[variant + test] = v
-                rng = _rng_for(seed, "packer-cell", *group, variant, test)
+                rng = M.rng_for(seed, "packer-cell", *group, variant, test)
                 _put(row, test, M.bootstrap_mean(v, rng, reps=reps, confidence=confidence))
             cell_rows.append(row)
         needed = ("DD", "DR", "DE", "RR", "RE")
         if all(c in arrays for c in needed):
             summary = M.packer_summary(
                 {c: arrays[c] for c in needed},
-                _rng_for(seed, "packer", *group),
+                M.rng_for(seed, "packer", *group),
                 reps=reps,
                 confidence=confidence,
             )
@@ -623,8 +616,8 @@ def render_table(
 
     Args:
         curves: :func:`rlbench3.analysis.results.load`'s frame.
-        episodes: :func:`rlbench3.analysis.results.load_episodes`'s frame: each run's final score is the
-            mean over these episodes (``None``: the last point of the curve).
+        episodes: :func:`rlbench3.analysis.results.load_episodes`'s frame: each run's final
+            score is the mean over these episodes (``None``: the last point of the curve).
         configs: run id -> resolved config (see :func:`load_configs`); only the Packer layout
             of ``gen`` needs them.
         metric: ``success_rate`` or ``mean_return`` (the frontier needs ``success_rate``).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -85,6 +86,44 @@ def test_performance_profiles_identical_to_rliable(score_dict):
         np.testing.assert_array_equal(ours[algo].point, profiles[algo])
         np.testing.assert_array_equal(ours[algo].low, cis[algo][0])
         np.testing.assert_array_equal(ours[algo].high, cis[algo][1])
+
+
+def test_iqm_curve_identical_to_rliable_per_point():
+    scores = np.random.default_rng(4).random((7, 5))  # (num_seeds × num_points)
+    np.random.seed(21)  # noqa: NPY002
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    ours = M.iqm_curve(scores, 8, reps=150)
+    assert np.array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+    # point: rliable's IQM of each point's runs; all points share each replicate's resample
+    for k in range(scores.shape[1]):
+        assert ours.point[k] == rm.aggregate_iqm(scores[:, [k]])
+    points, cis = _rliable_direct(
+        {"x": scores[:, None, :]},
+        lambda s: np.array([rm.aggregate_iqm(s[..., k]) for k in range(s.shape[-1])]),
+        8,
+        150,
+    )
+    np.testing.assert_array_equal(ours.point, points["x"])
+    np.testing.assert_array_equal(ours.low, cis["x"][0])
+    np.testing.assert_array_equal(ours.high, cis["x"][1])
+    assert ours.point.shape == ours.low.shape == ours.high.shape == (5,)
+    # a Generator is used as the aggregates use it: one integer seed drawn from it
+    seed = int(np.random.default_rng(2).integers(2**32))
+    np.testing.assert_array_equal(
+        M.iqm_curve(scores, np.random.default_rng(2), reps=50).low,
+        M.iqm_curve(scores, seed, reps=50).low,
+    )
+    with pytest.raises(ValueError, match="confidence"):
+        M.iqm_curve(scores, 0, confidence=1.5)
+
+
+def test_rng_for_is_keyed_by_the_row():
+    draw = M.rng_for(3, "gaps", "lock", 2).random(4)
+    np.testing.assert_array_equal(draw, M.rng_for(3, "gaps", "lock", 2).random(4))
+    expected = np.random.default_rng([3, zlib.crc32(b"gaps\x1flock\x1f2")]).random(4)
+    np.testing.assert_array_equal(draw, expected)
+    assert not np.array_equal(draw, M.rng_for(3, "gaps", "lock", 3).random(4))
+    assert not np.array_equal(draw, M.rng_for(4, "gaps", "lock", 2).random(4))
 
 
 # --- spread, Welch, split test ----------------------------------------------------------------
