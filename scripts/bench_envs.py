@@ -20,14 +20,23 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 
-import rlbench3  # noqa: F401
-from rlbench3.analysis.probes import _uniform_actions
+import rlbench3  # noqa: F401  (registers the ids)
+
+
+def uniform_actions(space: spaces.Space, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` uniform random actions in one draw (``Space.sample`` per action is far slower)."""
+    if isinstance(space, spaces.Discrete):
+        return space.start + rng.integers(space.n, size=n)
+    if isinstance(space, spaces.Box) and space.is_bounded():
+        return rng.uniform(space.low, space.high, size=(n, *space.shape)).astype(space.dtype)
+    raise TypeError(f"no uniform random policy for action space {space}")
 
 
 def single_env_rate(env_id: str, seconds: float, repeats: int, **kwargs: Any) -> float:
     env = gym.make(env_id, **kwargs)
-    actions = list(_uniform_actions(env.action_space, np.random.default_rng(0), 4096))
+    actions = list(uniform_actions(env.action_space, np.random.default_rng(0), 4096))
     env.reset(seed=0)
     rates = []
     for _ in range(repeats):
@@ -46,7 +55,7 @@ def single_env_rate(env_id: str, seconds: float, repeats: int, **kwargs: Any) ->
 def batched_rate(env_id: str, num_envs: int, seconds: float, repeats: int, **kwargs: Any) -> float:
     envs = gym.make_vec(env_id, num_envs=num_envs, **kwargs)
     rng = np.random.default_rng(0)
-    actions = [_uniform_actions(envs.single_action_space, rng, num_envs) for _ in range(64)]
+    actions = [uniform_actions(envs.single_action_space, rng, num_envs) for _ in range(64)]
     envs.reset(seed=0)
     rates = []
     for _ in range(repeats):
@@ -60,11 +69,11 @@ def batched_rate(env_id: str, num_envs: int, seconds: float, repeats: int, **kwa
     return statistics.median(rates)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one timed run")
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (median)")
+    args = parser.parse_args(argv)
     t, r = args.seconds, args.repeats
 
     rates = {

@@ -1,12 +1,14 @@
 """Throughput of the landscape probes: episodes/min on the batched path vs a single-env loop.
 
     python scripts/bench_probes.py [--horizon 10] [--repeats 3]
+    python scripts/bench_probes.py --repeats 1 --candidates 8 --episodes 4 \
+        --uniform-episodes 20000 --reference-episodes 2        # a few seconds: does it run?
 
 Two probes on ``CombinationLock-v0`` (K = 2), each measured both ways in this one run:
 
-* **uniform**: :func:`rlbench3.analysis.probes.hit_probability` (uniform random actions). Batched: the
-  numpy vector env, 1024 copies. Single: the same function on an id registered without its vector
-  entry point (its one-env loop).
+* **uniform**: :func:`rlbench3.analysis.probes.hit_probability` (uniform random actions).
+  Batched: the numpy vector env, 1024 copies. Single: the same function on an id registered
+  without its vector entry point (its one-env loop).
 * **MLP policy**: PPO ``MlpPolicy`` (64x64, tanh) initial policies, as
   :func:`rlbench3.analysis.landscape.landscape_probe` draws them. Batched:
   :func:`rlbench3.analysis.landscape.evaluate_parameters`: ``N`` candidates x ``M`` episodes per
@@ -16,8 +18,8 @@ Two probes on ``CombinationLock-v0`` (K = 2), each measured both ways in this on
   candidate. Sampling the candidates is timed separately (it is paid once per candidate).
 
 Every figure is the median of ``--repeats`` timed runs; torch runs with one thread (what the
-probes use; see :func:`rlbench3.analysis.landscape.torch_threads`). Target: >= 10^6 lock episodes/min on
-the batched path on 2 cores.
+probes use; see :func:`rlbench3.analysis.landscape.torch_threads`). Target: >= 10^6 lock
+episodes/min on the batched path on 2 cores.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-import rlbench3  # noqa: F401
+import rlbench3  # noqa: F401  (registers the ids)
 from rlbench3.analysis import landscape as L
 from rlbench3.analysis.probes import hit_probability
 
@@ -67,20 +69,32 @@ def single_env_policy_episodes(policies: list, episodes: int, deterministic: boo
     return done_episodes
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--horizon", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--horizon", type=int, default=10, help="lock horizon H")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median)")
     parser.add_argument("--candidates", type=int, default=1024, help="N, batched MLP probe")
     parser.add_argument("--episodes", type=int, default=64, help="M per candidate, batched")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--uniform-episodes",
+        type=int,
+        default=2_000_000,
+        help="episodes of the batched uniform probe (the single-env loop runs 1%%)",
+    )
+    parser.add_argument(
+        "--reference-episodes",
+        type=int,
+        default=25,
+        help="episodes per candidate of the single-env MLP loop (8 candidates)",
+    )
+    args = parser.parse_args(argv)
     kw = {"horizon": args.horizon}
     spec = gym.spec(LOCK)
     gym.register(SINGLE, entry_point=spec.entry_point)
     rows = []
 
     # -- uniform random policy ------------------------------------------------------------
-    n_batched, n_single = 2_000_000, 20_000
+    n_batched, n_single = args.uniform_episodes, max(1, args.uniform_episodes // 100)
     batched = timed(lambda: hit_probability(LOCK, n_batched, **kw).episodes, args.repeats)
     single = timed(lambda: hit_probability(SINGLE, n_single, **kw).episodes, args.repeats)
     rows.append(("uniform random (hit_probability)", batched, single))
@@ -110,7 +124,7 @@ def main() -> None:
                 return returns.size
 
             def run_single(det: bool = deterministic) -> int:
-                return single_env_policy_episodes(ref_policies, 25, det, **kw)
+                return single_env_policy_episodes(ref_policies, args.reference_episodes, det, **kw)
 
             single = timed(run_single, args.repeats)
             rows.append((label, timed(run_batched, args.repeats), single))
@@ -128,8 +142,8 @@ def main() -> None:
         f"median of {args.repeats}"
     )
     print(
-        f"MLP probes: N={n} candidates x M={m} episodes batched; single-env loop: 8 candidates "
-        "x 25 episodes, SB3 predict per step"
+        f"MLP probes: N={n} candidates x M={m} episodes batched; single-env loop: "
+        f"{len(ref_policies)} candidates x {args.reference_episodes} episodes, SB3 predict per step"
     )
     print()
     print("| probe | batched episodes/min | single-env episodes/min | ratio |")

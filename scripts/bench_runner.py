@@ -1,9 +1,11 @@
 """Harness overhead and sweep parallelism, measured against bare SB3 in the same run.
 
     python scripts/bench_runner.py [--budget 20000] [--repeats 5] [--sweep-runs 4]
-                                   [--sweep-budget 100000] [--profile]
+                                   [--sweep-budget 100000] [--no-sweep] [--profile]
+    python scripts/bench_runner.py --budget 1024 --repeats 1 --sweep-runs 2 \
+        --sweep-budget 1024                                   # under a minute: does it run?
 
-1. Overhead: ``execute_run`` of a PPO config from ``envs/quick.yaml`` (CombinationLock, H=8,
+1. Overhead: ``train_run`` of a PPO config from ``envs/quick.yaml`` (CombinationLock, H=8,
    2 splits) against a bare ``PPO(...).learn(budget)`` on the same env construction, n_envs,
    hyperparameters and seed (torch threads = 1 in both). Timed pairs alternate bare/harness and
    the ratio is taken per pair, reported as the median (and the fastest-of-each ratio, which is
@@ -13,14 +15,14 @@
      ``learn`` time. Target <= 1.05.
    * total: ``train_seconds + eval_seconds`` (the whole ``learn`` call, periodic evaluation of
      every split included) / bare ``learn`` time; evaluation is work a bare run does not do.
-   * the whole ``execute_run`` call (env, model and evaluator construction too) / bare
+   * the whole ``train_run`` call (env, model and evaluator construction too) / bare
      construction + ``learn``.
 
-2. The 2 cores are used: the same ``--sweep-runs`` runs through ``rlbench3.harness.sweep.execute`` with
-   workers=1 and workers=2 (temporary output folders), their wall-clock ratio, and a check that
-   both give the same records.
+2. The 2 cores are used: the same ``--sweep-runs`` runs through
+   :func:`rlbench3.harness.sweep.execute` with workers=1 and workers=2 (temporary output
+   folders), their wall-clock ratio, and a check that both give the same records.
 
-``--profile`` also prints the top of a cProfile of one ``execute_run``.
+``--profile`` also prints the top of a cProfile of one ``train_run``.
 """
 
 from __future__ import annotations
@@ -42,27 +44,27 @@ import torch
 
 import rlbench3  # noqa: F401  (registers the ids)
 from rlbench3.agents.config import algorithm_class, constructor_kwargs
+from rlbench3.harness.run_config import TRAIN, RunConfig
 from rlbench3.harness.storage import RunStore
-from rlbench3.harness.suites import load_suite, plan_runs
-from rlbench3.harness.sweep import execute
-from rlbench3.harness.training import execute_run
+from rlbench3.harness.sweep import execute, plan_suite
+from rlbench3.harness.training import train_run
 
 
-def ppo_config(budget: int, horizon: int = 8, seed: int = 0) -> dict[str, Any]:
-    runs = plan_runs(load_suite("quick"), agents=["ppo"], seeds=seed + 1, budget=budget)
-    for item in runs:
-        config = item["config"]
-        if (
-            config["experiment"] == "lock-horizon"
-            and config["env"]["setting"] == {"horizon": horizon}
-            and config["seed"] == seed
-        ):
-            return item
+def lock_runs(budget: int, seeds: int, horizon: int) -> list[RunConfig]:
+    """quick.yaml's PPO runs of the lock-horizon experiment at ``horizon``, by seed."""
+    _, runs = plan_suite("quick", agents=["ppo"], seeds=seeds, budget=budget)
+    return [r for r in runs if r.experiment == "lock-horizon" and r.setting == {"horizon": horizon}]
+
+
+def ppo_config(budget: int, horizon: int = 8, seed: int = 0) -> RunConfig:
+    for config in lock_runs(budget, seed + 1, horizon):
+        if config.seed == seed:
+            return config
     raise LookupError(f"no lock-horizon run with horizon={horizon}, seed={seed} in quick.yaml")
 
 
-def bare_run(config: dict[str, Any]) -> tuple[float, float]:
-    """The same model on the same env as execute_run, without the harness.
+def bare_run(config: RunConfig) -> tuple[float, float]:
+    """The same model on the same env as train_run, without the harness.
 
     Returns (construction seconds, learn seconds)."""
     from stable_baselines3.common.env_util import make_vec_env
@@ -70,38 +72,39 @@ def bare_run(config: dict[str, Any]) -> tuple[float, float]:
 
     torch.set_num_threads(1)
     start = time.perf_counter()
-    seed, agent = int(config["seed"]), config["agent"]
+    seed, agent = config.seed, config.agent
     venv = make_vec_env(
-        functools.partial(gym.make, config["env"]["id"], **config["splits"]["train"]),
-        n_envs=agent["n_envs"],
+        functools.partial(gym.make, config.env_id, **config.splits[TRAIN]),
+        n_envs=agent.n_envs,
         seed=seed,
         vec_env_cls=DummyVecEnv,
     )
     space = venv.action_space
     action_dim = int(np.prod(space.shape)) if space.shape else None
-    model = algorithm_class(agent["algo"])(
-        agent["policy"],
+    model = algorithm_class(agent.algo)(
+        agent.policy,
         venv,
         seed=seed,
         verbose=0,
         device="cpu",
-        **constructor_kwargs(agent["hyperparams"], action_dim),
+        **constructor_kwargs(agent.hyperparams, action_dim),
     )
     built = time.perf_counter()
-    model.learn(total_timesteps=config["budget"])
+    model.learn(total_timesteps=config.budget)
     done = time.perf_counter()
     venv.close()
     return built - start, done - built
 
 
-def harness_run(config: dict[str, Any]) -> tuple[dict[str, Any], float]:
+def harness_run(config: RunConfig) -> tuple[dict[str, Any], float]:
+    """train_run's record and the wall-clock seconds of the whole call."""
     start = time.perf_counter()
-    record = execute_run(copy.deepcopy(config))
+    record, _policy = train_run(config)
     return record, time.perf_counter() - start
 
 
 def overhead(budget: int, repeats: int) -> dict[str, Any]:
-    config = ppo_config(budget)["config"]
+    config = ppo_config(budget)
     bare_run(config)  # warm-up: imports, first-call costs
     rows = []
     for _ in range(repeats):
@@ -135,10 +138,7 @@ def overhead(budget: int, repeats: int) -> dict[str, Any]:
 
 
 def sweep_speedup(n_runs: int, budget: int) -> dict[str, Any]:
-    runs = plan_runs(load_suite("quick"), agents=["ppo"], seeds=n_runs, budget=budget)
-    runs = [item for item in runs if item["config"]["experiment"] == "lock-horizon"]
-    runs = [item for item in runs if item["config"]["env"]["setting"] == {"horizon": 4}]
-    runs = runs[:n_runs]
+    runs = lock_runs(budget, n_runs, horizon=4)[:n_runs]
     if len(runs) < n_runs:
         raise LookupError(f"only {len(runs)} runs planned, wanted {n_runs}")
     seconds, records = {}, {}
@@ -151,8 +151,7 @@ def sweep_speedup(n_runs: int, budget: int) -> dict[str, Any]:
                 raise RuntimeError(f"workers={workers}: {report}")
             store = RunStore(out)
             records[workers] = {
-                item["run_id"]: _without_timings(store.read(item["run_id"])["record"])
-                for item in runs
+                r.run_id: _without_timings(store.read(r.run_id).record) for r in runs
             }
     return {
         "runs": len(runs),
@@ -173,39 +172,40 @@ def _without_timings(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def profile(budget: int, top: int = 25) -> str:
-    config = ppo_config(budget)["config"]
+    config = ppo_config(budget)
     profiler = cProfile.Profile()
     profiler.enable()
-    execute_run(copy.deepcopy(config))
+    train_run(config)
     profiler.disable()
     stream = io.StringIO()
     pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(top)
     return stream.getvalue()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=int, default=20_000, help="env steps per timed run")
     parser.add_argument("--repeats", type=int, default=5, help="timed bare/harness pairs")
-    parser.add_argument("--sweep-runs", type=int, default=4)
-    parser.add_argument("--sweep-budget", type=int, default=100_000)
+    parser.add_argument("--sweep-runs", type=int, default=4, help="runs of the workers=1/2 part")
+    parser.add_argument(
+        "--sweep-budget", type=int, default=100_000, help="env steps per run of the sweep part"
+    )
     parser.add_argument("--no-sweep", action="store_true", help="skip the workers=1/2 part")
-    parser.add_argument("--profile", action="store_true", help="cProfile one execute_run")
-    args = parser.parse_args()
+    parser.add_argument("--profile", action="store_true", help="cProfile one train_run")
+    args = parser.parse_args(argv)
 
     result = overhead(args.budget, args.repeats)
     config, rows = result["config"], result["rows"]
-    agent = config["agent"]
     print(
-        f"PPO on {config['env']['id']} {config['env']['setting']}, n_envs={agent['n_envs']}, "
-        f"budget {config['budget']} ({rows[0]['steps']} steps taken), eval every "
-        f"{config['eval']['every']} x {config['eval']['episodes']} episodes on "
-        f"{len(config['splits'])} splits ({rows[0]['eval_steps']} eval env steps), "
+        f"PPO on {config.env_id} {config.label}, n_envs={config.agent.n_envs}, "
+        f"budget {config.budget} ({rows[0]['steps']} steps taken), eval every "
+        f"{config.eval.every} x {config.eval.episodes} episodes on "
+        f"{len(config.splits)} splits ({rows[0]['eval_steps']} eval env steps), "
         f"{args.repeats} pairs\n"
     )
     print(
         "| pair | bare learn s | harness train s | harness eval s | bare total s | harness "
-        "execute_run s |"
+        "train_run s |"
     )
     print("|---:|---:|---:|---:|---:|---:|")
     for i, r in enumerate(rows):
@@ -218,7 +218,7 @@ def main() -> None:
     labels = {
         "train": ("train-only (train_seconds / bare learn)", "<= 1.05"),
         "total": ("total learn incl. evaluation / bare learn", ""),
-        "wall": ("whole execute_run / bare build + learn", ""),
+        "wall": ("whole train_run / bare build + learn", ""),
     }
     for key, (label, target) in labels.items():
         median, fastest = result[key]

@@ -10,6 +10,7 @@ often as trained on D. Exit status 0 if it holds, 1 if not.
 
     .venv/bin/python scripts/packer_smoke.py                    # about 1.5 minutes on 2 cores
     .venv/bin/python scripts/packer_smoke.py --budget 50000 --seeds 8
+    .venv/bin/python scripts/packer_smoke.py --budget 512 --seeds 1 --episodes 4  # does it run?
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ import concurrent.futures
 import math
 import sys
 import time
-from typing import Any
 
 import numpy as np
 
 from rlbench3.agents.config import load_agent
-from rlbench3.harness.training import execute_run
+from rlbench3.harness.run_config import EvalSpec, RunConfig
+from rlbench3.harness.training import train_run
 
 ENV_ID = "rlbench3/CartPole-v0"
+FAMILY = "CartPole"
 PRESETS = ("D", "R", "E")
 SPLITS = {
     "D": {"preset": "D"},
@@ -35,22 +37,24 @@ SPLITS = {
 }
 
 
-def run_config(train: str, seed: int, budget: int, episodes: int) -> dict[str, Any]:
-    return {
-        "suite": "packer-smoke",
-        "experiment": f"cartpole-train-{train}",
-        "env": {"id": ENV_ID, "family": "CartPole", "setting": {}},
-        "splits": {"train": {"preset": train}, **SPLITS},
-        "agent": load_agent("ppo").resolve(ENV_ID, "CartPole"),
-        "seed": seed,
-        "budget": budget,
-        "eval": {"every": budget, "episodes": episodes},  # before and after training
-    }
+def run_config(train: str, seed: int, budget: int, episodes: int) -> RunConfig:
+    return RunConfig(
+        suite="packer-smoke",
+        experiment=f"cartpole-train-{train}",
+        env_id=ENV_ID,
+        family=FAMILY,
+        setting={},
+        splits={"train": {"preset": train}, **SPLITS},
+        agent=load_agent("ppo").resolve(ENV_ID, FAMILY),
+        seed=seed,
+        budget=budget,
+        eval=EvalSpec(every=budget, episodes=episodes),  # before and after training
+    )
 
 
 def train_and_evaluate(args: tuple[str, int, int, int]) -> tuple[str, int, dict[str, np.ndarray]]:
     train, seed, budget, episodes = args
-    record = execute_run(run_config(train, seed, budget, episodes))
+    record, _policy = train_run(run_config(train, seed, budget, episodes))
     finals = {s: np.array(record["final"][s]["successes"], dtype=float) for s in PRESETS}
     return train, seed, finals
 
@@ -72,9 +76,9 @@ def bootstrap_ci(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=int, default=60_000, help="env steps per run")
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per train setting")
     parser.add_argument("--episodes", type=int, default=100, help="evaluation episodes per split")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="runs in parallel")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()

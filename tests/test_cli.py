@@ -1,9 +1,177 @@
-"""The command line."""
+"""The command line: every command's help, argument checking, errors, and `run`'s summary."""
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from io import StringIO
+
+import pytest
+
 import rlbench3
-from rlbench3.cli import hit_table, main
+from rlbench3 import cli
+from rlbench3.analysis import robustness, tables
+from rlbench3.cli import build_parser, hit_table, main
+from rlbench3.harness.storage import RunStore
+
+COMMANDS = ("envs", "hit", "survey", "run", "ls", "table", "plot", "robust")
+
+
+def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+def fails_with(argv: list[str], capsys) -> str:
+    """The stderr of a command that must exit with status 2 (from argparse or from main)."""
+    with pytest.raises(SystemExit) as exit_info:
+        status = main(argv)
+        raise SystemExit(status)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+def one_line_error(argv: list[str], capsys) -> str:
+    """A mistake caught by main: status 2, exactly one `rlbench3: error:` line, no traceback."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlbench3: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+# --------------------------------------------------------------------------------------------
+# The parser
+
+
+def test_every_command_is_documented_and_has_a_handler():
+    commands = subparsers(build_parser())
+    assert set(commands) == set(COMMANDS)
+    for name, parser in commands.items():
+        assert f"rlbench3 {name}" in cli.__doc__
+        assert callable(parser.get_default("func")), name
+
+
+def test_every_flag_and_positional_has_help():
+    for name, parser in subparsers(build_parser()).items():
+        for action in parser._actions:
+            assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_help_works(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"usage: rlbench3 {command}" in capsys.readouterr().out
+
+
+def test_choices_are_the_modules_constants(capsys):
+    commands = subparsers(build_parser())
+
+    def choices(command: str, dest: str) -> tuple:
+        (action,) = [a for a in commands[command]._actions if a.dest == dest]
+        return tuple(action.choices)
+
+    from rlbench3 import plots
+
+    assert choices("table", "kind") == tables.KINDS
+    assert choices("table", "format") == tables.FORMATS
+    assert choices("robust", "format") == tables.FORMATS
+    assert choices("plot", "kind") == plots.KINDS
+    assert choices("robust", "kind") == robustness.KINDS
+    with pytest.raises(SystemExit):
+        main(["plot", "--help"])
+    assert ", ".join(plots.KINDS) in " ".join(capsys.readouterr().out.split())
+
+
+def test_one_results_flag_everywhere():
+    commands = subparsers(build_parser())
+    for name in ("run", "ls", "table", "plot", "robust"):
+        (action,) = [a for a in commands[name]._actions if a.dest == "results"]
+        assert action.option_strings == ["-r", "--results"], name
+        assert action.required == (name != "run"), name
+        assert not [a for a in commands[name]._actions if a.dest == "out"], name
+    for name in ("table", "plot", "robust"):
+        (action,) = [a for a in commands[name]._actions if a.dest == "output"]
+        assert action.option_strings == ["-o", "--output"], name
+
+
+def test_help_does_not_import_the_heavy_modules():
+    code = (
+        "import sys\n"
+        "from rlbench3.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ['pandas', 'torch', 'matplotlib', 'rlbench3.analysis.tables', 'rlbench3.plots']\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --------------------------------------------------------------------------------------------
+# Mistakes: status 2, a clear message
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "quick", "--seeds", "0"], "argument --seeds: expected an integer >= 1, got 0"),
+        (["run", "quick", "--budget", "x"], "argument --budget: expected an integer >= 1, got 'x'"),
+        (["run", "quick", "--workers", "0"], "argument --workers: expected an integer >= 1"),
+        (["run", "quick", "--out", "x"], "unrecognized arguments: --out"),
+        (["table", "-r", ".", "--kind", "swiss", "--out", "x"], "unrecognized arguments: --out"),
+        (["hit", "rlbench3/CombinationLock-v0", "-p", "horizon"], "expected KEY=VALUE"),
+        (["table", "-r", ".", "--kind", "nope"], "argument --kind: invalid choice: 'nope'"),
+        (["table", "--kind", "swiss"], "the following arguments are required: -r/--results"),
+        (["robust", "-r", ".", "--kind", "fgsm", "--eps", "-1"], "argument --eps: expected"),
+        (["robust", "-r", ".", "--kind", "fgsm", "--episodes", "0"], "argument --episodes"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_flag(argv, message, capsys):
+    assert message in fails_with(argv, capsys)
+
+
+def test_expected_mistakes_are_one_line_errors(tmp_path, capsys, make_config, make_record):
+    missing = str(tmp_path / "missing")
+    assert "no results folder" in one_line_error(
+        ["table", "-r", missing, "--kind", "swiss"], capsys
+    )
+    assert "no results folder" in one_line_error(["ls", "-r", missing], capsys)
+    assert "no shipped suite 'nosuch'" in one_line_error(["run", "nosuch", "--dry-run"], capsys)
+    lock = "rlbench3/CombinationLock-v0"
+    assert "horizon must be" in one_line_error(["hit", lock, "-p", "horizon=0"], capsys)
+    assert "unknown parameter 'foo'" in one_line_error(["hit", lock, "-p", "foo=1"], capsys)
+    assert "doesn't exist" in one_line_error(["hit", "rlbench3/Nope-v0"], capsys)
+    png = ["plot", "-r", str(tmp_path), "--kind", "curves", "-o", "x.jpg"]
+    assert "-o/--output must end in .png or .pdf" in one_line_error(png, capsys)
+    # A suite file with a typo: a ConfigError naming the key.
+    suite = tmp_path / "typo.yaml"
+    suite.write_text(
+        "experiments:\n  - name: a\n    env: rlbench3/CombinationLock-v0\n    grd: {}\n"
+    )
+    assert "did you mean 'grid'" in one_line_error(["run", str(suite), "--dry-run"], capsys)
+    # A record of another format (storage.UnknownFormat).
+    store = RunStore(tmp_path / "old")
+    path = store.write(make_config(), make_record())
+    data = json.loads(path.read_text())
+    del data["checksum"]
+    data["format"] = 1
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    data["checksum"] = hashlib.sha256(canonical.encode()).hexdigest()
+    path.write_text(json.dumps(data))
+    err = one_line_error(["table", "-r", str(store.root), "--kind", "swiss"], capsys)
+    assert "record format 1" in err
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
 
 
 def test_envs_lists_every_id_with_parameters(capsys):
@@ -15,18 +183,8 @@ def test_envs_lists_every_id_with_parameters(capsys):
 
 
 def test_hit_reads_yaml_parameters(capsys):
-    main(
-        [
-            "hit",
-            "rlbench3/CombinationLock-v0",
-            "-p",
-            "horizon=3",
-            "-p",
-            "num_actions=2",
-            "--episodes",
-            "20000",
-        ]
-    )
+    argv = ["hit", "rlbench3/CombinationLock-v0", "-p", "horizon=3", "-p", "num_actions=2"]
+    assert main([*argv, "--episodes", "20000"]) == 0
     out = capsys.readouterr().out
     assert "{'horizon': 3, 'num_actions': 2}" in out and "95% CI" in out
 
@@ -36,3 +194,71 @@ def test_hit_table_includes_the_closed_form():
     assert table["closed form"].tolist() == ["0.5", "0.125"]
     assert table["setting"].tolist() == ["horizon=1", "horizon=3"]
     assert (table["episodes"] == 4096).all()
+
+
+TINY_SUITE = """\
+description: the CLI test suite
+seeds: 2
+budget: 256
+eval: {every: 128, episodes: 4}
+agents: [random_search]
+experiments:
+  - name: lock
+    env: rlbench3/CombinationLock-v0
+    grid: {horizon: [1, 2]}
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny suite run once through `rlbench3 run` (1 worker): (suite, folder, stdout)."""
+    root = tmp_path_factory.mktemp("cli")
+    suite = root / "tiny.yaml"
+    suite.write_text(TINY_SUITE)
+    folder = root / "results"
+    stdout = StringIO()
+    with redirect_stdout(stdout):
+        status = main(["run", str(suite), "-r", str(folder), "--workers", "1", "--no-progress"])
+    assert status == 0
+    return suite, folder, stdout.getvalue()
+
+
+def test_run_summary_is_the_swiss_table(tiny_run, capsys):
+    from rlbench3.harness.sweep import plan_suite
+
+    suite, folder, out = tiny_run
+    _, runs = plan_suite(suite)
+    assert len(runs) == 4
+    status, summary = out.split("\n\n", 1)
+    assert "4 runs planned, 0 already finished, 4 run now, 0 failed" in status
+    assert str(folder) in status
+    expected = tables.render_results(folder, "swiss", run_ids={r.run_id for r in runs})
+    assert summary == expected
+    # ... cell for cell what `rlbench3 table --kind swiss` prints for the folder.
+    assert main(["table", "-r", str(folder), "--kind", "swiss"]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_ls_table_output_and_dry_run_on_a_finished_folder(tiny_run, tmp_path, capsys):
+    suite, folder, _ = tiny_run
+    assert main(["ls", "-r", str(folder)]) == 0
+    assert "| lock" in capsys.readouterr().out
+    target = tmp_path / "tables" / "seeds.csv"
+    argv = ["table", "-r", str(folder), "--kind", "seeds", "--format", "csv", "--reps", "50"]
+    assert main([*argv, "-o", str(target)]) == 0
+    assert capsys.readouterr().out.strip() == str(target)
+    assert target.read_text().startswith("# ")
+    assert main(["run", str(suite), "-r", str(folder), "--dry-run", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("| finished |") == 4
+    assert "4 runs, 4 already finished" in out and "0 to run" in out
+
+
+def test_robust_writes_a_titled_section_like_table(tiny_run, capsys):
+    _, folder, _ = tiny_run
+    argv = ["robust", "-r", str(folder), "--kind", "action_noise", "--eps", "0", "0.5"]
+    assert main([*argv, "--episodes", "4", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("# Final success under action_noise")
+    assert lines[1] == "experiment,setting,agent,seeds,ε=0,ε=0.5"
+    assert len(lines) == 4  # title, header, one row per setting

@@ -23,6 +23,8 @@ from rlbench3.harness.run_config import RunConfig
 from rlbench3.harness.storage import RunStore
 from rlbench3.harness.suites import Suite, load_suite, plan_runs
 
+BACKENDS = ("process", "ray")
+
 # Rough single-worker env-steps/s with the shipped agent files on a 2-core CPU (PPO and random
 # search measured with the quick suite; the others extrapolated from SB3's relative costs). Only
 # used by --dry-run when the results folder holds no measured runs of an algorithm yet.
@@ -132,8 +134,8 @@ def execute(
     progress: bool = True,
 ) -> SweepReport:
     """Run every planned run that has no verified record in ``out``; write each as it finishes."""
-    if backend not in ("process", "ray"):
-        raise ValueError(f"backend must be 'process' or 'ray', got {backend!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     store = RunStore(out)
