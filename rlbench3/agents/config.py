@@ -64,6 +64,19 @@ class AgentSpec:
     n_envs: int = 1
     hyperparams: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Its own sorted copy: key order is not part of the settings (records store sorted
+        # JSON), and no two specs share a mutable mapping.
+        object.__setattr__(self, "hyperparams", _sorted_copy(self.hyperparams))
+
+
+def _sorted_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_copy(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_copy(v) for v in value]
+    return copy.deepcopy(value)
+
 
 @dataclass(frozen=True)
 class AgentConfig:

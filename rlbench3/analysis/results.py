@@ -161,13 +161,25 @@ def status_table(out: str | Path) -> pd.DataFrame:
 def load_policy(out: str | Path, run_id: str) -> Any:
     """The final policy of a finished run (an SB3 policy with ``.predict``), on the CPU.
 
-    The file is verified against the sha256 in the run's record before it is unpickled.
+    The file is verified against the sha256 in the run's record before it is unpickled. It is
+    SB3's ``policy.save`` format (constructor arguments and a state dict); arguments that the
+    class's constructor does not take are dropped (sb3-contrib's ``ARSLinearPolicy`` saves a
+    ``net_arch`` its constructor refuses).
     """
     import importlib
+    import inspect
     import io
+
+    import torch
 
     store = RunStore(out)
     data = store.read_policy(run_id)
     module, _, name = store.read(run_id).record["meta"]["policy_class"].partition(":")
     policy_class = getattr(importlib.import_module(module), name)
-    return policy_class.load(io.BytesIO(data), device="cpu")
+    saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
+    accepted = inspect.signature(policy_class.__init__).parameters
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
+    arguments = {k: v for k, v in saved["data"].items() if takes_any or k in accepted}
+    policy = policy_class(**arguments)
+    policy.load_state_dict(saved["state_dict"])
+    return policy.to("cpu")

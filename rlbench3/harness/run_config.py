@@ -68,6 +68,10 @@ class RunConfig:
     def __post_init__(self) -> None:
         if TRAIN not in self.splits:
             raise ValueError(f"a run config needs a {TRAIN!r} split, got {list(self.splits)}")
+        # Key order is not part of a config (records store sorted JSON): hold every mapping
+        # sorted, so a config read back labels, evaluates and hashes exactly as planned.
+        object.__setattr__(self, "setting", _sorted(self.setting))
+        object.__setattr__(self, "splits", _sorted(self.splits))
 
     @property
     def label(self) -> str:
@@ -98,6 +102,15 @@ class RunConfig:
     @classmethod
     def from_json(cls, text: str) -> RunConfig:
         return cls.from_dict(json.loads(text))
+
+
+def _sorted(value: Any) -> Any:
+    """A deep copy of ``value`` whose mappings (at every depth) have sorted keys."""
+    if isinstance(value, Mapping):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def _fields_of(cls: type, data: Any, what: str) -> dict[str, Any]:

@@ -203,6 +203,20 @@ class RunStore:
         os.replace(self.path(run_id), target)
         return target
 
+    def check_format(self) -> None:
+        """Raise :class:`UnknownFormat` if the folder holds a record of another format (so a run
+        into an old folder stops before training, not after)."""
+        for run_id in self.finished_ids():
+            try:
+                found = json.loads(self.path(run_id).read_text()).get("format")
+            except (OSError, ValueError, AttributeError):
+                continue  # damaged: status() reports it, the sweep sets it aside
+            if found != FORMAT:
+                raise UnknownFormat(
+                    f"{self.path(run_id)}: record format {found!r}; this rlbench3 reads format "
+                    f"{FORMAT} only (run the suite again into a new results folder)"
+                )
+
     def finished_ids(self) -> Iterator[str]:
         if self.runs.is_dir():
             for path in sorted(self.runs.glob("*.json")):

@@ -266,7 +266,7 @@ def plan_runs(
                             family=family,
                             setting=copy.deepcopy(setting),
                             splits=copy.deepcopy(splits),
-                            agent=resolved_agent,
+                            agent=copy.deepcopy(resolved_agent),
                             seed=seed,
                             budget=budget if budget is not None else exp.budget,
                             eval=exp.eval,

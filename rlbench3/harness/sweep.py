@@ -235,7 +235,9 @@ def run_suite(
     plan it, remember the plan in the folder, then :func:`execute` the runs not yet finished."""
     loaded, runs = plan_suite(suite, agents=agents, seeds=seeds, budget=budget)
     folder = Path(out) if out is not None else default_out(loaded)
-    RunStore(folder).write_plan(runs)
+    store = RunStore(folder)
+    store.check_format()
+    store.write_plan(runs)
     report = execute(
         runs,
         str(folder),

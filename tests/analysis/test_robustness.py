@@ -30,9 +30,7 @@ def results(tmp_path_factory):
     (root / "suite.yaml").write_text(SUITE)
     out = root / "out"
     assert (
-        main(
-            ["run", str(root / "suite.yaml"), "--out", str(out), "--workers", "1", "--no-progress"]
-        )
+        main(["run", str(root / "suite.yaml"), "-r", str(out), "--workers", "1", "--no-progress"])
         == 0
     )
     return out
@@ -43,11 +41,12 @@ def test_scores_per_run_and_epsilon_match_a_direct_evaluation(results):
     assert len(scores) == 2 * 2 and list(scores["epsilon"]) == [0.0, 2.0, 0.0, 2.0]
     assert list(scores["seed"]) == [0, 0, 1, 1]
     row = scores.iloc[1]
-    config = RunStore(results).read(row["run_id"])["config"]
+    config = RunStore(results).read(row["run_id"]).config
+    assert (config.seed, config.label) == (row["seed"], row["setting"])
     returns, successes = perturbed_returns(
         load_policy(results, row["run_id"]),
-        config["env"]["id"],
-        config["splits"]["train"],
+        config.env_id,
+        config.splits["train"],
         8,
         5,
         "obs_noise",
@@ -81,11 +80,13 @@ def test_bad_arguments(results, args, message):
 
 def test_cli_robust_and_plot_commands(results, tmp_path, capsys):
     assert (
-        main(["robust", str(results), "--kind", "fgsm", "--eps", "0", "0.5", "--episodes", "4"])
+        main(
+            ["robust", "-r", str(results), "--kind", "fgsm", "--eps", "0", "0.5", "--episodes", "4"]
+        )
         == 0
     )
     out = capsys.readouterr().out
     assert "ε=0.5" in out and "| lock " in out
     path = tmp_path / "curves.png"
-    assert main(["plot", str(results), "--kind", "curves", "--out", str(path)]) == 0
+    assert main(["plot", "-r", str(results), "--kind", "curves", "-o", str(path)]) == 0
     assert path.stat().st_size > 10_000

@@ -3,6 +3,7 @@ the runner write, made by hand: no training here)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import re
@@ -24,8 +25,8 @@ from rlbench3.analysis.tables import (
     render_table,
     run_scores,
 )
+from rlbench3.harness.run_config import RunConfig
 from rlbench3.harness.storage import RunStore
-from rlbench3.harness.suites import run_id
 
 EPISODES = 20
 AGENTS = {"ppo": "PPO", "random_search": "random_search"}
@@ -51,55 +52,16 @@ PACKER = {
         "far-3d": [0.05, 0.0, 0.0],
     },
 }
+# Every synthetic run: 1000 steps evaluated every 500, EPISODES final episodes per split; its
+# learning curve rises linearly from 0 to the final success.
+RUN = {"n_envs": 4, "budget": 1000, "every": 500, "episodes": EPISODES}
+RECORD = {"steps": (0, 500, 1000), "episodes": EPISODES, "ramp": True}
 ESTIMATE_TEXT = re.compile(r"^[<>]?-?\d+(\.\d+)? \[(<=)?-?\d+(\.\d+)?, (>=)?-?\d+(\.\d+)?\]$")
 
 
-def make_config(experiment, env_id, family, setting, splits, agent, seed):
-    return {
-        "suite": "synthetic",
-        "experiment": experiment,
-        "env": {"id": env_id, "family": family, "setting": setting},
-        "splits": splits,
-        "agent": {"name": agent, "algo": AGENTS[agent], "policy": "MlpPolicy", "n_envs": 4},
-        "seed": seed,
-        "budget": 1000,
-        "eval": {"every": 500, "episodes": EPISODES},
-    }
-
-
-def make_record(rates: dict[str, float], zero_signal: float) -> dict:
-    curve, final = [], {}
-    for split, rate in rates.items():
-        for i, step in enumerate((0, 500, 1000)):
-            r = rate * i / 2
-            curve.append(
-                {
-                    "step": step,
-                    "split": split,
-                    "mean_return": r,
-                    "success_rate": r,
-                    "wall_time": 0.1 * i,
-                }
-            )
-        k = round(rate * EPISODES)
-        final[split] = {
-            "returns": [1.0] * k + [0.0] * (EPISODES - k),
-            "successes": [1] * k + [0] * (EPISODES - k),
-        }
-    return {
-        "curve": curve,
-        "final": final,
-        "zero_signal": {
-            "batches": 10,
-            "empty_batches": round(10 * zero_signal),
-            "fraction": round(10 * zero_signal) / 10,
-        },
-        "meta": {"steps": 1000, "steps_per_second": 1000.0, "host": "test"},
-    }
-
-
-def write_suite(out: Path) -> None:
-    store = RunStore(out)
+def lock_runs(make_config, make_record) -> list[tuple[RunConfig, dict]]:
+    """The lock-horizon experiment: every agent x horizon x seed of ``LOCK``."""
+    runs = []
     for agent, by_h in LOCK.items():
         for horizon, rates in by_h.items():
             base = {"num_actions": 2, "horizon": horizon}
@@ -109,18 +71,27 @@ def write_suite(out: Path) -> None:
             }
             for seed, rate in enumerate(rates):
                 config = make_config(
-                    "lock-horizon",
-                    "rlbench3/CombinationLock-v0",
-                    "CombinationLock",
-                    {"horizon": horizon},
-                    splits,
-                    agent,
-                    seed,
+                    suite="synthetic",
+                    experiment="lock-horizon",
+                    setting={"horizon": horizon},
+                    splits=splits,
+                    agent=agent,
+                    algo=AGENTS[agent],
+                    seed=seed,
+                    **RUN,
                 )
                 record = make_record(
-                    {"train": rate, "unseen-combination": rate / 4}, 1.0 - rate / 2
+                    {"train": rate, "unseen-combination": rate / 4},
+                    zero_signal=1.0 - rate / 2,
+                    **RECORD,
                 )
-                store.write(run_id(config), config, record)
+                runs.append((config, record))
+    return runs
+
+
+def packer_runs(make_config, make_record) -> list[tuple[RunConfig, dict]]:
+    """Packer-style reach runs of ppo, trained on D and on R (``PACKER``)."""
+    runs = []
     for train, by_split in PACKER.items():
         base = {"action_dim": 2}
         splits = {
@@ -132,22 +103,34 @@ def write_suite(out: Path) -> None:
         }
         for seed in range(3):
             config = make_config(
-                f"reach-{train}",
-                "rlbench3/SparseReach-v0",
-                "SparseReach",
-                {"action_dim": 2},
-                splits,
-                "ppo",
-                seed,
+                suite="synthetic",
+                experiment=f"reach-{train}",
+                env_id="rlbench3/SparseReach-v0",
+                family="SparseReach",
+                setting={"action_dim": 2},
+                splits=splits,
+                seed=seed,
+                **RUN,
             )
-            record = make_record({s: v[seed] for s, v in by_split.items()}, 0.25)
-            store.write(run_id(config), config, record)
+            record = make_record(
+                {s: v[seed] for s, v in by_split.items()}, zero_signal=0.25, **RECORD
+            )
+            runs.append((config, record))
+    return runs
+
+
+def write_suite(out: Path, make_config, make_record) -> None:
+    store = RunStore(out)
+    for config, record in lock_runs(make_config, make_record) + packer_runs(
+        make_config, make_record
+    ):
+        store.write(config, record)
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Path:
+def results(tmp_path_factory, make_config, make_record) -> Path:
     out = tmp_path_factory.mktemp("results")
-    write_suite(out)
+    write_suite(out, make_config, make_record)
     return out
 
 
@@ -275,32 +258,35 @@ def test_gen_gap_and_packer_layout_from_configs(frames):
     # Without configs there is no layout; with the preset names changed there is none either.
     assert len(build_tables(curves, episodes, "gen", reps=50)) == 1
     renamed = {
-        k: {**c, "splits": {**c["splits"], "train": {"preset": "X", "action_dim": 2}}}
+        k: dataclasses.replace(c, splits={**c.splits, "train": {"preset": "X", "action_dim": 2}})
         for k, c in configs.items()
     }
     assert len(build_tables(curves, episodes, "gen", configs=renamed, reps=50)) == 1
 
 
-def test_packer_cells_read_the_config():
+def test_packer_cells_read_the_config(make_config):
     config = make_config(
-        "x",
-        "rlbench3/SparseReach-v0",
-        "SparseReach",
-        {},
-        {
+        experiment="x",
+        env_id="rlbench3/SparseReach-v0",
+        family="SparseReach",
+        setting={},
+        splits={
             "train": {"preset": "R", "action_dim": 2},
             "a": {"action_dim": 2, "preset": "E"},
             "b": {"action_dim": 2, "preset": "R"},
             "c": {"action_dim": 2, "preset": "D", "horizon": 10},
         },
-        "ppo",
-        0,
     )
     group, train, cells = packer_cells(config)
     assert train == "R" and cells == {"R": "train", "E": "a"}
     assert group == ("rlbench3/SparseReach-v0", '{"action_dim": 2}', "ppo")
-    with pytest.raises(ValueError):
-        packer_cells({**config, "splits": {"train": {"horizon": 2}}})
+    # The agent is part of the group: runs of other agents never share a layout.
+    other = dataclasses.replace(config, agent=dataclasses.replace(config.agent, name="a2c"))
+    assert packer_cells(other)[0] == ("rlbench3/SparseReach-v0", '{"action_dim": 2}', "a2c")
+    with pytest.raises(ValueError, match="not trained on a D/R/E preset"):
+        packer_cells(dataclasses.replace(config, splits={"train": {"horizon": 2}}))
+    with pytest.raises(ValueError, match="not trained on a D/R/E preset"):
+        packer_cells(dataclasses.replace(config, splits={"train": {"preset": "X"}}))
 
 
 def test_scores_from_episodes_equal_the_last_curve_point(frames):
@@ -323,19 +309,50 @@ def test_results_helper_deterministic_and_global_rng_untouched(results):
         render_results(results, "gen", "html")
 
 
-def test_packer_cells_ignore_how_extreme_unions_are_sampled():
-    from rlbench3.analysis.tables import packer_cells
-
-    config = {
-        "env": {"id": "rlbench3/CartPole-v0"},
-        "agent": {"name": "ppo"},
-        "splits": {
+def test_packer_cells_ignore_how_extreme_unions_are_sampled(make_config):
+    config = make_config(
+        env_id="rlbench3/CartPole-v0",
+        family="CartPole",
+        setting={},
+        splits={
             "train": {"preset": "D"},
             "D": {"preset": "D"},
             "R": {"preset": "R"},
             "E": {"preset": "E", "extreme_sampling": "length"},
             "other": {"preset": "E", "force_mag": 3.0},
         },
-    }
-    _, variant, cells = packer_cells(config)
+    )
+    group, variant, cells = packer_cells(config)
     assert variant == "D" and cells == {"D": "train", "R": "R", "E": "E"}
+    assert group == ("rlbench3/CartPole-v0", "{}", "ppo")
+
+
+def test_load_configs_gives_each_runs_typed_config(results, make_config, make_record):
+    runs = lock_runs(make_config, make_record) + packer_runs(make_config, make_record)
+    configs = load_configs(results)
+    assert configs == {config.run_id: config for config, _ in runs}
+    assert all(isinstance(c, RunConfig) and c.run_id == rid for rid, c in configs.items())
+
+
+@pytest.mark.parametrize(("kind", "experiments"), [("swiss", "lock"), ("gen", "reach")])
+def test_render_results_selects_runs_by_id(results, make_config, make_record, kind, experiments):
+    chosen = lock_runs if experiments == "lock" else packer_runs
+    ids = {config.run_id for config, _ in chosen(make_config, make_record)}
+    text = render_results(results, kind, "csv", run_ids=ids, reps=50)
+    # Exactly the table of those runs' rows (and configs), as if the folder held nothing else.
+    curves, episodes, configs = load(results), load_episodes(results), load_configs(results)
+    expected = render_table(
+        curves[curves["run_id"].isin(ids)].reset_index(drop=True),
+        episodes[episodes["run_id"].isin(ids)].reset_index(drop=True),
+        kind,
+        "csv",
+        configs={rid: c for rid, c in configs.items() if rid in ids},
+        reps=50,
+    )
+    assert text == expected
+    first = next(iter(csv_sections(text).values()))
+    assert set(first["experiment"]) == {c.experiment for c in configs.values() if c.run_id in ids}
+    # Every run without a selection; none with an empty one.
+    every = next(iter(csv_sections(render_results(results, kind, "csv", reps=50)).values()))
+    assert set(every["experiment"]) == {"lock-horizon", "reach-D", "reach-R"}
+    assert "(no finished runs)" in render_results(results, kind, "md", run_ids=set(), reps=50)

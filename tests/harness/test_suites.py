@@ -1,14 +1,19 @@
-"""Suite files: validation with file/line/key errors, expansion into runs, run identity."""
+"""Suite files: validation with file/line/key errors, expansion into run configs, run identity."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
+from rlbench3.agents.config import AgentSpec
 from rlbench3.data import shipped_names
 from rlbench3.data.yaml_lines import ConfigError
-from rlbench3.harness.suites import load_suite, plan_runs, run_id
+from rlbench3.harness.run_config import EvalSpec, RunConfig
+from rlbench3.harness.suites import Experiment, load_suite, plan_runs
 
 TINY = """\
 seeds: 2
@@ -42,47 +47,123 @@ def write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize("name", shipped_names("envs"))
 def test_every_shipped_suite_plans(name):
     runs = plan_runs(load_suite(name))
-    assert runs and len({r["run_id"] for r in runs}) == len(runs)
+    assert runs and all(isinstance(r, RunConfig) for r in runs)
+    assert len({r.run_id for r in runs}) == len(runs)
+    for r in runs:
+        json.loads(r.to_json())  # plain JSON data throughout (no YAML nodes)
+        assert RunConfig.from_json(r.to_json()) == r
+
+
+def test_tiny_suite_loads_into_experiments_with_the_defaults_filled_in(tmp_path):
+    suite = load_suite(write(tmp_path, TINY))
+    assert suite.name == "suite" and suite.path == str(tmp_path / "suite.yaml")
+    lock, reach = suite.experiments
+    assert all(isinstance(exp, Experiment) for exp in suite.experiments)
+    assert (lock.name, lock.env_id, lock.where) == (
+        "lock",
+        "rlbench3/CombinationLock-v0",
+        "experiments[0]",
+    )
+    assert lock.params == {"num_actions": 3}
+    assert lock.grid == {"horizon": [2, 3], "reward_mode": ["sparse", "dense"]}
+    assert lock.train == "D"
+    assert lock.splits == {"other": {"combination_seed": {"low": 10, "high": 20}}}
+    # Suite defaults ...
+    assert (lock.seeds, lock.budget, lock.agents) == (2, 500, ("ppo", "random_search"))
+    assert lock.eval == EvalSpec(every=250, episodes=4)
+    # ... and an experiment's own values.
+    assert (reach.name, reach.where, reach.seeds, reach.budget) == (
+        "reach",
+        "experiments[1]",
+        1,
+        300,
+    )
+    assert reach.agents == ("sac",) and reach.eval == lock.eval
+    assert reach.train == {"mass": {"low": 0.5, "high": 1.5}} and reach.splits == {}
+    # Plain data, not the YAML nodes that remember their lines (those stay in ``node``).
+    for exp in suite.experiments:
+        for value in (exp.params, exp.grid, exp.splits, *exp.grid.values()):
+            assert type(value) in (dict, list)
+        assert type(exp.node) is not dict and exp.node["name"] == exp.name
 
 
 def test_tiny_suite_expands_to_the_cartesian_product(tmp_path):
     runs = plan_runs(load_suite(write(tmp_path, TINY)))
-    lock = [r for r in runs if r["config"]["experiment"] == "lock"]
-    reach = [r for r in runs if r["config"]["experiment"] == "reach"]
+    lock = [r for r in runs if r.experiment == "lock"]
+    reach = [r for r in runs if r.experiment == "reach"]
+    assert len(runs) == len(lock) + len(reach)
     assert len(lock) == 2 * 2 * 2 * 2  # horizons x reward modes x agents x seeds
     assert len(reach) == 1
-    c = lock[0]["config"]
-    assert c["splits"]["train"] == {
+    assert {(r.label, r.agent.name, r.seed) for r in lock} == {
+        (f"horizon={h}, reward_mode={m}", a, s)
+        for h in (2, 3)
+        for m in ("sparse", "dense")
+        for a in ("ppo", "random_search")
+        for s in (0, 1)
+    }
+    c = lock[0]
+    assert (c.suite, c.env_id, c.family) == (
+        "suite",
+        "rlbench3/CombinationLock-v0",
+        "CombinationLock",
+    )
+    assert c.setting == {"horizon": 2, "reward_mode": "sparse"}
+    assert c.label == "horizon=2, reward_mode=sparse"
+    assert c.splits["train"] == {
         "preset": "D",
         "num_actions": 3,
         "horizon": 2,
         "reward_mode": "sparse",
     }
-    assert c["splits"]["other"]["combination_seed"] == {"low": 10, "high": 20}
-    assert c["eval"] == {"every": 250, "episodes": 4} and c["budget"] == 500
-    r = reach[0]["config"]
-    assert r["agent"]["algo"] == "SAC" and r["budget"] == 300 and r["seed"] == 0
-    assert r["splits"]["train"] == {"action_dim": 1, "mass": {"low": 0.5, "high": 1.5}}
+    assert c.splits["other"]["combination_seed"] == {"low": 10, "high": 20}
+    assert c.eval == EvalSpec(every=250, episodes=4) and c.budget == 500
+    assert isinstance(c.agent, AgentSpec) and (c.agent.name, c.agent.algo) == ("ppo", "PPO")
+    r = reach[0]
+    assert r.agent.algo == "SAC" and r.budget == 300 and r.seed == 0
+    assert r.family == "SparseReach" and r.setting == {"action_dim": 1}
+    assert r.splits == {"train": {"action_dim": 1, "mass": {"low": 0.5, "high": 1.5}}}
+    # The dict shape of a run is exactly the config's fields: no private keys travel with it.
+    names = {f.name for f in dataclasses.fields(RunConfig)}
+    assert all(set(run.to_dict()) == names for run in runs)
+
+
+def test_planned_configs_share_no_mutable_state(tmp_path):
+    runs = plan_runs(load_suite(write(tmp_path, TINY)))
+    before = [r.to_json() for r in runs]
+    runs[0].splits["train"]["horizon"] = 99
+    runs[0].setting["horizon"] = 99
+    assert [r.to_json() for r in runs[1:]] == before[1:]
+
+
+def test_planned_configs_share_no_agent_settings(tmp_path):
+    runs = plan_runs(load_suite(write(tmp_path, TINY)))
+    before = [r.to_json() for r in runs]
+    runs[0].agent.hyperparams["n_steps"] = 7
+    assert [r.to_json() for r in runs[1:]] == before[1:]
 
 
 def test_cli_style_overrides(tmp_path):
     suite = load_suite(write(tmp_path, TINY))
     runs = plan_runs(suite, agents=["a2c"], seeds=1, budget=99)
-    assert {r["config"]["agent"]["name"] for r in runs} == {"a2c"}
-    assert {r["config"]["seed"] for r in runs} == {0}
-    assert {r["config"]["budget"] for r in runs} == {99}
+    assert {r.agent.name for r in runs} == {"a2c"}
+    assert {r.seed for r in runs} == {0}
+    assert {r.budget for r in runs} == {99}
 
 
 def test_run_id_is_the_hash_of_the_resolved_config(tmp_path):
     a = plan_runs(load_suite(write(tmp_path, TINY)))
     b = plan_runs(load_suite(write(tmp_path, TINY)))
-    assert [r["run_id"] for r in a] == [r["run_id"] for r in b]
+    assert a == b
+    assert [r.run_id for r in a] == [r.run_id for r in b]
     for r in a:
-        assert r["run_id"] == run_id(r["config"])
+        assert r.run_id == hashlib.sha256(r.to_json().encode()).hexdigest()[:16]
+        assert RunConfig.from_json(r.to_json()).run_id == r.run_id
     changed = plan_runs(load_suite(write(tmp_path, TINY.replace("budget: 500", "budget: 501"))))
-    assert not {r["run_id"] for r in changed if r["config"]["experiment"] == "lock"} & {
-        r["run_id"] for r in a
-    }
+    assert not {r.run_id for r in changed if r.experiment == "lock"} & {r.run_id for r in a}
+    # The experiment that overrides the budget is the same run.
+    assert [r.run_id for r in changed if r.experiment == "reach"] == [
+        r.run_id for r in a if r.experiment == "reach"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ takes well under a second; most of the time goes into starting processes.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -21,10 +23,12 @@ import pytest
 
 from rlbench3.analysis.results import load, status_table
 from rlbench3.cli import main
+from rlbench3.data.yaml_lines import ConfigError
+from rlbench3.harness.run_config import RunConfig
 from rlbench3.harness.storage import CorruptRecord, RunStore, read_record
 from rlbench3.harness.suites import load_suite, plan_runs
-from rlbench3.harness.sweep import execute
-from rlbench3.harness.training import execute_run
+from rlbench3.harness.sweep import execute, plan_suite, run_suite
+from rlbench3.harness.training import train_run
 
 # Columns of results.load() that measure the machine, not the run.
 WALL_CLOCK_COLUMNS = ["wall_time", "steps_per_second"]
@@ -105,8 +109,17 @@ def summary_counts(stdout: str) -> tuple[int, int, int, int]:
     return tuple(int(g) for g in match.groups())  # type: ignore[return-value]
 
 
+def cli(*argv: str) -> int:
+    """The exit status of ``rlbench3 ARGV``: what main returns, or argparse's exit status when
+    it refuses the arguments."""
+    try:
+        return main(list(argv))
+    except SystemExit as exit:
+        return exit.code  # type: ignore[return-value]
+
+
 def run_cli(suite: Path, out: Path, *extra: str) -> int:
-    return main(["run", str(suite), "--out", str(out), "--no-progress", *extra])
+    return cli("run", str(suite), "-r", str(out), "--no-progress", *extra)
 
 
 @pytest.fixture(scope="module")
@@ -127,15 +140,26 @@ def test_a_suite_runs_end_to_end_and_a_rerun_does_nothing(reference, capsys):
     suite, out, runs = reference
     assert len(runs) == 4
     store = RunStore(out)
-    ids = {r["run_id"] for r in runs}
-    configs = {r["run_id"]: r["config"] for r in runs}
+    assert all(isinstance(r, RunConfig) for r in runs)
+    ids = {r.run_id for r in runs}
+    configs = {r.run_id: r for r in runs}
     # Every planned run has exactly one verified record, of its own config; nothing else.
     assert snapshot(store.runs).keys() == {f"{rid}.json" for rid in ids}
     assert sorted(p.name for p in store.runs.iterdir()) == sorted(f"{rid}.json" for rid in ids)
     for rid in ids:
         data = store.read(rid)
-        assert data["config"] == configs[rid]
+        assert data.config == configs[rid] and data.run_id == rid
         assert store.status(rid).state == "finished"
+    # ... its policy beside it, matching the record's sha256; and the plan names every run.
+    for rid in ids:
+        policy = store.policy_path(rid).read_bytes()
+        assert hashlib.sha256(policy).hexdigest() == store.read(rid).record["meta"]["policy_sha256"]
+    assert sorted(p.name for p in (out / "policies").iterdir()) == sorted(f"{r}.pt" for r in ids)
+    plan = store.read_plan()
+    assert set(plan) == ids
+    for rid, entry in plan.items():
+        c = configs[rid]
+        assert entry == {"experiment": "lock", "setting": c.label, "agent": c.agent.name, "seed": 0}
 
     curves = load(out, on_corrupt="raise")
     assert set(curves["run_id"]) == ids
@@ -165,13 +189,13 @@ def test_a_suite_runs_end_to_end_and_a_rerun_does_nothing(reference, capsys):
     assert set(curves["agent"]) == {"ppo", "random_search"}
     assert (curves["suite"] == "tiny").all() and (curves["budget"] == 512).all()
     for rid, group in curves.groupby("run_id"):
-        record = store.read(rid)["record"]
+        record = store.read(rid).record
         assert len(group) == len(record["curve"])  # each point once: no duplicated records
         by_split = {s: sorted(g["step"]) for s, g in group.groupby("split")}
         assert by_split["train"] == by_split["unseen"]
         steps = by_split["train"]
         assert steps[0] == 0 and steps[-1] == record["meta"]["steps"] >= 512
-        if configs[rid]["agent"]["name"] == "ppo":  # 4 envs x 128 steps: exactly on budget
+        if configs[rid].agent.name == "ppo":  # 4 envs x 128 steps: exactly on budget
             assert steps == [0, 256, 512]
         final = group[group["is_final"]]
         assert sorted(final["split"]) == ["train", "unseen"]
@@ -180,7 +204,7 @@ def test_a_suite_runs_end_to_end_and_a_rerun_does_nothing(reference, capsys):
 
     # `rlbench3 ls` reports every run finished.
     capsys.readouterr()
-    assert main(["ls", str(out)]) == 0
+    assert cli("ls", "-r", str(out)) == 0
     rows = markdown_rows(capsys.readouterr().out)
     assert len(rows) == 4
     for row in rows:
@@ -203,14 +227,20 @@ def test_a_suite_runs_end_to_end_and_a_rerun_does_nothing(reference, capsys):
 
 def test_the_same_run_twice_gives_the_same_record(reference):
     _, out, runs = reference
+    store = RunStore(out)
     for agent in ("ppo", "random_search"):
-        item = next(r for r in runs if r["config"]["agent"]["name"] == agent)
-        first, second = execute_run(item["config"]), execute_run(item["config"])
+        config = next(r for r in runs if r.agent.name == agent)
+        before = config.to_json()
+        (first, policy), (second, _) = train_run(config), train_run(config)
+        assert config.to_json() == before  # training leaves its config as it was
         assert len(first["curve"]) >= 6
         assert strip_wall_clock(first) == strip_wall_clock(second)
-        # ... and the same as the sweep's record, written earlier in this process.
-        stored = read_record(RunStore(out).path(item["run_id"]))["record"]
-        assert strip_wall_clock(stored) == strip_wall_clock(first)
+        assert hashlib.sha256(policy).hexdigest() == first["meta"]["policy_sha256"]
+        # ... and the same as the sweep's record and policy, written earlier in this process.
+        stored = read_record(store.path(config.run_id))
+        assert stored.config == config
+        assert strip_wall_clock(stored.record) == strip_wall_clock(first)
+        assert store.read_policy(config.run_id) == policy
         # Only wall-clock fields were left out of the comparison.
         assert set(first["meta"]) - set(WALL_CLOCK_META) == {
             "steps",
@@ -240,6 +270,45 @@ def test_the_ray_backend_matches_the_process_backend(reference, tmp_path, capsys
     pd.testing.assert_frame_equal(comparable(load(on_ray)), comparable(load(out)))
 
 
+def test_run_suite_plans_remembers_and_resumes_as_a_library_call(reference, tmp_path, monkeypatch):
+    suite, out, runs = reference
+    loaded, planned = plan_suite(suite)
+    assert loaded.name == "tiny" and planned == runs
+    # Without ``out``: results/<suite name>, under the working directory. A folder that holds the
+    # reference's records already: every run is skipped.
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(out, tmp_path / "results" / "tiny")
+    done = run_suite(suite, progress=False)
+    assert done.out == Path("results") / "tiny" and done.suite == loaded and done.runs == runs
+    report = done.report
+    assert (report.planned, report.skipped, report.finished, report.failed) == (4, 4, 0, [])
+    store = RunStore(done.out)
+    assert set(store.read_plan()) == {r.run_id for r in runs}
+    # Overrides are planned and run; the plan keeps the runs of the earlier invocation.
+    more = run_suite(suite, "results/tiny", agents=["random_search"], budget=256, progress=False)
+    assert {(r.agent.name, r.budget) for r in more.runs} == {("random_search", 256)}
+    assert len(more.runs) == 2 and (more.report.finished, more.report.skipped) == (2, 0)
+    assert set(store.read_plan()) == {r.run_id for r in runs + more.runs}
+    assert set(load(done.out, on_corrupt="raise")["run_id"]) == {r.run_id for r in runs + more.runs}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"seeds": 0}, "seeds must be an integer >= 1, got 0"),
+        ({"budget": -1}, "budget must be an integer >= 1, got -1"),
+        ({"seeds": 1.5}, "seeds must be an integer >= 1, got 1.5"),
+    ],
+)
+def test_plan_suite_and_run_suite_reject_bad_counts(tmp_path, overrides, message):
+    suite = write_suite(tmp_path)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        plan_suite(suite, **overrides)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        run_suite(suite, tmp_path / "out", progress=False, **overrides)
+    assert not (tmp_path / "out").exists()
+
+
 # --------------------------------------------------------------------------------------------
 # Killed and resumed
 
@@ -248,13 +317,13 @@ def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path, capsys):
     # Six runs of a few thousand steps each: long enough to kill the sweep between records.
     suite = write_suite(tmp_path, "killed", horizons=(2, 3, 4), budget=6144, every=2048)
     runs = plan_runs(load_suite(suite))
-    ids = {r["run_id"] for r in runs}
+    ids = {r.run_id for r in runs}
     assert len(ids) == 6
     out = tmp_path / "out"
     store = RunStore(out)
     log = (tmp_path / "killed.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rlbench3.cli", "run", str(suite), "--out", str(out)]
+        [sys.executable, "-m", "rlbench3.cli", "run", str(suite), "-r", str(out)]
         + ["--workers", "1", "--no-progress"],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -288,14 +357,14 @@ def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path, capsys):
     for name, (content, mtime) in before.items():  # not redone: same bytes, same mtime
         assert after[name] == (content, mtime)
     for rid in ids:
-        assert store.read(rid)["config"]["budget"] == 6144
+        assert store.read(rid).config.budget == 6144
     # Whatever else is in runs/ (a killed writer's hidden temp file) is not read as a record.
     for extra in set(p.name for p in store.runs.iterdir()) - after.keys():
         assert extra.startswith(".") and extra.endswith(".tmp"), extra
     curves = load(out, on_corrupt="raise")
     assert set(curves["run_id"]) == ids
     assert curves.groupby("run_id").size().to_dict() == {
-        rid: len(store.read(rid)["record"]["curve"]) for rid in ids
+        rid: len(store.read(rid).record["curve"]) for rid in ids
     }
     table = status_table(out)
     assert table["finished"].sum() == 6
@@ -311,7 +380,7 @@ def test_a_corrupt_record_is_set_aside_and_rerun(reference, tmp_path, capsys):
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     store = RunStore(copy)
-    victim = runs[1]["run_id"]
+    victim = runs[1].run_id
     original = store.read(victim)
     text = store.path(victim).read_text()
     store.path(victim).write_text(text[: len(text) // 2])  # a record cut mid-way
@@ -321,7 +390,7 @@ def test_a_corrupt_record_is_set_aside_and_rerun(reference, tmp_path, capsys):
     capsys.readouterr()
     partial = load(copy)
     assert "skipping" in capsys.readouterr().err
-    assert set(partial["run_id"]) == {r["run_id"] for r in runs} - {victim}
+    assert set(partial["run_id"]) == {r.run_id for r in runs} - {victim}
     assert status_table(copy)["corrupt"].sum() == 1
 
     untouched = {k: v for k, v in snapshot(store.runs).items() if k != f"{victim}.json"}
@@ -333,8 +402,8 @@ def test_a_corrupt_record_is_set_aside_and_rerun(reference, tmp_path, capsys):
     assert len(kept) == 1 and kept[0].read_text() == text[: len(text) // 2]
     # The run was done again, to the same result; the others were not touched.
     rerun = store.read(victim)
-    assert rerun["config"] == original["config"]
-    assert strip_wall_clock(rerun["record"]) == strip_wall_clock(original["record"])
+    assert rerun.config == original.config
+    assert strip_wall_clock(rerun.record) == strip_wall_clock(original.record)
     assert {k: v for k, v in snapshot(store.runs).items() if k != f"{victim}.json"} == untouched
     pd.testing.assert_frame_equal(comparable(load(copy, on_corrupt="raise")), comparable(load(out)))
 
@@ -344,14 +413,18 @@ def test_failed_runs_are_recorded_and_retried(reference, tmp_path, capsys, monke
     out = tmp_path / "out"
 
     def broken(config):
-        raise RuntimeError(f"broken on purpose (seed {config['seed']})")
+        raise RuntimeError(f"broken on purpose (seed {config.seed})")
 
     monkeypatch.setattr("rlbench3.harness.training.train_run", broken)
     assert run_cli(suite, out, "--workers", "1") == 1  # every run failed: reported, no crash
     err = capsys.readouterr().err
     assert err.count("RuntimeError: broken on purpose (seed 0)") == 4
     store = RunStore(out)
-    assert sorted(store.failed_ids()) == sorted(r["run_id"] for r in runs)
+    assert sorted(store.failed_ids()) == sorted(r.run_id for r in runs)
+    for config in runs:  # each report holds its run's config, to retry or inspect
+        report = json.loads(store.failure_path(config.run_id).read_text())
+        assert RunConfig.from_dict(report["config"]) == config
+        assert "RuntimeError: broken on purpose" in report["error"]
     assert list(store.finished_ids()) == []
     assert status_table(out)["failed"].sum() == 4
 
@@ -373,14 +446,14 @@ def test_nonpositive_counts_are_rejected_before_anything_runs(tmp_path, capsys, 
     out = tmp_path / "out"
     assert run_cli(suite, out, option, value) == 2
     err = capsys.readouterr().err
-    assert f"{option} must be an integer >= 1, got {value}" in err
+    assert re.search(rf"{option}\b.*integer >= 1, got {value}\b", err), err
     assert not out.exists()
 
 
 def test_execute_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="workers must be an integer >= 1"):
         execute([], str(tmp_path), workers=0)
-    with pytest.raises(ValueError, match="backend must be 'process' or 'ray'"):
+    with pytest.raises(ValueError, match=r"backend must be .*'process'.*'ray'.*got 'dask'"):
         execute([], str(tmp_path), backend="dask")
 
 
@@ -391,26 +464,26 @@ def test_saved_policies_reload_verified_and_act_like_the_evaluation(reference):
 
     _, out, runs = reference
     store = RunStore(out)
-    item = runs[0]
-    policy = load_policy(out, item["run_id"])
-    config = item["config"]
+    config = runs[0]
+    policy = load_policy(out, config.run_id)
     # The reloaded policy reproduces the run's final evaluation episode by episode.
     evaluate = Evaluator(
-        config["env"]["id"],
-        config["splits"]["train"],
-        config["eval"]["episodes"],
-        seed=10_000 + config["seed"],
+        config.env_id,
+        config.splits["train"],
+        config.eval.episodes,
+        seed=10_000 + config.seed,
     )
     returns, _, _ = evaluate(policy)
+    evaluate.close()
     episodes = load_episodes(out)
-    recorded = episodes[(episodes.run_id == item["run_id"]) & (episodes.split == "train")]
+    recorded = episodes[(episodes.run_id == config.run_id) & (episodes.split == "train")]
     assert returns.tolist() == recorded["return"].tolist()
     # A damaged policy file is detected before it is unpickled.
-    path = store.policy_path(item["run_id"])
+    path = store.policy_path(config.run_id)
     original = path.read_bytes()
     try:
         path.write_bytes(original[:-10])
         with pytest.raises(CorruptRecord, match="sha256"):
-            load_policy(out, item["run_id"])
+            load_policy(out, config.run_id)
     finally:
         path.write_bytes(original)

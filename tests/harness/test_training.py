@@ -1,15 +1,18 @@
-"""execute_run: one run of every agent kind, end to end, at tiny budgets.
+"""train_run: one run of every agent kind, end to end, at tiny budgets.
 
 Every run comes from a suite file through ``plan_runs`` (so configs are exactly what a sweep
 executes). Checked for each: the learning curve's schedule, every split at every point, the final
 per-episode lists, the zero-signal count against the algorithm's rollout-batch size, the
-evaluator's step count against the lock's fixed episode length, and bit-for-bit reproducibility.
+evaluator's step count against the lock's fixed episode length, the saved policy, and
+bit-for-bit reproducibility.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
+import hashlib
 import json
 import math
 from collections import defaultdict
@@ -21,8 +24,11 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rlbench3.agents.random_search import RandomSearch
+from rlbench3.analysis.results import load_policy
+from rlbench3.harness.run_config import RunConfig
+from rlbench3.harness.storage import RunStore
 from rlbench3.harness.suites import load_suite, plan_runs
-from rlbench3.harness.training import Evaluator, execute_run
+from rlbench3.harness.training import Evaluator, train_run
 
 LOCK = "rlbench3/CombinationLock-v0"
 REACH = "rlbench3/SparseReach-v0"
@@ -85,18 +91,33 @@ def configs(tmp_path_factory):
     path = tmp_path_factory.mktemp("suite") / "tiny.yaml"
     path.write_text(SUITE)
     out = {}
-    for item in plan_runs(load_suite(path)):
-        config = item["config"]
-        if config["agent"]["algo"] in ("SAC", "TD3"):
-            config["agent"]["hyperparams"]["learning_starts"] = 100
-        out[(config["experiment"], config["agent"]["name"])] = config
+    for config in plan_runs(load_suite(path)):
+        assert isinstance(config, RunConfig)
+        if config.agent.algo in ("SAC", "TD3"):
+            hyperparams = {**config.agent.hyperparams, "learning_starts": 100}
+            config = dataclasses.replace(
+                config, agent=dataclasses.replace(config.agent, hyperparams=hyperparams)
+            )
+            assert config.agent.hyperparams["learning_starts"] == 100
+        out[(config.experiment, config.agent.name)] = config
     assert sorted(out) == sorted(KEYS)
     return out
 
 
 @pytest.fixture(scope="module")
-def records(configs):
-    return {key: execute_run(copy.deepcopy(config)) for key, config in configs.items()}
+def trained(configs):
+    """key -> (record, policy bytes); each config checked unchanged by its training."""
+    out = {}
+    for key, config in configs.items():
+        before = config.to_json()
+        out[key] = train_run(config)
+        assert config.to_json() == before, key
+    return out
+
+
+@pytest.fixture(scope="module")
+def records(trained):
+    return {key: record for key, (record, _) in trained.items()}
 
 
 def points(record):
@@ -109,13 +130,13 @@ def points(record):
 @pytest.mark.parametrize("key", KEYS, ids=["-".join(k) for k in KEYS])
 def test_record_shape(key, configs, records):
     config, record = configs[key], records[key]
-    splits = sorted(config["splits"])
-    episodes, every = config["eval"]["episodes"], config["eval"]["every"]
+    splits = sorted(config.splits)
+    episodes, every = config.eval.episodes, config.eval.every
     steps = record["meta"]["steps"]
     batch = BATCH[key]
 
     # Budget: whole rollout batches until the budget is reached.
-    assert steps == math.ceil(config["budget"] / batch) * batch
+    assert steps == math.ceil(config.budget / batch) * batch
 
     # Curve: starts at 0, ends at the steps taken, every split exactly once at every point,
     # in split order, on the schedule (first step >= previous + every; n_envs steps at a time).
@@ -127,13 +148,13 @@ def test_record_shape(key, configs, records):
         assert sorted(p["split"] for p in group) == splits, step
         for p in group:
             assert 0.0 <= p["success_rate"] <= 1.0 and p["wall_time"] >= 0.0
-    n_envs = config["agent"]["n_envs"]
+    n_envs = config.agent.n_envs
     for a, b in zip(eval_steps[:-2], eval_steps[1:-1]):
         assert every <= b - a < every + n_envs
     # Points during learning stop short of the budget; the last point is evaluated after learn()
     # returns (the policy after its last update), at the steps actually taken.
-    assert eval_steps[-2] < config["budget"] <= eval_steps[-1]
-    assert eval_steps[-2] >= config["budget"] - every - n_envs
+    assert eval_steps[-2] < config.budget <= eval_steps[-1]
+    assert eval_steps[-2] >= config.budget - every - n_envs
 
     # Final: per-episode lists of the eval length, equal to the curve's last point.
     last = {p["split"]: p for p in by_step[steps]}
@@ -155,8 +176,8 @@ def test_record_shape(key, configs, records):
 
     meta = record["meta"]
     assert meta["train_seconds"] > 0 and meta["eval_seconds"] >= 0
-    if config["env"]["id"] == LOCK:  # fixed-length episodes: H steps each
-        horizon = config["splits"]["train"]["horizon"]
+    if config.env_id == LOCK:  # fixed-length episodes: H steps each
+        horizon = config.splits["train"]["horizon"]
         assert meta["eval_env_steps"] == len(by_step) * len(splits) * episodes * horizon
     assert json.loads(json.dumps(record)) == record
 
@@ -180,15 +201,15 @@ def test_zero_signal_matches_the_search_itself(configs, records):
     episode, scores between 0 and 1 occur, so "any env rewarded" and "all envs rewarded" differ.
     Replay the same search outside the harness."""
     config = configs[("lock", "random_search")]
-    agent, train = config["agent"], config["splits"]["train"]
+    agent, train = config.agent, config.splits["train"]
     env = make_vec_env(
         functools.partial(gym.make, LOCK, **train),
-        n_envs=agent["n_envs"],
-        seed=config["seed"],
+        n_envs=agent.n_envs,
+        seed=config.seed,
         vec_env_cls=DummyVecEnv,
     )
-    rs = RandomSearch(agent["policy"], env, seed=config["seed"], **agent["hyperparams"])
-    rs.learn(config["budget"])
+    rs = RandomSearch(agent.policy, env, seed=config.seed, **agent.hyperparams)
+    rs.learn(config.budget)
     zero = records[("lock", "random_search")]["zero_signal"]
     assert zero["batches"] == rs.candidates_evaluated
     assert zero["empty_batches"] == rs.candidate_returns.count(0.0)
@@ -207,8 +228,44 @@ def without_timings(record):
 
 @pytest.mark.parametrize("key", KEYS, ids=["-".join(k) for k in KEYS])
 def test_same_config_same_record(key, configs, records):
-    again = execute_run(copy.deepcopy(configs[key]))
+    again, _ = train_run(configs[key])
     assert without_timings(again) == without_timings(records[key])
+
+
+def test_a_config_rebuilt_from_json_trains_to_the_same_record(configs, records):
+    # As a record read back from disk holds it. Reach is the case where sorting the split names
+    # changes their order ("extreme" < "train").
+    key = ("reach", "sac")
+    config = RunConfig.from_json(configs[key].to_json())
+    assert config == configs[key] and config.run_id == configs[key].run_id
+    again, _ = train_run(config)
+    assert without_timings(again) == without_timings(records[key])
+
+
+@pytest.mark.parametrize(
+    "key",
+    KEYS,
+    ids=["-".join(k) for k in KEYS],
+)
+def test_the_saved_policy_reloads_and_acts_as_evaluated(key, configs, trained, tmp_path):
+    config, (record, policy) = configs[key], trained[key]
+    assert isinstance(policy, bytes) and policy
+    assert hashlib.sha256(policy).hexdigest() == record["meta"]["policy_sha256"]
+    # Stored as a sweep stores it, then reloaded (verified) as the analysis reloads it.
+    store = RunStore(tmp_path)
+    store.write_policy(config.run_id, policy)
+    store.write(config, record)
+    loaded = load_policy(tmp_path, config.run_id)
+    module, _, name = record["meta"]["policy_class"].partition(":")
+    assert type(loaded).__module__ == module and type(loaded).__qualname__ == name
+    # The saved policy is the trained one: it acts as in the recorded final evaluation.
+    evaluate = Evaluator(
+        config.env_id, config.splits["train"], config.eval.episodes, seed=10_000 + config.seed
+    )
+    returns, successes, _ = evaluate(loaded)
+    evaluate.close()
+    assert returns.tolist() == record["final"]["train"]["returns"]
+    assert successes.astype(int).tolist() == record["final"]["train"]["successes"]
 
 
 # ------------------------------------------------------------------------------------------
