@@ -18,7 +18,7 @@ Two probes on ``CombinationLock-v0`` (K = 2), each measured both ways in this on
   candidate. Sampling the candidates is timed separately (it is paid once per candidate).
 
 Every figure is the median of ``--repeats`` timed runs; torch runs with one thread (what the
-probes use; see :func:`rlbench3.analysis.landscape.torch_threads`). Target: >= 10^6 lock
+probes use; see :func:`rlbench3.agents.threads.torch_threads`). Target: >= 10^6 lock
 episodes/min on the batched path on 2 cores.
 """
 
@@ -33,7 +33,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-import rlbench3  # noqa: F401  (registers the ids)
+import rlbench3.envs  # noqa: F401  (registers the ids)
+from rlbench3.agents.threads import torch_threads
 from rlbench3.analysis import landscape as L
 from rlbench3.analysis.probes import hit_probability
 
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     params = L.stack_parameters(policies)
     n, m = args.candidates, args.episodes
     ref_policies = policies[:8]
-    with L.torch_threads(1):
+    with torch_threads(1):
         for deterministic in (True, False):
             label = "MLP policy, " + ("deterministic" if deterministic else "sampled")
 

@@ -74,9 +74,13 @@ class RandomSearch:
         self.candidates_evaluated = 0
         self.best_return = -np.inf
         self.candidate_returns: list[float] = []
-        self.policy = self._new_policy(0)
+        self.policy = self.candidate(0)
 
-    def _new_policy(self, index: int) -> Any:
+    def candidate(self, index: int) -> Any:
+        """Candidate ``index``: a fresh policy of the template's class and arguments, built under
+        torch seed ``seed * 1_000_003 + index``: a pure function of the seed and the index (for one
+        torch thread count, see :func:`rlbench3.agents.threads.torch_threads`). The search
+        evaluates candidates ``0, 1, 2, ...`` in order and starts from candidate 0."""
         t = self._template
         with torch.random.fork_rng():
             torch.manual_seed(self.seed * 1_000_003 + index)
@@ -137,7 +141,7 @@ class RandomSearch:
         callback.on_training_start(locals(), globals())
         best = self.policy
         while self.num_timesteps < total_timesteps:
-            candidate = self._new_policy(self.candidates_evaluated)
+            candidate = self.candidate(self.candidates_evaluated)
             callback.on_rollout_start()
             score = self._score(candidate, callback)
             if score is None:  # stopped by the callback (as SB3: no on_rollout_end, no score)

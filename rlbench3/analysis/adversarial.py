@@ -35,8 +35,9 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.analysis.landscape import torch_threads
+import rlbench3.envs  # noqa: F401  (registers the ids)
+from rlbench3.agents.threads import torch_threads
+from rlbench3.harness.evaluation import run_episodes
 
 KINDS = ("fgsm", "obs_noise", "action_noise")
 
@@ -185,33 +186,14 @@ def perturbed_returns(
         **(env_kwargs or {}),
     )
     rng = np.random.default_rng(seed)
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        seen = fgsm_observations(model, obs, epsilon, rng=rng) if kind == "fgsm" else obs
+        return model.predict(seen, deterministic=True)[0]
+
     try:
         with torch_threads(1):
-            return _rollout(model, envs, episodes, seed, kind, epsilon, rng)
+            result = run_episodes(envs, act, seed=seed)
     finally:
         envs.close()
-
-
-def _rollout(
-    model: Any,
-    envs: Any,
-    episodes: int,
-    seed: int,
-    kind: str,
-    epsilon: float,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    obs, _ = envs.reset(seed=seed)
-    returns = np.zeros(episodes)
-    success = np.zeros(episodes, dtype=bool)
-    running = np.ones(episodes, dtype=bool)
-    while running.any():
-        seen = fgsm_observations(model, obs, epsilon, rng=rng) if kind == "fgsm" else obs
-        actions, _ = model.predict(seen, deterministic=True)
-        obs, rewards, terminated, truncated, infos = envs.step(actions)
-        returns += np.where(running, rewards, 0.0)
-        ended = running & (terminated | truncated)
-        if ended.any() and "is_success" in infos:
-            success |= ended & np.asarray(infos["is_success"], dtype=bool)
-        running &= ~ended
-    return returns, success
+    return result.returns[:, 0], result.successes[:, 0]

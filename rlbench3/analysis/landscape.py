@@ -28,10 +28,9 @@ action space, as SB3's ``predict`` does.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +38,12 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
 
-import rlbench3  # noqa: F401  (registers the ids)
+import rlbench3.envs  # noqa: F401  (registers the ids)
+from rlbench3.agents.threads import torch_threads
 from rlbench3.analysis.probes import HitEstimate, clopper_pearson
+from rlbench3.harness.evaluation import run_episodes
 
 # Rows (episodes x candidates) per vmapped forward pass when candidates do not share episodes.
 ROWS_PER_CHUNK = 16_384
@@ -56,22 +58,6 @@ _CRITIC = ("value_net.", "mlp_extractor.value_net.", "vf_features_extractor.")
 # ---------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def torch_threads(n: int = 1) -> Iterator[None]:
-    """Run torch with ``n`` intra-op threads, then restore the previous setting.
-
-    The probes' tensors are small (a 64x64 MLP over a few thousand rows; SB3's orthogonal init of
-    64x64 matrices): one thread is several times faster than two on this project's 2-core
-    machines, and far faster when the other core is busy (torch's spinning workers contend).
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def sample_policies(
     env_id: str,
     n: int,
@@ -84,9 +70,10 @@ def sample_policies(
 ) -> list[Any]:
     """``n`` policies from an SB3 algorithm's initial distribution.
 
-    Exactly :class:`~rlbench3.agents.random_search.RandomSearch`'s candidates ``0 .. n-1`` for the same
-    ``seed``, ``policy_from``, ``policy`` and ``policy_kwargs`` (a template model gives the policy
-    class and its arguments; candidate ``i`` is built under torch seed ``seed * 1_000_003 + i``).
+    Exactly :class:`~rlbench3.agents.random_search.RandomSearch`'s candidates ``0 .. n-1`` for the
+    same ``seed``, ``policy_from``, ``policy`` and ``policy_kwargs`` (a template model gives the
+    policy class and its arguments; candidate ``i`` is ``RandomSearch.candidate(i)``, built under
+    torch seed ``seed * 1_000_003 + i``).
     """
     from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -110,7 +97,7 @@ def sample_policies(
             random.setstate(saved[0])
             np.random.set_state(saved[1])  # noqa: NPY002
     with torch_threads(1):
-        out = [search.policy] + [search._new_policy(i) for i in range(1, n)]
+        out = [search.policy] + [search.candidate(i) for i in range(1, n)]
     venv.close()
     return out
 
@@ -211,33 +198,91 @@ class _Actor:
         return actions.reshape(*actions.shape[:2], *self.space.shape)
 
 
+class _CommonEpisodes(VectorEnv):
+    """Several vector envs of one id (``NEXT_STEP`` autoreset) stepped as one: copy ``i * m + j``
+    is copy ``j`` of part ``i`` (``m`` copies each). ``reset(seed=s)`` resets every part with the
+    same ``s``, so all parts run the same episodes while they get the same actions (common random
+    numbers).
+
+    Thin on purpose: its infos are only ``is_success`` / ``_is_success`` (what
+    :func:`~rlbench3.harness.evaluation.run_episodes` reads), and only on steps on which an
+    episode ends; closing it leaves the parts open (their owner closes them).
+    """
+
+    def __init__(self, parts: Sequence[Any]):
+        self.parts = list(parts)
+        first = self.parts[0]
+        self.m = first.num_envs
+        self.num_envs = len(self.parts) * self.m
+        mode = first.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        if mode != AutoresetMode.NEXT_STEP:
+            raise ValueError(f"_CommonEpisodes needs NEXT_STEP autoreset, got {mode}")
+        self.metadata = {"autoreset_mode": mode}
+        self.single_observation_space = first.single_observation_space
+        self.single_action_space = first.single_action_space
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        return np.concatenate([part.reset(seed=seed)[0] for part in self.parts]), {}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        m = self.m
+        steps = [part.step(actions[i * m : (i + 1) * m]) for i, part in enumerate(self.parts)]
+        obs, rewards, terminated, truncated, infos = zip(*steps)
+        terminated, truncated = np.concatenate(terminated), np.concatenate(truncated)
+        merged: dict[str, Any] = {}
+        if (terminated | truncated).any() and any("is_success" in info for info in infos):
+            none, every = np.zeros(m, dtype=bool), np.ones(m, dtype=bool)
+            merged["is_success"] = np.concatenate([info.get("is_success", none) for info in infos])
+            merged["_is_success"] = np.concatenate(
+                [info.get("_is_success", every if "is_success" in info else none) for info in infos]
+            )
+        return np.concatenate(obs), np.concatenate(rewards), terminated, truncated, merged
+
+
+def _candidates_act(
+    actor: _Actor, rows: slice, episodes: int, rng: np.random.Generator, shared_noise: bool
+) -> Any:
+    """The ``act`` of :func:`run_episodes` for candidates ``rows``, ``episodes`` copies each
+    (copy ``i * episodes + j`` is episode ``j`` of candidate ``rows.start + i``). Action noise,
+    drawn from ``rng`` once per step: per copy, or (``shared_noise``) per episode ``j``, the same
+    for every candidate."""
+    k = rows.stop - rows.start
+    lead = (episodes,) if shared_noise else (k, episodes)
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        actions = actor(rows, obs.reshape(k, episodes, -1), actor.draw(rng, lead))
+        return actions.reshape(k * episodes, *actions.shape[2:])
+
+    return act
+
+
 def _evaluate_shared(
     actor: _Actor, env_id: str, episodes: int, seed: int, env_kwargs: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Common random numbers: every candidate gets its own ``episodes``-copy vector env, all
-    reset with the same seed, and the same action noise: the same episodes for every one."""
+    reset with the same seed, and the same action noise: the same episodes for every one. Chunks
+    of candidates are stepped as one :class:`_CommonEpisodes` env."""
     n = actor.n
     returns = np.zeros((n, episodes))
     signal = np.zeros((n, episodes), dtype=bool)
     chunk = min(n, CANDIDATES_PER_CHUNK)
-    envs = [gym.make_vec(env_id, num_envs=episodes, **env_kwargs) for _ in range(chunk)]
-    for start in range(0, n, chunk):
-        rows = slice(start, min(n, start + chunk))
-        k = rows.stop - rows.start
-        rng = np.random.default_rng([seed, 0x5EED])  # the same noise stream for every chunk
-        obs = np.stack([env.reset(seed=seed)[0] for env in envs[:k]])
-        running = np.ones((k, episodes), dtype=bool)
-        while running.any():
-            actions = actor(rows, obs, actor.draw(rng, (episodes,)))
-            for i in np.flatnonzero(running.any(axis=1)):
-                o, r, term, trunc, _ = envs[i].step(actions[i])
-                obs[i] = o
-                live = running[i]
-                returns[start + i] += np.where(live, r, 0.0)
-                signal[start + i] |= live & (r != 0.0)
-                live &= ~(term | trunc)
-    for env in envs:
-        env.close()
+    parts = [gym.make_vec(env_id, num_envs=episodes, **env_kwargs) for _ in range(chunk)]
+    try:
+        for start in range(0, n, chunk):
+            rows = slice(start, min(n, start + chunk))
+            k = rows.stop - rows.start
+            rng = np.random.default_rng([seed, 0x5EED])  # the same noise stream for every chunk
+            act = _candidates_act(actor, rows, episodes, rng, shared_noise=True)
+            result = run_episodes(_CommonEpisodes(parts[:k]), act, seed=seed)
+            returns[rows] = result.returns.reshape(k, episodes)
+            signal[rows] = result.signal.reshape(k, episodes)
+    finally:
+        for part in parts:
+            part.close()
     return returns, signal
 
 
@@ -252,31 +297,23 @@ def _evaluate_independent(
     returns = np.zeros((n, episodes))
     signal = np.zeros((n, episodes), dtype=bool)
     envs = None
-    for c, start in enumerate(range(0, n, chunk)):
-        rows = slice(start, min(n, start + chunk))
-        k = rows.stop - rows.start
-        if envs is None or envs.num_envs != k * episodes:
-            if envs is not None:
-                envs.close()
-            envs = gym.make_vec(env_id, num_envs=k * episodes, **env_kwargs)
-        stream = np.random.SeedSequence([seed, c])
-        env_seed = int(stream.generate_state(1)[0] >> 1)
-        rng = np.random.default_rng(stream)
-        obs, _ = envs.reset(seed=env_seed)
-        ret = np.zeros(k * episodes)
-        sig = np.zeros(k * episodes, dtype=bool)
-        running = np.ones(k * episodes, dtype=bool)
-        while running.any():
-            noise = actor.draw(rng, (k, episodes))
-            actions = actor(rows, obs.reshape(k, episodes, -1), noise)
-            obs, r, term, trunc, _ = envs.step(actions.reshape(k * episodes, *actions.shape[2:]))
-            ret += np.where(running, r, 0.0)
-            sig |= running & (r != 0.0)
-            running &= ~(term | trunc)
-        returns[rows] = ret.reshape(k, episodes)
-        signal[rows] = sig.reshape(k, episodes)
-    if envs is not None:
-        envs.close()
+    try:
+        for c, start in enumerate(range(0, n, chunk)):
+            rows = slice(start, min(n, start + chunk))
+            k = rows.stop - rows.start
+            if envs is None or envs.num_envs != k * episodes:
+                if envs is not None:
+                    envs.close()
+                envs = gym.make_vec(env_id, num_envs=k * episodes, **env_kwargs)
+            stream = np.random.SeedSequence([seed, c])
+            env_seed = int(stream.generate_state(1)[0] >> 1)
+            act = _candidates_act(actor, rows, episodes, np.random.default_rng(stream), False)
+            result = run_episodes(envs, act, seed=env_seed)
+            returns[rows] = result.returns.reshape(k, episodes)
+            signal[rows] = result.signal.reshape(k, episodes)
+    finally:
+        if envs is not None:
+            envs.close()
     return returns, signal
 
 
@@ -637,29 +674,32 @@ def _gradient_snr(
     policy.set_training_mode(False)
     copies = batches * episodes_per_batch
     envs = gym.make_vec(env_id, num_envs=copies, **env_kwargs)
+    # The rollout, step by step: act keeps the observations and sampled actions, the step hook
+    # the rewards of live copies and which copies were live.
     obs_list, action_list, reward_list, live_list = [], [], [], []
-    running = np.ones(copies, dtype=bool)
     space = policy.action_space
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        obs, _ = envs.reset(seed=seed)
-        while running.any():
-            obs_t = torch.as_tensor(obs, dtype=torch.float32)
-            with torch.no_grad():
-                actions = policy.get_distribution(obs_t).get_actions(deterministic=False)
-            a = actions.numpy()
-            if isinstance(space, spaces.Box):  # clipped for the env; the log-prob is of `a`
-                a_env = np.clip(a, space.low, space.high).reshape(copies, *space.shape)
-            else:
-                a_env = a.reshape(copies)
-            obs_list.append(obs_t)
-            action_list.append(actions)
-            next_obs, rewards, term, trunc, _ = envs.step(a_env)
-            reward_list.append(np.where(running, rewards, 0.0))
-            live_list.append(running.copy())
-            running &= ~(term | trunc)
-            obs = next_obs
-    envs.close()
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        obs_t = torch.tensor(obs, dtype=torch.float32)  # a copy: kept after the env steps on
+        with torch.no_grad():
+            actions = policy.get_distribution(obs_t).get_actions(deterministic=False)
+        obs_list.append(obs_t)
+        action_list.append(actions)
+        a = actions.numpy()
+        if isinstance(space, spaces.Box):  # clipped for the env; the log-prob is of `a`
+            return np.clip(a, space.low, space.high).reshape(copies, *space.shape)
+        return a.reshape(copies)
+
+    def on_step(rewards: np.ndarray, live: np.ndarray) -> None:
+        reward_list.append(np.where(live, rewards, 0.0))
+        live_list.append(live)
+
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            run_episodes(envs, act, seed=seed, on_step=on_step)
+    finally:
+        envs.close()
     rewards = np.array(reward_list)  # (T, C)
     live = np.array(live_list)
     to_go = np.zeros_like(rewards)

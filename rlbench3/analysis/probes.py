@@ -3,11 +3,15 @@
 ``hit_probability`` estimates, by Monte Carlo, the probability that a uniformly random policy gets
 any non-zero reward in an episode, with an exact (Clopper-Pearson) binomial interval. It steps the
 family's batched vector env when one is registered (``make_vec`` with a ``vector_entry_point``), so
-millions of episodes are cheap, and falls back to a single-env loop otherwise.
+millions of episodes are cheap, and otherwise a ``SyncVectorEnv`` of a few copies of the single
+env. ``policy_hit_probability`` does the same for any policy with SB3's ``predict``. Both step
+their episodes through :func:`rlbench3.harness.evaluation.run_episodes`.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +20,12 @@ import numpy as np
 from gymnasium import spaces
 from scipy import stats
 
-import rlbench3  # noqa: F401  (registers the ids)
+import rlbench3.envs  # noqa: F401  (registers the ids)
+from rlbench3.harness.evaluation import Act, run_episodes
+
+# Copies stepped together, as a SyncVectorEnv of single envs, for ids without a batched vector env
+# (one Python env step per copy: more copies only amortise the policy's call per step).
+SYNC_COPIES = 16
 
 
 @dataclass(frozen=True)
@@ -49,13 +58,47 @@ def clopper_pearson(hits: int, trials: int, confidence: float = 0.95) -> tuple[f
     return low, high
 
 
-def _uniform_actions(space: spaces.Space, rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` uniform random actions in one draw (``Space.sample`` per copy is far slower)."""
+def _uniform_policy(space: spaces.Space, rng: np.random.Generator, n: int) -> Act:
+    """An ``act`` drawing ``n`` uniform random actions per step in one draw (``Space.sample`` per
+    copy is far slower; the space is checked once, not per step)."""
     if isinstance(space, spaces.Discrete):
-        return space.start + rng.integers(space.n, size=n)
+        start, k = space.start, space.n
+        return lambda _: start + rng.integers(k, size=n)
     if isinstance(space, spaces.Box) and space.is_bounded():
-        return rng.uniform(space.low, space.high, size=(n, *space.shape)).astype(space.dtype)
+        low, high, shape, dtype = space.low, space.high, (n, *space.shape), space.dtype
+        return lambda _: rng.uniform(low, high, size=shape).astype(dtype)
     raise TypeError(f"no uniform random policy for action space {space}")
+
+
+def _episode_envs(
+    env_id: str, episodes: int, num_envs: int, env_kwargs: dict[str, Any]
+) -> tuple[Any, int]:
+    """The vector env of a probe and the episodes per copy: the family's batched vector env with
+    up to ``num_envs`` copies, else a ``SyncVectorEnv`` of up to :data:`SYNC_COPIES` single envs;
+    ``episodes`` is rounded up to a multiple of the copies."""
+    batched = gym.spec(env_id).vector_entry_point is not None
+    copies = max(1, min(num_envs if batched else min(num_envs, SYNC_COPIES), episodes))
+    if batched:
+        envs = gym.make_vec(env_id, num_envs=copies, **env_kwargs)
+    else:  # copy=False: the probes' policies use each step's observations at once, keep none
+        envs = gym.make_vec(
+            env_id,
+            num_envs=copies,
+            vectorization_mode="sync",
+            vector_kwargs={"copy": False},
+            **env_kwargs,
+        )
+    return envs, -(-episodes // copies)
+
+
+def _hits(envs: Any, make_act: Callable[[Any], Act], per_copy: int, seed: int) -> tuple[int, int]:
+    """Episodes with any non-zero reward, and episodes run, of ``make_act(envs)``; closes
+    ``envs``."""
+    try:
+        result = run_episodes(envs, make_act(envs), episodes_per_env=per_copy, seed=seed)
+    finally:
+        envs.close()
+    return int(result.signal.sum()), result.signal.size
 
 
 def hit_probability(
@@ -73,7 +116,8 @@ def hit_probability(
         env_id: a registered id, e.g. ``"rlbench3/CombinationLock-v0"``.
         episodes: number of Monte-Carlo episodes (rounded up to a multiple of the copies used).
         seed: seeds both the environment and the policy; same seed -> same estimate.
-        num_envs: copies stepped together on the batched path.
+        num_envs: copies stepped together on the batched path (at most :data:`SYNC_COPIES` for
+            ids without a batched vector env).
         confidence: level of the Clopper-Pearson interval.
         **env_kwargs: env parameters (e.g. ``horizon=8``, ``preset="R"``).
 
@@ -82,57 +126,13 @@ def hit_probability(
     """
     if episodes < 1:
         raise ValueError(f"episodes must be an integer >= 1, got {episodes}")
-    spec = gym.spec(env_id)
+    envs, per_copy = _episode_envs(env_id, episodes, num_envs, env_kwargs)
     rng = np.random.default_rng(seed)
-    if spec.vector_entry_point is None:
-        hits = _single_env_hits(gym.make(env_id, **env_kwargs), episodes, seed, rng)
-        total = episodes
-    else:
-        copies = max(1, min(num_envs, episodes))
-        per_copy = -(-episodes // copies)
-        envs = gym.make_vec(env_id, num_envs=copies, **env_kwargs)
-        hits = _batched_hits(envs, per_copy, seed, rng)
-        total = per_copy * copies
-        envs.close()
+    hits, total = _hits(
+        envs, lambda e: _uniform_policy(e.single_action_space, rng, e.num_envs), per_copy, seed
+    )
     low, high = clopper_pearson(hits, total, confidence)
     return HitEstimate(hits, total, confidence, low, high)
-
-
-def _single_env_hits(env: gym.Env, episodes: int, seed: int, rng: np.random.Generator) -> int:
-    hits = 0
-    env.reset(seed=seed)
-    for _ in range(episodes):
-        got_reward, done = False, False
-        actions = iter(())
-        while not done:
-            action = next(actions, None)
-            if action is None:
-                actions = iter(_uniform_actions(env.action_space, rng, 256))
-                action = next(actions)
-            _, reward, terminated, truncated, _ = env.step(action)
-            got_reward |= reward != 0.0
-            done = terminated or truncated
-        hits += got_reward
-        env.reset()
-    env.close()
-    return hits
-
-
-def _batched_hits(envs: Any, per_copy: int, seed: int, rng: np.random.Generator) -> int:
-    n = envs.num_envs
-    envs.reset(seed=seed)
-    got_reward = np.zeros(n, dtype=bool)
-    finished = np.zeros(n, dtype=np.int64)
-    hits = 0
-    while (finished < per_copy).any():
-        actions = _uniform_actions(envs.single_action_space, rng, n)
-        _, rewards, terminated, truncated, _ = envs.step(actions)
-        got_reward |= rewards != 0.0
-        ended = (terminated | truncated) & (finished < per_copy)
-        hits += int((got_reward & ended).sum())
-        finished += ended
-        got_reward[terminated | truncated] = False
-    return hits
 
 
 def _act(policy: Any, obs: np.ndarray, deterministic: bool) -> np.ndarray:
@@ -163,68 +163,21 @@ def policy_hit_probability(
         seed: seeds the environment, and torch's global generator for the duration of the call
             (so SB3's stochastic ``predict`` is reproducible); same seed -> same estimate.
         deterministic: passed to ``predict``.
-        num_envs: copies stepped together on the batched path (one ``predict`` call per step for
-            all of them).
+        num_envs: copies stepped together (one ``predict`` call per step for all of them; at
+            most :data:`SYNC_COPIES` for ids without a batched vector env).
         confidence: level of the Clopper-Pearson interval.
         **env_kwargs: env parameters.
 
-    As :func:`hit_probability`, every copy runs the same number of whole episodes, and families
-    without a batched env are stepped one episode at a time (``predict`` on a batch of one).
+    As :func:`hit_probability`, every copy runs the same number of whole episodes.
     """
     import torch
 
     if episodes < 1:
         raise ValueError(f"episodes must be an integer >= 1, got {episodes}")
-    spec = gym.spec(env_id)
+    envs, per_copy = _episode_envs(env_id, episodes, num_envs, env_kwargs)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        if spec.vector_entry_point is None:
-            env = gym.make(env_id, **env_kwargs)
-            hits = _single_env_policy_hits(env, policy, episodes, seed, deterministic)
-            total = episodes
-        else:
-            copies = max(1, min(num_envs, episodes))
-            per_copy = -(-episodes // copies)
-            envs = gym.make_vec(env_id, num_envs=copies, **env_kwargs)
-            hits = _batched_policy_hits(envs, policy, per_copy, seed, deterministic)
-            total = per_copy * copies
-            envs.close()
+        act = functools.partial(_act, policy, deterministic=deterministic)
+        hits, total = _hits(envs, lambda _: act, per_copy, seed)
     low, high = clopper_pearson(hits, total, confidence)
     return HitEstimate(hits, total, confidence, low, high)
-
-
-def _single_env_policy_hits(
-    env: gym.Env, policy: Any, episodes: int, seed: int, deterministic: bool
-) -> int:
-    hits = 0
-    obs, _ = env.reset(seed=seed)
-    for _ in range(episodes):
-        got_reward, done = False, False
-        while not done:
-            action = _act(policy, np.asarray(obs)[None], deterministic)[0]
-            obs, reward, terminated, truncated, _ = env.step(action)
-            got_reward |= reward != 0.0
-            done = terminated or truncated
-        hits += got_reward
-        obs, _ = env.reset()
-    env.close()
-    return hits
-
-
-def _batched_policy_hits(
-    envs: Any, policy: Any, per_copy: int, seed: int, deterministic: bool
-) -> int:
-    n = envs.num_envs
-    obs, _ = envs.reset(seed=seed)
-    got_reward = np.zeros(n, dtype=bool)
-    finished = np.zeros(n, dtype=np.int64)
-    hits = 0
-    while (finished < per_copy).any():
-        actions = _act(policy, obs, deterministic)
-        obs, rewards, terminated, truncated, _ = envs.step(actions)
-        got_reward |= rewards != 0.0
-        ended = (terminated | truncated) & (finished < per_copy)
-        hits += int((got_reward & ended).sum())
-        finished += ended
-        got_reward[terminated | truncated] = False
-    return hits

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rlbench3.analysis.adversarial import KINDS
 from rlbench3.analysis.ordering import setting_order, sort_rows
 from rlbench3.harness.run_config import TRAIN
-
-KINDS = ("obs_noise", "action_noise", "fgsm")
 
 
 def perturbation_scores(

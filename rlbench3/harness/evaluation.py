@@ -16,11 +16,13 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 Act = Callable[[np.ndarray], np.ndarray]
-"""Observations of every copy ``(num_envs, *obs_shape)`` -> their actions."""
+"""Observations of every copy ``(num_envs, *obs_shape)`` -> their actions. Called once per step,
+before the step, for every copy (see :func:`run_episodes`)."""
 
 StepHook = Callable[[np.ndarray, np.ndarray], None]
 """Called after every step with the rewards ``(num_envs,)`` and which copies were live (stepping
-an episode that counts, not an autoreset step or an episode beyond their quota)."""
+an episode that counts, not an autoreset step or an episode beyond their quota). Both arrays are
+the step's own (the loop does not write to them later), so a hook may keep them."""
 
 
 @dataclass(frozen=True)
@@ -46,52 +48,85 @@ def run_episodes(
     Args:
         envs: a Gymnasium ``VectorEnv`` (``NEXT_STEP`` or ``SAME_STEP`` autoreset).
         act: the policy, see :data:`Act`; it sees every copy's observation, including those of
-            copies that are done (their actions are ignored).
+            copies that are done or resetting (their actions are ignored). It is called once per
+            env step, so an ``act`` that draws random numbers draws the same stream for the same
+            episodes, and ``act`` paired with ``on_step`` sees each step's observations, actions
+            and rewards (e.g. to keep a whole rollout).
         episodes_per_env: episodes counted per copy; every copy runs the same number of whole
             episodes, so short episodes (e.g. early successes) are not over-represented.
         seed: passed to ``envs.reset``.
         on_step: see :data:`StepHook`.
+
+    The loop ends on the step on which the last counted episode ends. With ``SAME_STEP``
+    autoreset the success is read from ``infos["final_info"]`` (where Gymnasium puts the last
+    step's info of an episode that ended).
     """
     if episodes_per_env < 1:
         raise ValueError(f"episodes_per_env must be an integer >= 1, got {episodes_per_env}")
     mode = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
     if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
         raise ValueError(f"run_episodes needs NEXT_STEP or SAME_STEP autoreset, got {mode}")
+    next_step = mode == AutoresetMode.NEXT_STEP
     n, k = envs.num_envs, episodes_per_env
     returns, successes = np.zeros((n, k)), np.zeros((n, k), dtype=bool)
     signal = np.zeros((n, k), dtype=bool)
     episode_return, episode_signal = np.zeros(n), np.zeros(n, dtype=bool)
     finished = np.zeros(n, dtype=np.int64)
-    resetting = np.zeros(n, dtype=bool)  # NEXT_STEP: this step only resets the copy
-    copies = np.arange(n)
+    counting, n_counting = np.ones(n, dtype=bool), n  # copies below their quota
+    # NEXT_STEP: the copies that this step only resets (None: none). While no copy resets and
+    # every copy counts, a step costs a few whole-array operations.
+    resetting: np.ndarray | None = None
     steps = 0
     obs, _ = envs.reset(seed=seed)
-    while (finished < k).any():
+    while True:
         obs, rewards, terminated, truncated, infos = envs.step(act(obs))
-        live = ~resetting & (finished < k)
-        steps += int(live.sum())
-        episode_return += np.where(live, rewards, 0.0)
-        episode_signal |= live & (rewards != 0.0)
+        # Every copy's rewards are summed; those of steps that do not count are dropped: a
+        # reset step's here, those of copies past their quota are never recorded.
+        episode_return += rewards
+        np.logical_or(episode_signal, rewards, out=episode_signal)  # any non-zero reward
+        if resetting is None:
+            live = None if n_counting == n else counting
+            steps += n_counting
+        else:
+            np.copyto(episode_return, 0.0, where=resetting)
+            np.copyto(episode_signal, False, where=resetting)
+            live = counting & ~resetting
+            steps += int(np.count_nonzero(live))
         if on_step is not None:
-            on_step(rewards, live)
+            on_step(rewards, np.ones(n, dtype=bool) if live is None else live.copy())
         done = terminated | truncated
-        ended = live & done
-        if ended.any():
-            i = copies[ended]
-            j = finished[ended]
-            returns[i, j] = episode_return[ended]
-            signal[i, j] = episode_signal[ended]
-            successes[i, j] = _success(infos, n)[ended]
-            finished[ended] += 1
-        episode_return[done] = 0.0
-        episode_signal[done] = False
-        resetting = done if mode == AutoresetMode.NEXT_STEP else resetting
+        if not done.any():
+            resetting = None
+            continue
+        i = np.flatnonzero(done if live is None else done & live)  # the episodes that ended
+        if i.size:
+            j = finished[i]
+            returns[i, j] = episode_return[i]
+            signal[i, j] = episode_signal[i]
+            successes[i, j] = _success(infos, i, next_step)
+            finished[i] = j + 1
+            if j.max() + 1 >= k:
+                met = i[j + 1 >= k]
+                counting[met] = False
+                n_counting -= met.size
+                if n_counting == 0:
+                    break
+        if next_step:
+            resetting = done
+        else:
+            np.copyto(episode_return, 0.0, where=done)
+            np.copyto(episode_signal, False, where=done)
     return Episodes(returns, successes, signal, steps)
 
 
-def _success(infos: dict[str, Any], n: int) -> np.ndarray:
-    """``info["is_success"]`` of every copy (False where a copy did not report it)."""
+def _success(infos: dict[str, Any], i: np.ndarray, next_step: bool) -> np.ndarray | bool:
+    """``info["is_success"]`` of copies ``i`` on the last step of their episodes (False where a
+    copy did not report it). ``SAME_STEP``: from ``infos["final_info"]`` where there is one."""
+    if not next_step and "final_info" in infos:
+        infos = infos["final_info"]
     if "is_success" not in infos:
-        return np.zeros(n, dtype=bool)
-    value = np.broadcast_to(np.asarray(infos["is_success"], dtype=bool), (n,))
-    return value & np.asarray(infos.get("_is_success", True), dtype=bool)
+        return False
+    value = np.asarray(infos["is_success"], dtype=bool)
+    value = value[i] if value.ndim else np.full(i.size, value)
+    mask = infos.get("_is_success")
+    return value if mask is None else value & np.asarray(mask, dtype=bool)[i]

@@ -100,8 +100,8 @@ def test_finds_small_lock_and_keeps_the_first_policy_that_opens_it(horizon, seed
     # first, so the returned policy is the first candidate that opened the lock.
     assert set(rs.candidate_returns) <= {0.0, 1.0}
     first = rs.candidate_returns.index(1.0)
-    assert same_parameters(rs.policy, rs._new_policy(first))
-    assert all(not opens_lock_policy(rs._new_policy(i), horizon) for i in range(first))
+    assert same_parameters(rs.policy, rs.candidate(first))
+    assert all(not opens_lock_policy(rs.candidate(i), horizon) for i in range(first))
 
 
 def opens_lock_policy(policy, horizon: int) -> bool:
@@ -207,9 +207,9 @@ def test_same_seed_same_search_different_seed_different_candidates(deterministic
     assert a.best_return == b.best_return
     assert same_parameters(a.policy, b.policy)
     for i in range(3):
-        assert same_parameters(a._new_policy(i), b._new_policy(i))
-        assert not same_parameters(a._new_policy(i), c._new_policy(i))
-    assert not same_parameters(a._new_policy(0), a._new_policy(1))
+        assert same_parameters(a.candidate(i), b.candidate(i))
+        assert not same_parameters(a.candidate(i), c.candidate(i))
+    assert not same_parameters(a.candidate(0), a.candidate(1))
     assert a.candidate_returns != c.candidate_returns
 
 

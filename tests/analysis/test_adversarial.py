@@ -10,8 +10,8 @@ from gymnasium import spaces
 from stable_baselines3 import DQN, PPO, SAC, TD3
 from stable_baselines3.common.policies import ActorCriticPolicy
 
+from rlbench3.agents.threads import torch_threads
 from rlbench3.analysis.adversarial import fgsm_observations, perturbed_returns
-from rlbench3.analysis.landscape import torch_threads
 from rlbench3.envs.combination_lock import combination
 
 LOCK = "rlbench3/CombinationLock-v0"
