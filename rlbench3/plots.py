@@ -81,6 +81,15 @@ def _colors(agents: Sequence[str]) -> dict[str, Any]:
     return {a: cmap(i % 10) for i, a in enumerate(sorted(agents))}
 
 
+def _finish(
+    fig: Figure, title: str, colors: dict[str, Any], out_path: Path, extra: Sequence[Any] = ()
+) -> Path:
+    """Title, the agents' legend below the panels, and the file."""
+    fig.suptitle(title, fontsize=10)
+    _legend(fig, colors, extra)
+    return _save(fig, out_path)
+
+
 def _legend(fig: Figure, colors: dict[str, Any], extra: Sequence[Any] = ()) -> None:
     from matplotlib.lines import Line2D
 
@@ -137,13 +146,11 @@ def plot_curves(data: F.Curves, out_path: str | Path) -> Path:
         for c in range(cols):
             if (r, c) not in used:
                 axes[r, c].set_axis_off()
-    fig.suptitle(
+    title = (
         f"Learning curves ({data.split} split): per-run lines; IQM over the runs that reached "
-        f"each step, {data.confidence:.0%} stratified-bootstrap band (rliable)",
-        fontsize=10,
+        f"each step, {data.confidence:.0%} stratified-bootstrap band (rliable)"
     )
-    _legend(fig, colors)
-    return _save(fig, out_path)
+    return _finish(fig, title, colors, out_path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,9 +249,8 @@ def plot_frontier(data: F.Frontiers, out_path: str | Path) -> Path:
         Line2D([], [], color="k", lw=1.5, label="logistic fit (bootstrap band)"),
         Line2D([], [], color="k", marker="D", mfc="white", ls="-", ms=4, label="H50 / d50 (CI)"),
     ]
-    fig.suptitle("Trainability frontier: final train success against difficulty", fontsize=10)
-    _legend(fig, colors, extra)
-    return _save(fig, out_path)
+    title = "Trainability frontier: final train success against difficulty"
+    return _finish(fig, title, colors, out_path, extra)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,13 +392,11 @@ def plot_profiles(data: F.Profiles, out_path: str | Path) -> Path:
         ax.tick_params(labelsize=7)
     for k in range(len(panels), rows * cols):
         axes[k // cols, k % cols].set_axis_off()
-    fig.suptitle(
+    title = (
         f"Performance profiles ({data.split} split, {data.confidence:.0%} stratified-bootstrap "
-        "bands, rliable)",
-        fontsize=10,
+        "bands, rliable)"
     )
-    _legend(fig, colors)
-    return _save(fig, out_path)
+    return _finish(fig, title, colors, out_path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,13 +458,11 @@ def plot_gaps(data: F.Gaps, out_path: str | Path) -> Path:
             ax.set_ylabel("gap in final success", fontsize=8)
     for k in range(len(panels), rows * cols):
         axes[k // cols, k % cols].set_axis_off()
-    fig.suptitle(
+    title = (
         f"Generalization gap (mean over seeds of the paired train − split success, "
-        f"{data.confidence:.0%} percentile-bootstrap CI)",
-        fontsize=10,
+        f"{data.confidence:.0%} percentile-bootstrap CI)"
     )
-    _legend(fig, colors)
-    return _save(fig, out_path)
+    return _finish(fig, title, colors, out_path)
 
 
 # ---------------------------------------------------------------------------------------------

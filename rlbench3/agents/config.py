@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from rlbench3.data import find
-from rlbench3.data.yaml_lines import ConfigError, Node, check_keys, check_type, fail, load_yaml
+from rlbench3.data.yaml_lines import (
+    ConfigError,
+    Node,
+    check_keys,
+    check_type,
+    fail,
+    load_yaml,
+    plain_data,
+)
 
 # algorithm -> (module, supported action spaces)
 ALGORITHMS: dict[str, tuple[str, frozenset[str]]] = {
@@ -67,15 +75,7 @@ class AgentSpec:
     def __post_init__(self) -> None:
         # Its own sorted copy: key order is not part of the settings (records store sorted
         # JSON), and no two specs share a mutable mapping.
-        object.__setattr__(self, "hyperparams", _sorted_copy(self.hyperparams))
-
-
-def _sorted_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted_copy(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted_copy(v) for v in value]
-    return copy.deepcopy(value)
+        object.__setattr__(self, "hyperparams", plain_data(self.hyperparams, sort_keys=True))
 
 
 @dataclass(frozen=True)
@@ -94,24 +94,16 @@ class AgentConfig:
         out: dict[str, Any] = {
             "policy": self.policy,
             "n_envs": self.n_envs,
-            "hyperparams": _plain(self.hyperparams),
+            "hyperparams": plain_data(self.hyperparams),
         }
         for key in (family, env_id):
             for k, v in self.overrides.get(key, {}).items():
                 if k == "hyperparams":
-                    out["hyperparams"].update(_plain(v))
+                    out["hyperparams"].update(plain_data(v))
                 else:
                     out[k] = v
         return AgentSpec(self.name, self.algo, **out)
 
-
-def _plain(value: Any) -> Any:
-    """YAML nodes -> plain dicts and lists (deep copies), so settings are JSON-able."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return copy.deepcopy(value)
 
 
 def algorithm_class(algo: str) -> type:

@@ -31,6 +31,7 @@ import itertools
 import json
 import math
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,52 @@ PACKER_VARIANTS = M.PACKER_VARIANTS
 # Columns written as whole numbers; "h50" with 3 significant digits; everything else 2 decimals.
 _INT_COLUMNS = {"seeds", "seeds_x", "seeds_y", "seeds_needed", "partitions"}
 _SIG_COLUMNS = {"h50"}
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """How a table's statistics are computed.
+
+    Attributes:
+        metric: ``success_rate`` or ``mean_return`` (the frontier needs ``success_rate``).
+        reps: bootstrap replicates for every interval.
+        seed: base seed of every bootstrap (each row derives its own from its key).
+        confidence: interval coverage.
+        solved_at: a seed "succeeds" on the frontier when its final success is at least this.
+        half_width: target CI half-width of ``seeds_needed``.
+        alpha: level of the split test.
+        n_partitions: random halvings of the split test (all of them when fewer exist).
+    """
+
+    metric: str = "success_rate"
+    reps: int = 2000
+    seed: int = 0
+    confidence: float = 0.95
+    solved_at: float = 0.5
+    half_width: float = 0.1
+    alpha: float = 0.05
+    n_partitions: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.metric not in ("success_rate", "mean_return"):
+            raise ValueError(f"metric must be 'success_rate' or 'mean_return', got {self.metric!r}")
+        for name in ("reps", "n_partitions"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
+        for name in ("confidence", "alpha"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)!r}")
+        if not self.half_width > 0:
+            raise ValueError(f"half_width must be > 0, got {self.half_width!r}")
+
+    @classmethod
+    def from_keywords(cls, options: Mapping[str, Any]) -> TableOptions:
+        """Build from keyword options; an unknown name is an error naming the valid ones."""
+        valid = [f.name for f in fields(cls)]
+        unknown = sorted(set(options) - set(valid))
+        if unknown:
+            raise TypeError(f"unknown table options {unknown}; valid: {', '.join(valid)}")
+        return cls(**options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,9 +153,8 @@ def _label(metric: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _swiss(
-    scores: pd.DataFrame, *, metric: str, reps: int, seed: int, confidence: float, solved_at: float
-) -> dict[str, pd.DataFrame]:
+def _swiss(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
+    metric, reps, seed, confidence, solved_at = o.metric, o.reps, o.seed, o.confidence, o.solved_at
     train = scores[scores["split"] == TRAIN]
     order = setting_order(scores)
     label = _label(metric)
@@ -213,17 +259,9 @@ def _frontier_rows(
 # ---------------------------------------------------------------------------------------------
 
 
-def _seeds(
-    scores: pd.DataFrame,
-    *,
-    metric: str,
-    reps: int,
-    seed: int,
-    confidence: float,
-    half_width: float,
-    alpha: float,
-    n_partitions: int,
-) -> dict[str, pd.DataFrame]:
+def _seeds(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
+    metric, reps, seed, confidence = o.metric, o.reps, o.seed, o.confidence
+    half_width, alpha, n_partitions = o.half_width, o.alpha, o.n_partitions
     train = scores[scores["split"] == TRAIN]
     order = setting_order(scores)
     rows, poi_rows = [], []
@@ -332,14 +370,9 @@ def packer_cells(config: RunConfig) -> tuple[tuple[str, str, str], str, dict[str
 
 
 def _gen(
-    scores: pd.DataFrame,
-    configs: Mapping[str, RunConfig] | None,
-    *,
-    metric: str,
-    reps: int,
-    seed: int,
-    confidence: float,
+    scores: pd.DataFrame, configs: Mapping[str, RunConfig] | None, o: TableOptions
 ) -> dict[str, pd.DataFrame]:
+    metric, reps, seed, confidence = o.metric, o.reps, o.seed, o.confidence
     order = setting_order(scores)
     rows = []
     for (exp, setting, agent), group in scores.groupby(["experiment", "setting", "agent"]):
@@ -373,20 +406,15 @@ def _gen(
     }
     if configs:
         sections.update(
-            _packer(scores, configs, metric=metric, reps=reps, seed=seed, confidence=confidence)
+            _packer(scores, configs, o)
         )
     return sections
 
 
 def _packer(
-    scores: pd.DataFrame,
-    configs: Mapping[str, RunConfig],
-    *,
-    metric: str,
-    reps: int,
-    seed: int,
-    confidence: float,
+    scores: pd.DataFrame, configs: Mapping[str, RunConfig], o: TableOptions
 ) -> dict[str, pd.DataFrame]:
+    metric, reps, seed, confidence = o.metric, o.reps, o.seed, o.confidence
     value = scores.set_index(["run_id", "split"])["score"]
     info = scores.drop_duplicates("run_id").set_index("run_id")
     groups: dict[tuple, dict[str, list[tuple[str, dict[str, str]]]]] = {}
@@ -484,38 +512,22 @@ def build_tables(
     kind: str,
     *,
     configs: Mapping[str, RunConfig] | None = None,
-    metric: str = "success_rate",
-    reps: int = 2000,
-    seed: int = 0,
-    confidence: float = 0.95,
-    solved_at: float = 0.5,
-    half_width: float = 0.1,
-    alpha: float = 0.05,
-    n_partitions: int = 1000,
+    **options: Any,
 ) -> dict[str, pd.DataFrame]:
     """The sections of a table (title -> numeric DataFrame; an estimate ``x`` is the columns
-    ``x``, ``x_low``, ``x_high``). See :func:`render_table` for the arguments."""
+    ``x``, ``x_low``, ``x_high``). See :func:`render_table` for the arguments and
+    :class:`TableOptions` for ``options``."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    scores = run_scores(curves, episodes, metric=metric)
+    o = TableOptions.from_keywords(options)
+    scores = run_scores(curves, episodes, metric=o.metric)
     if scores.empty:
         return {"(no finished runs)": pd.DataFrame(columns=["experiment", "setting", "agent"])}
     if kind == "swiss":
-        return _swiss(
-            scores, metric=metric, reps=reps, seed=seed, confidence=confidence, solved_at=solved_at
-        )
+        return _swiss(scores, o)
     if kind == "seeds":
-        return _seeds(
-            scores,
-            metric=metric,
-            reps=reps,
-            seed=seed,
-            confidence=confidence,
-            half_width=half_width,
-            alpha=alpha,
-            n_partitions=n_partitions,
-        )
-    return _gen(scores, configs, metric=metric, reps=reps, seed=seed, confidence=confidence)
+        return _seeds(scores, o)
+    return _gen(scores, configs, o)
 
 
 def _number(value: Any, column: str) -> str:
@@ -602,14 +614,7 @@ def render_table(
     fmt: str = "md",
     *,
     configs: Mapping[str, RunConfig] | None = None,
-    metric: str = "success_rate",
-    reps: int = 2000,
-    seed: int = 0,
-    confidence: float = 0.95,
-    solved_at: float = 0.5,
-    half_width: float = 0.1,
-    alpha: float = 0.05,
-    n_partitions: int = 1000,
+    **options: Any,
 ) -> str:
     """Render a ``kind`` table (``swiss``, ``seeds``, ``gen``) in ``fmt`` (``md``, ``latex``,
     ``csv``).
@@ -620,29 +625,9 @@ def render_table(
             score is the mean over these episodes (``None``: the last point of the curve).
         configs: run id -> resolved config (see :func:`load_configs`); only the Packer layout
             of ``gen`` needs them.
-        metric: ``success_rate`` or ``mean_return`` (the frontier needs ``success_rate``).
-        reps: bootstrap replicates for every interval.
-        seed: base seed of every bootstrap (each row derives its own from its key).
-        confidence: interval coverage.
-        solved_at: a seed "succeeds" on the frontier when its final success is at least this.
-        half_width: target CI half-width of ``seeds_needed``.
-        alpha, n_partitions: level and number of random halvings of the split test.
+        options: :class:`TableOptions` fields (``reps``, ``seed``, ...).
     """
-    sections = build_tables(
-        curves,
-        episodes,
-        kind,
-        configs=configs,
-        metric=metric,
-        reps=reps,
-        seed=seed,
-        confidence=confidence,
-        solved_at=solved_at,
-        half_width=half_width,
-        alpha=alpha,
-        n_partitions=n_partitions,
-    )
-    return render_sections(sections, fmt)
+    return render_sections(build_tables(curves, episodes, kind, configs=configs, **options), fmt)
 
 
 def render_results(

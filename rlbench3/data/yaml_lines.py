@@ -7,6 +7,7 @@ surface later as a silently ignored setting.
 
 from __future__ import annotations
 
+import copy
 import difflib
 from collections.abc import Iterable
 from importlib.resources.abc import Traversable
@@ -117,3 +118,14 @@ def check_type(
 
 def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
+
+
+def plain_data(value: Any, *, sort_keys: bool = False) -> Any:
+    """A deep copy of ``value`` with YAML nodes turned into plain dicts (string keys) and lists,
+    JSON-able; with ``sort_keys``, every mapping's keys sorted (key order is then not data)."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=str) if sort_keys else list(value)
+        return {str(k): plain_data(value[k], sort_keys=sort_keys) for k in keys}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v, sort_keys=sort_keys) for v in value]
+    return copy.deepcopy(value)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from rlbench3.agents.config import AgentSpec
+from rlbench3.data.yaml_lines import plain_data
 
 TRAIN = "train"  # the split a run trains on; every run config has it
 
@@ -70,8 +71,8 @@ class RunConfig:
             raise ValueError(f"a run config needs a {TRAIN!r} split, got {list(self.splits)}")
         # Key order is not part of a config (records store sorted JSON): hold every mapping
         # sorted, so a config read back labels, evaluates and hashes exactly as planned.
-        object.__setattr__(self, "setting", _sorted(self.setting))
-        object.__setattr__(self, "splits", _sorted(self.splits))
+        object.__setattr__(self, "setting", plain_data(self.setting, sort_keys=True))
+        object.__setattr__(self, "splits", plain_data(self.splits, sort_keys=True))
 
     @property
     def label(self) -> str:
@@ -102,15 +103,6 @@ class RunConfig:
     @classmethod
     def from_json(cls, text: str) -> RunConfig:
         return cls.from_dict(json.loads(text))
-
-
-def _sorted(value: Any) -> Any:
-    """A deep copy of ``value`` whose mappings (at every depth) have sorted keys."""
-    if isinstance(value, Mapping):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return copy.deepcopy(value)
 
 
 def _fields_of(cls: type, data: Any, what: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ import gymnasium as gym
 import rlbench3.envs  # noqa: F401  (registers the ids)
 from rlbench3.agents.config import AgentConfig, check_compatible, load_agent
 from rlbench3.data import find
-from rlbench3.data.yaml_lines import check_keys, check_type, fail, load_yaml
+from rlbench3.data.yaml_lines import check_keys, check_type, fail, load_yaml, plain_data
 from rlbench3.harness.run_config import TRAIN, EvalSpec, RunConfig, setting_label
 
 SUITE_KEYS = ("description", "seeds", "budget", "eval", "agents", "experiments")
@@ -182,10 +182,10 @@ def load_suite(name_or_path: str | Path) -> Suite:
             Experiment(
                 name=name,
                 env_id=env_id,
-                params=_plain(params),
-                grid={k: _plain(v) for k, v in grid.items()},
-                train=_plain(train),
-                splits=_plain(splits),
+                params=plain_data(params),
+                grid={k: plain_data(v) for k, v in grid.items()},
+                train=plain_data(train),
+                splits=plain_data(splits),
                 seeds=_check_positive_int(exp["seeds"], exp, f"{where}.seeds", "seeds")
                 if "seeds" in exp
                 else defaults["seeds"],
@@ -204,15 +204,6 @@ def load_suite(name_or_path: str | Path) -> Suite:
         )
     description = data.get("description", "")
     return Suite(path.name.rsplit(".", 1)[0], str(path), str(description), tuple(resolved))
-
-
-def _plain(value: Any) -> Any:
-    """YAML nodes -> plain dicts and lists (copies), so configs are JSON-able and hash the same."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return copy.deepcopy(value)
 
 
 def _family(env: gym.Env, env_id: str) -> str:

@@ -73,10 +73,10 @@ def test_overrides_merge_by_family_then_id(tmp_path):
         )
     )
     resolved = agent.resolve("rlbench3/SparseReach-v0", "SparseReach")
-    assert resolved["n_envs"] == 8
-    assert resolved["hyperparams"] == {"n_steps": 32, "gamma": 0.5}
+    assert resolved.n_envs == 8
+    assert resolved.hyperparams == {"n_steps": 32, "gamma": 0.5}
     other = agent.resolve("rlbench3/CombinationLock-v0", "CombinationLock")
-    assert other["n_envs"] == 2 and other["hyperparams"] == {"n_steps": 64, "gamma": 0.9}
+    assert other.n_envs == 2 and other.hyperparams == {"n_steps": 64, "gamma": 0.9}
     assert agent.hyperparams == {"n_steps": 64, "gamma": 0.9}  # resolving copies, never mutates
 
 

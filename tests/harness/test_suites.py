@@ -175,7 +175,7 @@ def test_run_id_is_the_hash_of_the_resolved_config(tmp_path):
         ),
         (
             ("    grid: {horizon: [2, 3]", "    grid: {horizon: [0, 3]"),
-            r"experiments\[0\] \(lock, horizon=0.*horizon must be an integer >= 1, got 0",
+            r"experiments\[0\] \(lock, horizon=0.*horizon must be an integer >= 1.*got 0",
         ),
         (
             ("    train: D", "    trian: D"),
