@@ -31,10 +31,27 @@ def setting_label(setting: Mapping[str, Any]) -> str:
 @dataclass(frozen=True)
 class EvalSpec:
     """How a run is evaluated: every ``every`` env steps and at the end, ``episodes`` episodes
-    per split."""
+    per split, acting with the policy's mode (``deterministic: true``, greedy) or sampling from
+    it (``false``)."""
 
     every: int = 5000
     episodes: int = 20
+    deterministic: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("every", "episodes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"eval.{name} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.deterministic, bool):
+            raise ValueError(
+                f"eval.deterministic must be true or false, got {self.deterministic!r}"
+            )
+
+    @property
+    def mode(self) -> str:
+        """``"greedy"`` or ``"sampled"``: how the evaluated policy acts, for captions."""
+        return "greedy" if self.deterministic else "sampled"
 
 
 @dataclass(frozen=True)

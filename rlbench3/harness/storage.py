@@ -33,7 +33,8 @@ from rlbench3.harness.run_config import RunConfig
 # readers refuse other versions (UnknownFormat) instead of guessing.
 #   1: configs as nested dicts (env.id, env.family, env.setting, eval.every/episodes)
 #   2: configs are RunConfig.to_dict() (env_id, family, setting at the top level)
-FORMAT = 2
+#   3: eval.deterministic in the config
+FORMAT = 3
 
 
 class CorruptRecord(ValueError):

@@ -92,9 +92,16 @@ def _check_positive_int(node: Any, parent: Any, path: str, key: str) -> int:
 def _check_eval(node: Any, parent: Any, path: str) -> EvalSpec:
     names = [f.name for f in fields(EvalSpec)]
     check_keys(node, path, optional=names)
-    return EvalSpec(
-        **{k: _check_positive_int(node[k], node, f"{path}.{k}", k) for k in names if k in node}
-    )
+    values = {}
+    for f in fields(EvalSpec):
+        if f.name not in node:
+            continue
+        where = f"{path}.{f.name}"
+        if f.type in (bool, "bool"):
+            values[f.name] = check_type(node[f.name], node, where, bool, "true or false", f.name)
+        else:
+            values[f.name] = _check_positive_int(node[f.name], node, where, f.name)
+    return EvalSpec(**values)
 
 
 def _check_agents(node: Any, parent: Any, path: str) -> tuple[str, ...]:

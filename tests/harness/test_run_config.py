@@ -70,7 +70,7 @@ def test_to_json_is_canonical_json_of_plain_data():
         "n_envs": 4,
         "hyperparams": {"learning_rate": "lin_3.0e-4", "policy_kwargs": {"net_arch": [64, 64]}},
     }
-    assert data["eval"] == {"every": 5000, "episodes": 20}
+    assert data["eval"] == {"every": 5000, "episodes": 20, "deterministic": True}
     assert data["env_id"] == "rlbench3/CombinationLock-v0" and data["family"] == "CombinationLock"
 
 
@@ -130,7 +130,7 @@ def test_run_id_is_pinned():
     # Every results folder names its records by this hash: if it changes, no earlier record is
     # found again. A change of the config's shape must come with a new storage.FORMAT (and a
     # new value here).
-    assert explicit_config().run_id == "f1ff4b99d6827c5e"
+    assert explicit_config().run_id == "bdd855bb02fe1dc9"  # format 3
 
 
 def test_equal_configs_have_equal_ids(make_config):
@@ -201,6 +201,7 @@ CHANGES = {
     "budget": [_replace(budget=20_001)],
     "eval.every": [_with_eval(every=2500)],
     "eval.episodes": [_with_eval(episodes=21)],
+    "eval.deterministic": [_with_eval(deterministic=False)],
 }
 
 

@@ -157,7 +157,7 @@ def test_binary_garbage_is_corrupt(store, write_one):
         ('"success_rate": 0.5', '"success_rate": 0.75'),  # a result edited by hand
         ('"seed": 0', '"seed": 7'),  # the config edited (the id check would catch it too)
         ('"host": "test"', '"host": "elsewhere"'),
-        ('"format": 2', '"format": 1'),  # the format edited: still a checksum mismatch
+        (f'"format": {storage.FORMAT}', '"format": 1'),  # the format edited: a checksum mismatch
     ],
 )
 def test_an_edited_value_fails_the_checksum(store, write_one, old, new):
@@ -285,7 +285,7 @@ def test_a_format_1_record_is_refused_with_the_format_this_version_reads(store, 
     assert status.state == "corrupt" and "record format 1" in status.detail
 
 
-@pytest.mark.parametrize("version", [0, 3, 99, "2", None])
+@pytest.mark.parametrize("version", [0, 2, 99, "3", None])
 def test_any_other_format_is_refused(store, write_one, version):
     rid = write_one()
     reseal(store.path(rid), lambda data: data.update(format=version))
