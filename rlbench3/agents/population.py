@@ -1,0 +1,894 @@
+"""PPO over a population of seeds: S independent runs of SB3's PPO in one process.
+
+Every seed is one run of Stable-Baselines3's ``PPO("MlpPolicy", ...)``: the same algorithm, the
+same agent-file keys (``agents/ppo.yaml``), the same networks and initial weights. What changes is
+the arithmetic's shape: every parameter of SB3's policy is stacked on a leading seed axis
+(``mlp_extractor.policy_net.0.weight`` is ``(S, 64, obs_dim)``), so a forward pass, a backward
+pass and an Adam step are one batched call for all seeds (``torch.bmm`` for the layers), and
+the env is one population of ``S × n_envs`` copies (:mod:`rlbench3.agents.population_envs`).
+Batching turns SB3's per-call overhead on 4-row tensors into work on ``4·S``-row tensors
+(``scripts/bench_training.py`` measures it). Torch runs on one thread inside :meth:`learn`.
+
+Read top to bottom, as CleanRL's ``ppo.py``:
+
+1. :class:`PPOSettings`: the hyperparameters (SB3's names and defaults), validated; an agent-file
+   key that cannot be honoured is an error, never ignored.
+2. The policy: :class:`StackedPolicy` (SB3's ``ActorCriticPolicy`` with stacked weights) and the
+   action distributions (categorical, diagonal Gaussian with state-independent ``log_std``).
+3. The rollout: :class:`RolloutBuffer`, :func:`bootstrap_truncated` (SB3's value bootstrap on
+   time limits) and :func:`compute_gae` (SB3's ``compute_returns_and_advantage``).
+4. The update: :func:`ppo_loss` (clipped surrogate, optional value clipping, entropy bonus,
+   per-minibatch advantage normalisation) and :func:`clip_grad_norm_per_seed`.
+5. :class:`PopulationPPO`: the loop (collect, compute advantages, update), hooks for the
+   harness, ``predict`` and the export of one seed's policy as an SB3 ``ActorCriticPolicy``.
+
+**Seeds stay independent.** Seed ``s`` of a population computes exactly what it computes alone
+(a population of one with the same seed), bit for bit: nothing couples the seeds. Its initial
+weights are SB3's for that seed (SB3's own policy class built right after
+``torch.manual_seed(s)``, as ``PPO(seed=s)`` builds it), its actions are sampled from its own
+torch generator (continuing the stream SB3's initialisation left, as SB3 samples from the global
+one), its minibatches are shuffled by its own ``np.random.RandomState(s)`` (the permutations SB3
+draws from the global numpy generator after ``set_random_seed(s)``), its gradient is clipped by
+its own global norm, and Adam is elementwise (one ``torch.optim.Adam`` over stacked parameters
+is S Adams). Losses are reduced per seed and summed for one backward pass (the gradient of a sum
+is each seed's own). Bit-equality also needs every kernel to round a seed's numbers the same
+way whatever S is: measured true of CPU ``bmm`` except at a width of 1 (see
+:meth:`StackedPolicy._linear`), of the reductions used, and of Adam's ``foreach`` path (not of
+its ``fused`` one). ``tests/agents/test_population.py`` checks a seed's weights after training
+alone and in a population, in each env layout.
+
+Not the same as SB3 at the level of random streams: SB3 samples actions with
+``torch.multinomial`` / ``Normal.rsample`` on the global generator and steps ``n_envs`` single
+envs seeded ``s, s+1, ...``; here actions come from noise drawn per rollout (inverse CDF /
+``mean + std * eps``) and batched envs have one generator per VectorEnv. The distributions are the
+same; ``scripts/validate_population.py`` compares the two implementations over seeds.
+
+Not supported (an error names the key): ``use_sde``, ``target_kl``, custom rollout buffers,
+feature extractors, optimizers other than Adam; observation spaces other than ``Box``; action
+spaces other than ``Discrete`` and ``Box``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from rlbench3.agents.config import linear_schedule
+from rlbench3.agents.population_envs import PopulationEnvs
+from rlbench3.agents.threads import torch_threads
+from rlbench3.data.yaml_lines import ConfigError
+
+# ============================================================================================
+# 1. Hyperparameters
+
+
+# SB3 PPO constructor arguments this trainer cannot honour, with SB3's default: a value other
+# than the default is an error (the default is what the trainer does anyway).
+ONLY_AT_DEFAULT: dict[str, Any] = {
+    "use_sde": False,
+    "sde_sample_freq": -1,
+    "target_kl": None,
+    "rollout_buffer_class": None,
+    "rollout_buffer_kwargs": None,
+    "stats_window_size": 100,
+}
+# policy_kwargs it honours (the rest of ActorCriticPolicy's keywords are errors).
+POLICY_KWARGS = (
+    "net_arch",
+    "activation_fn",
+    "ortho_init",
+    "log_std_init",
+    "share_features_extractor",
+    "optimizer_kwargs",
+)
+ADAM_KWARGS = ("eps", "betas", "weight_decay", "amsgrad")
+
+
+class SettingError(ConfigError):
+    """An agent-file key or value the population trainer cannot honour."""
+
+
+def _is_schedule(value: Any) -> bool:
+    """A number, or rl-zoo's ``lin_<number>`` (linear decay to 0)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, str) and value.startswith("lin_"):
+        try:
+            float(value[4:])
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def make_schedule(value: float | str) -> Callable[[float], float]:
+    """Progress remaining (1 -> 0) -> value, as SB3's ``FloatSchedule`` of the YAML value."""
+    if isinstance(value, str):
+        linear = linear_schedule(float(value[4:]))
+        return lambda progress: float(linear(progress))
+    return lambda progress: float(value)
+
+
+@dataclass(frozen=True)
+class PPOSettings:
+    """PPO's hyperparameters, with SB3's names and defaults (``stable_baselines3.PPO``).
+
+    Build one from an agent file's ``hyperparams`` and ``n_envs`` with :meth:`from_hyperparams`.
+    The network is SB3's ``MlpPolicy``: separate actor and critic MLPs (``net_arch_pi``,
+    ``net_arch_vf``) with ``activation_fn`` (a ``torch.nn`` class name), then a linear action
+    head (logits, or the Gaussian mean with a state-independent ``log_std``) and a linear value
+    head. Schedules (``learning_rate``, ``clip_range``, ``clip_range_vf``) are numbers or
+    ``"lin_<number>"``.
+    """
+
+    n_envs: int = 1
+    n_steps: int = 2048
+    batch_size: int = 64
+    n_epochs: int = 10
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    learning_rate: float | str = 3e-4
+    clip_range: float | str = 0.2
+    clip_range_vf: float | str | None = None
+    normalize_advantage: bool = True
+    ent_coef: float = 0.0
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    net_arch_pi: tuple[int, ...] = (64, 64)
+    net_arch_vf: tuple[int, ...] = (64, 64)
+    activation_fn: str = "Tanh"
+    ortho_init: bool = True
+    log_std_init: float = 0.0
+    share_features_extractor: bool = True
+    optimizer_kwargs: dict[str, Any] | None = field(default=None, hash=False)
+
+    def __post_init__(self) -> None:
+        for key in ("net_arch_pi", "net_arch_vf"):  # lists (as YAML writes them) -> tuples
+            if isinstance(getattr(self, key), list):
+                object.__setattr__(self, key, tuple(getattr(self, key)))
+        rules: list[tuple[tuple[str, ...], Callable[[Any], bool], str]] = [
+            (("n_envs", "n_steps", "batch_size", "n_epochs"), _positive_int, "an integer >= 1"),
+            (("gamma", "gae_lambda"), lambda v: _number(v) and 0 <= v <= 1, "a number in [0, 1]"),
+            (("ent_coef", "vf_coef", "log_std_init"), _number, "a number"),
+            (("max_grad_norm",), lambda v: _number(v) and v > 0, "a number > 0"),
+            (("learning_rate", "clip_range"), _is_schedule, "a number or 'lin_<number>'"),
+            (("clip_range_vf",), _optional_clip, "None, a number > 0 or 'lin_<number>'"),
+            (
+                ("normalize_advantage", "ortho_init", "share_features_extractor"),
+                lambda v: isinstance(v, bool),
+                "true or false",
+            ),
+            (("net_arch_pi", "net_arch_vf"), _widths, "a list of layer widths >= 1"),
+            (("activation_fn",), _activation, "the name of a torch.nn activation (Tanh, ReLU)"),
+            (("optimizer_kwargs",), _adam_kwargs, f"None or a mapping with keys in {ADAM_KWARGS}"),
+        ]
+        if self.normalize_advantage:  # SB3's assertions: a 1-sample batch has no std
+            rules += [
+                (("batch_size",), lambda v: v > 1, "> 1 with normalize_advantage"),
+                (("n_steps",), lambda v: v * self.n_envs > 1, "n_steps * n_envs > 1"),
+            ]
+        for keys, ok, what in rules:
+            for key in keys:
+                if not ok(getattr(self, key)):
+                    raise SettingError(f"{key}: expected {what}, got {getattr(self, key)!r}")
+
+    @classmethod
+    def from_hyperparams(cls, hyperparams: Mapping[str, Any], n_envs: int = 1) -> PPOSettings:
+        """Settings from an agent file's ``hyperparams`` (YAML values: numbers, ``lin_`` strings,
+        ``policy_kwargs`` with ``activation_fn`` by name); a key it cannot honour raises
+        :class:`SettingError` naming the key."""
+        own = {f.name for f in fields(cls)} - {
+            "net_arch_pi",
+            "net_arch_vf",
+            "activation_fn",
+            "ortho_init",
+            "log_std_init",
+            "share_features_extractor",
+            "optimizer_kwargs",
+        }
+        values: dict[str, Any] = {"n_envs": n_envs}
+        for key, value in hyperparams.items():
+            if key in own - {"n_envs"}:
+                values[key] = value
+            elif key == "policy_kwargs":
+                values.update(_policy_settings(value))
+            elif key in ONLY_AT_DEFAULT:
+                if value != ONLY_AT_DEFAULT[key]:
+                    raise SettingError(
+                        f"hyperparams.{key}={value!r}: the population trainer does not support "
+                        f"it (only SB3's default {ONLY_AT_DEFAULT[key]!r})"
+                    )
+            else:
+                known = sorted((own - {"n_envs"}) | {"policy_kwargs", *ONLY_AT_DEFAULT})
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise SettingError(
+                    f"hyperparams.{key}: not a setting of the population PPO trainer{hint}"
+                )
+        return cls(**values)
+
+    @classmethod
+    def from_agent(cls, agent: Any) -> PPOSettings:
+        """Settings from a resolved agent (:class:`rlbench3.agents.config.AgentSpec`) of
+        ``algo: PPO`` with ``policy: MlpPolicy``."""
+        if agent.algo != "PPO" or agent.policy != "MlpPolicy":
+            raise SettingError(
+                f"agent {agent.name!r}: the population trainer runs PPO with MlpPolicy, got "
+                f"algo {agent.algo!r} with policy {agent.policy!r}"
+            )
+        return cls.from_hyperparams(agent.hyperparams, agent.n_envs)
+
+    # -- derived ----------------------------------------------------------------------------
+    @property
+    def rollout_size(self) -> int:
+        """Env steps per seed per rollout (SB3's ``n_steps * n_envs``)."""
+        return self.n_steps * self.n_envs
+
+    def policy_kwargs(self) -> dict[str, Any]:
+        """The keywords of SB3's ``ActorCriticPolicy`` for this network."""
+        kwargs: dict[str, Any] = {
+            "net_arch": {"pi": list(self.net_arch_pi), "vf": list(self.net_arch_vf)},
+            "activation_fn": getattr(torch.nn, self.activation_fn),
+            "ortho_init": self.ortho_init,
+            "log_std_init": float(self.log_std_init),
+            "share_features_extractor": self.share_features_extractor,
+        }
+        if self.optimizer_kwargs is not None:
+            kwargs["optimizer_kwargs"] = dict(self.optimizer_kwargs)
+        return kwargs
+
+    def adam_kwargs(self) -> dict[str, Any]:
+        """SB3's Adam: ``eps=1e-5`` unless ``optimizer_kwargs`` are given (then torch's)."""
+        if self.optimizer_kwargs is None:
+            return {"eps": 1e-5}
+        kwargs = dict(self.optimizer_kwargs)
+        if "betas" in kwargs:
+            kwargs["betas"] = tuple(kwargs["betas"])
+        return kwargs
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _optional_clip(value: Any) -> bool:
+    return value is None or (_is_schedule(value) and (isinstance(value, str) or value > 0))
+
+
+def _widths(value: Any) -> bool:
+    return isinstance(value, tuple) and all(_positive_int(w) for w in value)
+
+
+def _activation(value: Any) -> bool:
+    cls = getattr(torch.nn, str(value), None)
+    return isinstance(cls, type) and issubclass(cls, torch.nn.Module)
+
+
+def _adam_kwargs(value: Any) -> bool:
+    return value is None or (isinstance(value, dict) and set(value) <= set(ADAM_KWARGS))
+
+
+def _policy_settings(policy_kwargs: Any) -> dict[str, Any]:
+    if not isinstance(policy_kwargs, Mapping):
+        raise SettingError(f"hyperparams.policy_kwargs: expected a mapping, got {policy_kwargs!r}")
+    out: dict[str, Any] = {}
+    for key, value in policy_kwargs.items():
+        if key not in POLICY_KWARGS:
+            raise SettingError(
+                f"hyperparams.policy_kwargs.{key}: not supported by the population trainer "
+                f"(it supports {', '.join(POLICY_KWARGS)})"
+            )
+        if key == "net_arch":
+            pi, vf = _net_arch(value)
+            out["net_arch_pi"], out["net_arch_vf"] = pi, vf
+        elif key == "activation_fn":
+            out[key] = value if isinstance(value, str) else getattr(value, "__name__", value)
+        else:
+            out[key] = value
+    return out
+
+
+def _net_arch(value: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """SB3's ``net_arch``: a list (the same for actor and critic) or ``{pi: [...], vf: [...]}``."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if value and isinstance(value[0], Mapping):  # SB3 < 1.8's [dict(pi=..., vf=...)]
+            value = value[0]
+        else:
+            return tuple(value), tuple(value)
+    if isinstance(value, Mapping) and set(value) <= {"pi", "vf"}:
+        return tuple(value.get("pi", ())), tuple(value.get("vf", ()))
+    raise SettingError(
+        f"hyperparams.policy_kwargs.net_arch: expected a list of widths or {{pi: [...], "
+        f"vf: [...]}}, got {value!r}"
+    )
+
+
+# ============================================================================================
+# 2. The policy: SB3's ActorCriticPolicy with every parameter stacked over seeds
+
+
+def make_sb3_policy(
+    observation_space: spaces.Space, action_space: spaces.Space, settings: PPOSettings
+) -> Any:
+    """SB3's own ``ActorCriticPolicy`` for these settings (as ``PPO("MlpPolicy")`` builds it;
+    it draws its initial weights from torch's global generator)."""
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    lr = make_schedule(settings.learning_rate)
+    return ActorCriticPolicy(observation_space, action_space, lr, **settings.policy_kwargs())
+
+
+def sb3_initial_parameters(
+    seed: int,
+    observation_space: spaces.Space,
+    action_space: spaces.Space,
+    settings: PPOSettings,
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """SB3's initial weights for ``PPO(seed=seed)`` (its policy built right after
+    ``torch.manual_seed(seed)``), and the state of torch's generator after them (where SB3's
+    action sampling continues). Torch's global generator is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        policy = make_sb3_policy(observation_space, action_space, settings)
+        state = torch.get_rng_state()
+    return {name: p.detach().clone() for name, p in policy.named_parameters()}, state
+
+
+def _in_place(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The ``torch.nn`` activation ``name``, applied in place where torch has an in-place form
+    (fewer large temporaries: the MLPs' activations are ``S * batch * width`` floats)."""
+    if name == "Tanh":
+        return torch.Tensor.tanh_
+    module = getattr(torch.nn, name)
+    try:
+        return module(inplace=True)
+    except TypeError:
+        return module()
+
+
+def _stack(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """Stack over seeds. A weight ``(S, out, in)`` (SB3's shape) is laid out in memory as
+    ``(S, in, out)``, so ``weight.transpose(1, 2)`` is contiguous for ``bmm``."""
+    stacked = torch.stack(tensors)
+    if stacked.dim() == 3:
+        stacked = stacked.transpose(1, 2).contiguous().transpose(1, 2)
+    return stacked
+
+
+class StackedPolicy:
+    """SB3's ``MlpPolicy`` for S seeds at once.
+
+    ``params`` maps SB3's parameter names (in SB3's order) to tensors with a leading seed axis:
+    ``mlp_extractor.policy_net.{0,2,...}`` and ``mlp_extractor.value_net.{0,2,...}`` (the actor
+    and critic MLPs), ``action_net``, ``value_net`` and, for a ``Box``, ``log_std``. Inputs are
+    ``(S, B, obs_dim)``.
+    """
+
+    def __init__(self, params: dict[str, torch.Tensor], settings: PPOSettings, discrete: bool):
+        self.params, self.settings, self.discrete = params, settings, discrete
+        self.activation = _in_place(settings.activation_fn)
+
+        def layers(prefix: str, depth: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+            return [
+                (params[f"{prefix}.{2 * i}.weight"], params[f"{prefix}.{2 * i}.bias"])
+                for i in range(depth)
+            ]
+
+        self.pi_layers = layers("mlp_extractor.policy_net", len(settings.net_arch_pi))
+        self.vf_layers = layers("mlp_extractor.value_net", len(settings.net_arch_vf))
+        self.action_head = (params["action_net.weight"], params["action_net.bias"])
+        self.value_head = (params["value_net.weight"], params["value_net.bias"])
+        self.log_std = params.get("log_std")  # (S, A), Box only
+
+    def seed(self, index: int) -> StackedPolicy:
+        """Seed ``index`` alone (views of its parameters, a population of one)."""
+        own = {name: p[index : index + 1] for name, p in self.params.items()}
+        return StackedPolicy(own, self.settings, self.discrete)
+
+    @staticmethod
+    def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """SB3's ``Linear``, ``x @ W^T + b``, for every seed: ``(S, B, in) x (S, out, in)^T``.
+
+        A width of 1 (the value head; a 1-D observation or action) is padded with zeros to 2:
+        torch's CPU ``bmm`` takes a different kernel for a width of 1 depending on the number of
+        matrices, so seed ``s`` would round differently alone and in a population.
+        """
+        w = weight.transpose(1, 2)
+        if w.shape[1] == 1:
+            x, w = torch.nn.functional.pad(x, (0, 1)), torch.nn.functional.pad(w, (0, 0, 0, 1))
+        if w.shape[2] == 1:
+            return torch.bmm(x, torch.nn.functional.pad(w, (0, 1)))[..., :1] + bias.unsqueeze(1)
+        # The bias is added in place (baddbmm would first copy it to the output's shape).
+        return torch.bmm(x, w).add_(bias.unsqueeze(1))
+
+    def _mlp(
+        self, x: torch.Tensor, layers: list[tuple[torch.Tensor, torch.Tensor]]
+    ) -> torch.Tensor:
+        for weight, bias in layers:
+            x = self.activation(self._linear(x, weight, bias))
+        return x
+
+    def actor(self, obs: torch.Tensor) -> torch.Tensor:
+        """The action head's output ``(S, B, A)``: logits, or the Gaussian's mean."""
+        return self._linear(self._mlp(obs, self.pi_layers), *self.action_head)
+
+    def critic(self, obs: torch.Tensor) -> torch.Tensor:
+        """Values ``(S, B)``."""
+        return self._linear(self._mlp(obs, self.vf_layers), *self.value_head).squeeze(-1)
+
+    # -- the action distribution (SB3's CategoricalDistribution / DiagGaussianDistribution) ----
+    def log_prob_entropy(
+        self, out: torch.Tensor, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probabilities of ``actions`` and entropies, ``(S, B)`` each."""
+        if self.discrete:
+            log_p = categorical_log_probs(out)
+            return log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1), categorical_entropy(log_p)
+        std = gaussian_std(out, self.log_std)
+        return gaussian_log_prob(out, std, actions), gaussian_entropy(std)
+
+    def sample(self, out: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Actions drawn with ``noise`` (uniform ``(S, B)`` for a categorical, standard normal
+        ``(S, B, A)`` for a Gaussian) and their log-probabilities."""
+        if self.discrete:
+            log_p = categorical_log_probs(out)
+            cdf = log_p.exp().cumsum(-1)
+            actions = (noise.unsqueeze(-1) >= cdf).sum(-1).clamp_(max=out.shape[-1] - 1)
+            return actions, log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        std = gaussian_std(out, self.log_std)
+        actions = out + noise * std
+        return actions, gaussian_log_prob(out, std, actions)
+
+    def mode(self, out: torch.Tensor) -> torch.Tensor:
+        """Deterministic actions: SB3's ``argmax(probs)`` / the mean."""
+        if self.discrete:
+            return categorical_log_probs(out).softmax(-1).argmax(-1)
+        return out
+
+
+LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+
+
+def categorical_log_probs(logits: torch.Tensor) -> torch.Tensor:
+    """``torch.distributions.Categorical(logits=...).logits``: normalised log-probabilities."""
+    return logits - logits.logsumexp(dim=-1, keepdim=True)
+
+
+def categorical_entropy(log_p: torch.Tensor) -> torch.Tensor:
+    """``Categorical.entropy()`` (its clamp of ``-inf`` log-probabilities included)."""
+    min_real = torch.finfo(log_p.dtype).min
+    return -(log_p.clamp(min=min_real) * log_p.exp()).sum(-1)
+
+
+def gaussian_std(mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    """SB3's ``ones_like(mean) * log_std.exp()``, ``log_std`` ``(S, A)`` broadcast over rows."""
+    return torch.ones_like(mean) * log_std.exp().unsqueeze(1)
+
+
+def gaussian_log_prob(mean: torch.Tensor, std: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """``Normal(mean, std).log_prob(actions)`` summed over action dimensions."""
+    var = std**2
+    return (-((actions - mean) ** 2) / (2 * var) - std.log() - LOG_SQRT_2PI).sum(-1)
+
+
+def gaussian_entropy(std: torch.Tensor) -> torch.Tensor:
+    """``Normal(mean, std).entropy()`` summed over action dimensions."""
+    return (0.5 + 0.5 * math.log(2 * math.pi) + torch.log(std)).sum(-1)
+
+
+# ============================================================================================
+# 3. The rollout
+
+
+@dataclass
+class RolloutBuffer:
+    """One rollout of every seed: ``(n_steps, S, n_envs, ...)`` float32 arrays (SB3's
+    ``RolloutBuffer`` with a seed axis), filled one step at a time."""
+
+    obs: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    episode_starts: np.ndarray
+    values: np.ndarray
+    log_probs: np.ndarray
+    advantages: np.ndarray
+    returns: np.ndarray
+
+    @classmethod
+    def allocate(
+        cls,
+        n_steps: int,
+        num_seeds: int,
+        n_envs: int,
+        obs_shape: tuple[int, ...],
+        action_shape: tuple[int, ...],
+        discrete: bool,
+    ) -> RolloutBuffer:
+        shape = (n_steps, num_seeds, n_envs)
+        return cls(
+            obs=np.zeros((*shape, *obs_shape), dtype=np.float32),
+            actions=np.zeros((*shape, *action_shape), dtype=np.int64 if discrete else np.float32),
+            **{
+                name: np.zeros(shape, dtype=np.float32)
+                for name in (
+                    "rewards",
+                    "episode_starts",
+                    "values",
+                    "log_probs",
+                    "advantages",
+                    "returns",
+                )
+            },
+        )
+
+    def flattened(self) -> dict[str, torch.Tensor]:
+        """Per seed, the samples in SB3's order (``swap_and_flatten``: env-major, index
+        ``env * n_steps + step``), as ``(S, n_envs * n_steps, ...)`` tensors."""
+        out = {}
+        for name in ("obs", "actions", "values", "log_probs", "advantages", "returns"):
+            array = getattr(self, name)
+            t, s, n = array.shape[:3]
+            moved = np.moveaxis(array, 0, 2)  # (S, n_envs, n_steps, ...)
+            out[name] = torch.from_numpy(
+                np.ascontiguousarray(moved).reshape(s, n * t, *array.shape[3:])
+            )
+        return out
+
+
+def bootstrap_truncated(
+    rewards: np.ndarray, truncated: np.ndarray, final_values: np.ndarray, gamma: float
+) -> np.ndarray:
+    """SB3's bootstrap on time limits (its GitHub issue 633): where an episode was cut by a
+    time limit (``truncated``), add ``gamma * V(final observation)`` to the step's reward."""
+    rewards = rewards.copy()
+    rewards[truncated] += gamma * final_values[truncated]
+    return rewards
+
+
+def compute_gae(
+    rewards: np.ndarray,
+    values: np.ndarray,
+    episode_starts: np.ndarray,
+    last_values: np.ndarray,
+    dones: np.ndarray,
+    gamma: float,
+    gae_lambda: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """SB3's ``RolloutBuffer.compute_returns_and_advantage``, the same float32 operations in
+    the same order: advantages and returns, the shape of ``rewards`` ``(n_steps, ...)``.
+
+    ``episode_starts[t]`` marks an observation that began an episode, ``last_values`` and
+    ``dones`` are the values and done flags after the rollout's last step.
+    """
+    n_steps = len(rewards)
+    advantages = np.zeros_like(rewards)
+    last_gae_lam: Any = 0
+    for step in reversed(range(n_steps)):
+        if step == n_steps - 1:
+            next_non_terminal = 1.0 - dones.astype(np.float32)
+            next_values = last_values
+        else:
+            next_non_terminal = 1.0 - episode_starts[step + 1]
+            next_values = values[step + 1]
+        delta = rewards[step] + gamma * next_values * next_non_terminal - values[step]
+        last_gae_lam = delta + gamma * gae_lambda * next_non_terminal * last_gae_lam
+        advantages[step] = last_gae_lam
+    return advantages, advantages + values
+
+
+# ============================================================================================
+# 4. The update
+
+
+def ppo_loss(
+    policy: StackedPolicy,
+    batch: Mapping[str, torch.Tensor],
+    settings: PPOSettings,
+    clip_range: float,
+    clip_range_vf: float | None,
+) -> torch.Tensor:
+    """SB3's PPO loss of one minibatch, per seed ``(S,)``: clipped surrogate, value loss
+    (clipped around the old values with ``clip_range_vf``), entropy bonus; advantages
+    normalised within each seed's minibatch."""
+    obs = batch["obs"]
+    log_prob, entropy = policy.log_prob_entropy(policy.actor(obs), batch["actions"])
+    values = policy.critic(obs)
+    advantages = batch["advantages"]
+    if settings.normalize_advantage and advantages.shape[1] > 1:
+        mean = advantages.mean(dim=1, keepdim=True)
+        advantages = (advantages - mean) / (advantages.std(dim=1, keepdim=True) + 1e-8)
+    ratio = torch.exp(log_prob - batch["log_probs"])
+    policy_loss_1 = advantages * ratio
+    policy_loss_2 = advantages * torch.clamp(ratio, 1 - clip_range, 1 + clip_range)
+    policy_loss = -torch.min(policy_loss_1, policy_loss_2).mean(dim=1)
+    if clip_range_vf is None:
+        values_pred = values
+    else:
+        old = batch["values"]
+        values_pred = old + torch.clamp(values - old, -clip_range_vf, clip_range_vf)
+    value_loss = ((batch["returns"] - values_pred) ** 2).mean(dim=1)
+    entropy_loss = -entropy.mean(dim=1)
+    return policy_loss + settings.ent_coef * entropy_loss + settings.vf_coef * value_loss
+
+
+def clip_grad_norm_per_seed(params: Sequence[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """``torch.nn.utils.clip_grad_norm_`` for each seed: the norm of the per-parameter norms of
+    the seed's gradients; gradients scaled by ``min(1, max_norm / (norm + 1e-6))``. Returns the
+    norms ``(S,)``."""
+    grads = [p.grad for p in params]
+    norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads], dim=1)
+    total = torch.linalg.vector_norm(norms, dim=1)
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for g in grads:
+        g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))
+    return total
+
+
+# ============================================================================================
+# 5. The trainer
+
+
+class PopulationCallback:
+    """Hooks of :meth:`PopulationPPO.learn`; override what you need.
+
+    ``on_rollout_start`` sees the policy that will collect the rollout (the policy SB3's
+    ``_on_step`` would see during it); ``on_rollout_end`` comes after the collection and before
+    the update, when :attr:`PopulationPPO.last_rollout_signal` and
+    :attr:`PopulationPPO.empty_rollouts` are up to date. Returning ``False`` from
+    ``on_rollout_end`` stops training (SB3's ``_on_step`` returning False).
+    """
+
+    def on_training_start(self, trainer: PopulationPPO) -> None: ...
+
+    def on_rollout_start(self, trainer: PopulationPPO) -> None: ...
+
+    def on_rollout_end(self, trainer: PopulationPPO) -> bool | None: ...
+
+    def on_training_end(self, trainer: PopulationPPO) -> None: ...
+
+
+class PopulationPPO:
+    """S seeds of SB3's PPO trained together; see the module docstring.
+
+    Args:
+        env_id: a registered Gymnasium id.
+        seeds: the runs' seeds (seed ``seeds[j]`` is population member ``j``).
+        settings: the hyperparameters (:meth:`PPOSettings.from_hyperparams`).
+        env_kwargs: the env's parameters (``gym.make_vec(env_id, **env_kwargs)``).
+        layout: how the env copies are laid out (:mod:`rlbench3.agents.population_envs`).
+
+    Attributes:
+        num_timesteps: env steps so far, per seed (SB3's ``num_timesteps``).
+        rollouts: rollouts collected so far.
+        empty_rollouts: ``(S,)`` rollouts in which none of a seed's copies got a non-zero reward
+            (the harness's zero-signal batches).
+        last_rollout_signal: ``(S,)`` whether the last rollout had a non-zero reward, per seed.
+    """
+
+    def __init__(
+        self,
+        env_id: str,
+        seeds: Sequence[int],
+        settings: PPOSettings,
+        env_kwargs: Mapping[str, Any] | None = None,
+        layout: str = "auto",
+    ):
+        if len(seeds) < 1 or len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
+        self.seeds, self.settings = [int(s) for s in seeds], settings
+        self.envs = PopulationEnvs(
+            env_id, dict(env_kwargs or {}), self.seeds, settings.n_envs, layout
+        )
+        self.observation_space = self.envs.single_observation_space
+        self.action_space = self.envs.single_action_space
+        if not isinstance(self.observation_space, spaces.Box):
+            raise SettingError(f"{env_id}: observation space {self.observation_space} is not a Box")
+        if not isinstance(self.action_space, (spaces.Discrete, spaces.Box)):
+            raise SettingError(f"{env_id}: action space {self.action_space} is not Discrete/Box")
+        self.discrete = isinstance(self.action_space, spaces.Discrete)
+        self.num_seeds, self.n_envs = len(self.seeds), settings.n_envs
+
+        with torch_threads(1):
+            initial = [
+                sb3_initial_parameters(s, self.observation_space, self.action_space, settings)
+                for s in self.seeds
+            ]
+        self.params = {
+            name: _stack([weights[name] for weights, _ in initial]).requires_grad_()
+            for name in initial[0][0]
+        }
+        self.policy = StackedPolicy(self.params, settings, self.discrete)
+        # One Adam over the stacked parameters is S Adams: its update is elementwise, and every
+        # seed shares the step count and the learning rate. (fused=True is faster but rounds a
+        # tensor's elements differently by position, so a seed would not be bit-equal alone.)
+        self.optimizer = torch.optim.Adam(
+            self.params.values(),
+            lr=make_schedule(settings.learning_rate)(1.0),
+            foreach=True,
+            **settings.adam_kwargs(),
+        )
+        self.action_generators = [torch.Generator().set_state(state) for _, state in initial]
+        self.shuffle_rngs = [np.random.RandomState(s) for s in self.seeds]
+        self.lr_schedule = make_schedule(settings.learning_rate)
+        self.clip_range = make_schedule(settings.clip_range)
+        self.clip_range_vf = (
+            None if settings.clip_range_vf is None else make_schedule(settings.clip_range_vf)
+        )
+        action_shape = () if self.discrete else self.action_space.shape
+        self.buffer = RolloutBuffer.allocate(
+            settings.n_steps,
+            self.num_seeds,
+            self.n_envs,
+            self.observation_space.shape,
+            action_shape,
+            self.discrete,
+        )
+        self.num_timesteps = 0
+        self.rollouts = 0
+        self.empty_rollouts = np.zeros(self.num_seeds, dtype=np.int64)
+        self.last_rollout_signal = np.zeros(self.num_seeds, dtype=bool)
+        self._last_obs: np.ndarray | None = None
+        self._last_episode_starts = np.ones(self.envs.num_envs, dtype=bool)
+        self._seed_rows = torch.arange(self.num_seeds).unsqueeze(1)
+
+    # -- the loop -----------------------------------------------------------------------------
+    def learn(
+        self, total_timesteps: int, callback: PopulationCallback | None = None
+    ) -> PopulationPPO:
+        """Train every seed for ``total_timesteps`` env steps (as SB3's ``learn``: whole
+        rollouts until the count reaches the budget)."""
+        callback = callback or PopulationCallback()
+        with torch_threads(1):
+            if self._last_obs is None:
+                self._last_obs = self.envs.reset()
+            callback.on_training_start(self)
+            while self.num_timesteps < total_timesteps:
+                callback.on_rollout_start(self)
+                self.collect_rollout()
+                if callback.on_rollout_end(self) is False:
+                    break
+                self.train(1.0 - float(self.num_timesteps) / float(total_timesteps))
+            callback.on_training_end(self)
+        return self
+
+    def _obs_tensor(self, obs: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(obs).view(self.num_seeds, self.n_envs, -1)
+
+    def _draw_noise(self) -> torch.Tensor:
+        """This rollout's sampling noise, ``(n_steps, S, n_envs[, A])``, each seed's from its own
+        generator."""
+        shape = (self.settings.n_steps, self.n_envs)
+        if self.discrete:
+            draws = [torch.rand(shape, generator=g) for g in self.action_generators]
+        else:
+            shape += self.action_space.shape
+            draws = [torch.randn(shape, generator=g) for g in self.action_generators]
+        return torch.stack(draws, dim=1)
+
+    def _env_actions(self, actions: torch.Tensor) -> np.ndarray:
+        """Actions for the env, one row per copy; a Box's clipped to its bounds as SB3 does."""
+        array = actions.numpy().reshape(self.envs.num_envs, *self.action_space.shape)
+        if self.discrete:
+            return array
+        return np.clip(array, self.action_space.low, self.action_space.high)
+
+    @torch.no_grad()
+    def collect_rollout(self) -> None:
+        """SB3's ``collect_rollouts`` for every seed: ``n_steps`` steps of every copy, with the
+        time-limit bootstrap, then advantages and returns."""
+        s, n, gamma = self.num_seeds, self.n_envs, self.settings.gamma
+        buf, policy = self.buffer, self.policy
+        noise = self._draw_noise()
+        signal = np.zeros(s, dtype=bool)
+        obs = self._last_obs
+        assert obs is not None
+        for t in range(self.settings.n_steps):
+            obs_t = self._obs_tensor(obs)
+            out = policy.actor(obs_t)
+            values = policy.critic(obs_t)
+            actions, log_probs = policy.sample(out, noise[t])
+            step = self.envs.step(self._env_actions(actions))
+            rewards = step.rewards
+            signal |= rewards.reshape(s, n).any(axis=1)
+            if step.truncated.any():
+                final_values = policy.critic(self._obs_tensor(step.final_obs)).numpy().ravel()
+                rewards = bootstrap_truncated(rewards, step.truncated, final_values, gamma)
+            buf.obs[t] = obs.reshape(buf.obs.shape[1:])
+            buf.actions[t] = actions.numpy()
+            buf.rewards[t] = rewards.reshape(s, n)
+            buf.episode_starts[t] = self._last_episode_starts.reshape(s, n)
+            buf.values[t] = values.numpy()
+            buf.log_probs[t] = log_probs.numpy()
+            obs, self._last_episode_starts = step.obs, step.dones
+        self._last_obs = obs
+        last_values = policy.critic(self._obs_tensor(obs)).numpy()
+        buf.advantages[:], buf.returns[:] = compute_gae(
+            buf.rewards,
+            buf.values,
+            buf.episode_starts,
+            last_values,
+            self._last_episode_starts.reshape(s, n),
+            gamma,
+            self.settings.gae_lambda,
+        )
+        self.envs.check_independent()
+        self.num_timesteps += self.settings.rollout_size
+        self.rollouts += 1
+        self.last_rollout_signal = signal
+        self.empty_rollouts += ~signal
+
+    def train(self, progress_remaining: float) -> None:
+        """SB3's ``PPO.train`` for every seed: ``n_epochs`` passes over the rollout in shuffled
+        minibatches (each seed its own permutation), one Adam step per minibatch."""
+        settings = self.settings
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr_schedule(progress_remaining)
+        clip_range = self.clip_range(progress_remaining)
+        clip_range_vf = (
+            None if self.clip_range_vf is None else self.clip_range_vf(progress_remaining)
+        )
+        data = self.buffer.flattened()
+        size = settings.rollout_size
+        params = list(self.params.values())
+        for _ in range(settings.n_epochs):
+            order = torch.from_numpy(np.stack([rng.permutation(size) for rng in self.shuffle_rngs]))
+            for start in range(0, size, settings.batch_size):
+                index = order[:, start : start + settings.batch_size]
+                batch = {name: array[self._seed_rows, index] for name, array in data.items()}
+                loss = ppo_loss(self.policy, batch, settings, clip_range, clip_range_vf)
+                for p in params:
+                    p.grad = None
+                loss.sum().backward()
+                clip_grad_norm_per_seed(params, settings.max_grad_norm)
+                self.optimizer.step()
+
+    # -- using the policies -------------------------------------------------------------------
+    @torch.no_grad()
+    def predict(self, obs: np.ndarray, seed_index: int, deterministic: bool = True) -> np.ndarray:
+        """Seed ``seed_index``'s actions for ``obs`` (one observation or a batch), as SB3's
+        ``policy.predict(obs, deterministic=...)[0]``: a Box's clipped to its bounds. Stochastic
+        actions draw from torch's global generator, not the seed's training stream."""
+        obs = np.asarray(obs, dtype=np.float32)
+        single = obs.shape == self.observation_space.shape
+        x = torch.from_numpy(obs.reshape(1, -1, *self.observation_space.shape))
+        policy = self.policy.seed(seed_index)
+        with torch_threads(1):
+            out = policy.actor(x)
+            if deterministic:
+                actions = policy.mode(out)
+            elif self.discrete:
+                actions = policy.sample(out, torch.rand(out.shape[:2]))[0]
+            else:
+                actions = policy.sample(out, torch.randn(out.shape))[0]
+        array = actions[0].numpy()
+        if not self.discrete:
+            array = np.clip(array, self.action_space.low, self.action_space.high)
+        return array[0] if single else array
+
+    def export_policy(self, seed_index: int) -> Any:
+        """Seed ``seed_index``'s policy as SB3's ``ActorCriticPolicy`` (the same architecture,
+        its weights copied): ``policy.save`` / ``ActorCriticPolicy.load`` and every tool that
+        takes an SB3 policy work on it."""
+        with torch.random.fork_rng(devices=[]), torch_threads(1):
+            policy = make_sb3_policy(self.observation_space, self.action_space, self.settings)
+        policy.load_state_dict(
+            {name: p[seed_index].detach().clone() for name, p in self.params.items()}
+        )
+        policy.set_training_mode(False)
+        return policy
+
+    def close(self) -> None:
+        self.envs.close()
