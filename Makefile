@@ -26,8 +26,9 @@ bench: venv
 	$(VENV)/bin/rlbench3 survey
 	$(VENV)/bin/rlbench3 run quick
 
+# Slow tests (coverage simulations) are left out; run them with: $(PY) -m pytest -m slow
 test: venv
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: venv
 	$(VENV)/bin/ruff check rlbench3 tests scripts
@@ -51,3 +52,9 @@ bench-envs: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .install-check
+
+# A two-node local Ray cluster runs a tiny suite; its table must equal the process pool's
+# (scripts/ray_cluster_check.sh; uses the existing .venv, stops only the cluster it started).
+.PHONY: ray-check
+ray-check:
+	bash scripts/ray_cluster_check.sh

@@ -20,8 +20,19 @@ Folders and files, the same on every command (in the manner of rl-baselines3-zoo
   required), the table of ``table`` and ``robust`` (optional; default: standard output).
 
 Mistakes (a bad suite or agent file, a bad env parameter, a missing results folder, records in a
-format this version does not read) exit with status 2 and one ``rlbench3: error: ...`` line.
-Numbers out of range (``--seeds 0``) are rejected while parsing, naming the flag.
+format this version does not read, a results folder another ``run`` is writing, a full disk, a
+policy file that is not weights-only) exit with status 2 and one ``rlbench3: error: ...`` line;
+``--debug`` (anywhere on the command line) prints the traceback as well. Numbers out of range
+(``--seeds 0``) are rejected while parsing, naming the flag; every other argument is checked
+before any work starts. Ctrl-C or SIGTERM stop a command with status 130 or 143 (``run`` keeps
+every finished run and stops its workers).
+
+``python -m rlbench3.cli`` puts the current folder first on Python's import path, where a file
+named like a module (``pandas.py``) would be imported instead of the real one. This module drops
+that entry as soon as it starts, so the modules commands import later come from the installed
+packages; but the modules ``rlbench3`` itself imports first (gymnasium, numpy) were already found
+by then. Use the ``rlbench3`` command, or ``python -P -m rlbench3.cli`` (Python >= 3.11), in a
+folder you do not trust.
 
 Heavy modules (pandas, torch, matplotlib, the analysis modules) are imported by the command that
 needs them, so ``rlbench3 --help`` starts quickly.
@@ -35,15 +46,26 @@ import importlib
 import importlib.util
 import math
 import os
+import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import rlbench3
-from rlbench3.data.yaml_lines import ConfigError
-from rlbench3.harness.storage import UnknownFormat
+if __name__ == "__main__" and sys.path and sys.path[0] in ("", os.getcwd()):
+    # `python -m rlbench3.cli`: Python put the current folder first on the import path; drop it
+    # before any command imports more (see the module docstring), unless it is where rlbench3
+    # itself comes from (a source checkout run in place: workers must find the package there).
+    _package = sys.modules.get("rlbench3")
+    _home = getattr(_package, "__file__", None)
+    if _home is None or Path(_home).resolve().parents[1] != Path(sys.path[0] or ".").resolve():
+        del sys.path[0]
+
+import rlbench3  # noqa: E402
+from rlbench3.data.yaml_lines import ConfigError  # noqa: E402
+from rlbench3.harness.storage import FolderLocked, StorageError, UnknownFormat  # noqa: E402
 
 # The survey table: one difficulty knob per family, everything else at the defaults.
 SURVEY_HIT_TABLE: tuple[tuple[str, str, tuple[int, ...], int], ...] = (
@@ -54,7 +76,6 @@ SURVEY_HIT_TABLE: tuple[tuple[str, str, tuple[int, ...], int], ...] = (
 
 # Ids built from other ids, with no parameters of their own to list.
 COMPOSITE_IDS = {"rlbench3/Mixture-v0": "env=ID, components=[{...}, ...], weights=[...]"}
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,16 +144,26 @@ def nonnegative_float(text: str) -> float:
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """``key=value`` with the value read as YAML (numbers, strings, ``{low: 1, high: 2}``)."""
+    """``key=value`` with the value read as YAML (numbers, strings, ``{low: 1, high: 2}``); a
+    number that YAML 1.1 reads as text (``1e-3``, ``2.5e6``) is a number here."""
     import yaml
+
+    from rlbench3.agents.config import numeric_string_hint
 
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     try:
-        return key.strip(), yaml.safe_load(value)
+        parsed = yaml.safe_load(value)
     except yaml.YAMLError as err:
-        raise argparse.ArgumentTypeError(f"{text!r}: the value is not valid YAML ({err})") from None
+        message = " ".join(str(err).split())
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the value is not valid YAML ({message})"
+        ) from None
+    if isinstance(parsed, str) and value.strip() == parsed and numeric_string_hint(parsed):
+        if any(c in parsed for c in "eE"):
+            parsed = float(parsed)
+    return key.strip(), parsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,11 +219,51 @@ def hit_table(rows: Sequence[tuple[str, str, Sequence[int], int]], seed: int = 0
 
 
 def results_folder(path: str | Path) -> Path:
-    """An existing results folder, or :class:`FileNotFoundError`."""
+    """An existing results folder (one holding ``runs/`` or ``plan.json``), or
+    :class:`FileNotFoundError`."""
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"no results folder {folder}")
+    if not (folder / "runs").is_dir() and not (folder / "plan.json").exists():
+        raise FileNotFoundError(
+            f"{folder} is not a results folder (no runs/ or plan.json; `rlbench3 run` makes one)"
+        )
     return folder
+
+
+def output_file(path: str | None) -> str | None:
+    """Check an ``-o/--output`` FILE before any work: not a folder, and its folder is (or can
+    be made) a folder."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"-o/--output {path!r} is a folder; give a file name")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"-o/--output {path!r}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK):
+                raise ValueError(f"-o/--output {path!r}: cannot write into {parent}")
+            break
+    return path
+
+
+def check_env_id(env_id: str, what: str) -> None:
+    """A registered env id (``module:id`` would make Gymnasium import ``module``)."""
+    import gymnasium as gym
+
+    if ":" in env_id:
+        raise ValueError(
+            f"{what} {env_id!r} is module-qualified: Gymnasium would import "
+            f"{env_id.split(':', 1)[0]!r}; use a registered id (rlbench3 envs lists them)"
+        )
+    if env_id not in gym.registry:
+        import difflib
+
+        close = difflib.get_close_matches(env_id, list(gym.registry), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"{what} {env_id!r} is not a registered env id{hint}")
 
 
 def emit(text: str, output: str | None) -> None:
@@ -222,10 +293,13 @@ def cmd_hit(args: argparse.Namespace) -> int:
     from rlbench3.analysis.probes import hit_probability
 
     params = dict(args.param)
+    check_env_id(args.env_id, "ENV_ID")
+    if isinstance(params.get("env"), str):  # a Mixture's inner id
+        check_env_id(params["env"], "-p env=")
     try:  # the env's own checks: unknown ids and parameters are the user's mistakes
         gym.make(args.env_id, **params).close()
-    except (TypeError, gym.error.Error) as err:
-        raise ValueError(str(err)) from None
+    except (TypeError, OverflowError, MemoryError, gym.error.Error) as err:
+        raise ValueError(" ".join(str(err).split()) or type(err).__name__) from None
     est = hit_probability(args.env_id, args.episodes, seed=args.seed, **params)
     print(
         f"{args.env_id} {params}: hit probability {est.probability:.6g} "
@@ -244,13 +318,26 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from rlbench3.analysis.tables import render_results
-    from rlbench3.harness.sweep import plan_suite, run_suite
+    from rlbench3.harness.suites import MAX_RUNS
+    from rlbench3.harness.sweep import check_execution, plan_suite, run_suite
 
+    if args.ray_address is not None and args.backend != "ray":
+        raise ValueError("--ray-address is only used with --backend ray")
+    check_execution(args.workers, args.backend, args.ray_address)
+    limit = max(64, 4 * (os.cpu_count() or 1))
+    if args.backend == "process" and args.workers > limit:
+        raise ValueError(
+            f"--workers {args.workers} is more than 4 x the CPU count (at most {limit} here)"
+        )
     if args.backend == "ray" and importlib.util.find_spec("ray") is None:
         raise ValueError("--backend ray needs Ray: pip install 'rlbench3[ray]'")
+    if args.results is not None and Path(args.results).exists():
+        if not Path(args.results).is_dir():
+            raise ValueError(f"-r/--results {args.results!r} is a file, not a folder")
+    max_runs = None if args.yes else MAX_RUNS
     if args.dry_run:
         suite, runs = plan_suite(
-            args.suite, agents=args.agents, seeds=args.seeds, budget=args.budget
+            args.suite, agents=args.agents, seeds=args.seeds, budget=args.budget, max_runs=max_runs
         )
         print(dry_run_text(suite, runs, args.results, args.workers))
         return 0
@@ -265,12 +352,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         backend=args.backend,
         ray_address=args.ray_address,
         progress=not args.no_progress,
+        max_runs=max_runs,
     )
     report = done.report
     print(
         f"{done.suite.name}: {report.planned} runs planned, {report.skipped} already finished, "
         f"{report.finished} run now, {len(report.failed)} failed, {len(report.corrupt)} corrupt "
-        f"records re-run ({time.perf_counter() - start:.0f} s); results in {done.out}\n"
+        f"records re-run, {len(report.damaged)} damaged runs redone "
+        f"({time.perf_counter() - start:.0f} s); results in {done.out}\n"
     )
     # Exactly `rlbench3 table -r DIR --kind swiss`, restricted to this suite's runs.
     print(render_results(done.out, "swiss", run_ids={r.run_id for r in done.runs}), end="")
@@ -287,7 +376,9 @@ def dry_run_text(suite: Any, runs: list[Any], results: str | None, workers: int)
 
     out = Path(results) if results is not None else default_out(suite)
     store = RunStore(out)
-    states = [store.status(r.run_id).state for r in runs]
+    states = (
+        [store.status(r.run_id).state for r in runs] if out.is_dir() else ["missing"] * len(runs)
+    )
     frame = pd.DataFrame(
         [
             {
@@ -304,7 +395,7 @@ def dry_run_text(suite: Any, runs: list[Any], results: str | None, workers: int)
     )
     todo = [r for r, state in zip(runs, states) if state != "finished"]
     measured = {}
-    if next(store.finished_ids(), None) is not None:  # earlier runs: their measured speeds
+    if out.is_dir() and next(store.finished_ids(), None) is not None:  # their measured speeds
         measured = load(out).groupby("algo")["steps_per_second"].median().to_dict()
     minutes = estimate_seconds(todo, workers, measured) / 60
     steps = sum(r.budget for r in todo)
@@ -328,6 +419,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 def cmd_table(args: argparse.Namespace) -> int:
     from rlbench3.analysis.tables import render_results
 
+    output_file(args.output)
     folder = results_folder(args.results)
     emit(
         render_results(folder, args.kind, args.format, reps=args.reps, seed=args.seed), args.output
@@ -340,6 +432,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     if Path(args.output).suffix.lower() not in FORMATS:
         raise ValueError(f"-o/--output must end in {' or '.join(FORMATS)}, got {args.output!r}")
+    output_file(args.output)
     print(render_plot(results_folder(args.results), args.kind, args.output))
     return 0
 
@@ -348,6 +441,7 @@ def cmd_robust(args: argparse.Namespace) -> int:
     from rlbench3.analysis.robustness import perturbation_scores, robustness_table
     from rlbench3.analysis.tables import render_sections
 
+    output_file(args.output)
     folder = results_folder(args.results)
     scores = perturbation_scores(folder, args.kind, args.eps, episodes=args.episodes)
     title = (
@@ -364,6 +458,7 @@ def cmd_robust(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 
 RESULTS_HELP = "results folder (from rlbench3 run)"
+DEBUG_HELP = "on an error, print the traceback as well as the one-line message"
 
 
 def _results(parser: argparse.ArgumentParser, *, required: bool = True, help: str = "") -> None:
@@ -387,12 +482,15 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"%(prog)s {rlbench3.__version__}",
         help="print the version and exit",
     )
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func: Callable[[argparse.Namespace], int], text: str) -> Any:
         description = text[0].upper() + text[1:] + "."
         p = sub.add_parser(name, help=text, description=description, allow_abbrev=False)
         p.set_defaults(func=func)
+        # also after the command; SUPPRESS keeps a --debug given before it
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         return p
 
     command("envs", cmd_envs, "list registered environments, their parameters and presets")
@@ -476,6 +574,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="only list the runs, their state in the results folder and a cost estimate",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--yes",
+        action="store_true",
+        help="run (or list) a plan larger than the limit of 10,000 runs",
+    )
 
     ls = command("ls", cmd_ls, "finished, failed, corrupt and missing runs of a results folder")
     _results(ls)
@@ -564,14 +667,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """What a command raises for the user's mistakes or the machine's state (one line, status
+    2): bad data files and arguments (ConfigError and the libraries' ValueError, among them
+    corrupt records and refused policy files), records of another format, a missing folder, a
+    locked or unwritable results folder (disk full), a backend that cannot start, and
+    Gymnasium's own errors (unknown ids)."""
+    import gymnasium as gym
+
+    from rlbench3.harness.sweep import BackendError
+
+    return (
+        ConfigError,
+        UnknownFormat,
+        ValueError,
+        FileNotFoundError,
+        FolderLocked,
+        StorageError,
+        BackendError,
+        OSError,
+        gym.error.Error,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
     try:
         return args.func(args)
-    except (ConfigError, UnknownFormat, ValueError, FileNotFoundError) as err:
-        # Expected mistakes: bad data files, records of another format, bad parameters (the
-        # libraries raise ValueError), a missing results folder. One line, no traceback.
-        message = " ".join(str(err).split("\n"))
+    except KeyboardInterrupt as err:
+        # Ctrl-C, or SIGTERM/SIGHUP during `run` (SweepInterrupted): the workers are stopped and
+        # every finished record kept; the usual 128 + signal number status.
+        signum = getattr(err, "signum", signal.SIGINT)
+        if debug:
+            traceback.print_exc()
+        where = "; finished runs are kept in the results folder" if args.command == "run" else ""
+        name = signal.Signals(signum).name
+        print(f"rlbench3: interrupted ({name}){where}", file=sys.stderr)
+        return 128 + int(signum)
+    except expected_errors() as err:
+        if debug:
+            traceback.print_exc()
+        message = " ".join(str(err).split()) or type(err).__name__
         print(f"rlbench3: error: {message}", file=sys.stderr)
         return 2
 

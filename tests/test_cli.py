@@ -148,7 +148,7 @@ def test_expected_mistakes_are_one_line_errors(tmp_path, capsys, make_config, ma
     lock = "rlbench3/CombinationLock-v0"
     assert "horizon must be" in one_line_error(["hit", lock, "-p", "horizon=0"], capsys)
     assert "unknown parameter 'foo'" in one_line_error(["hit", lock, "-p", "foo=1"], capsys)
-    assert "doesn't exist" in one_line_error(["hit", "rlbench3/Nope-v0"], capsys)
+    assert "is not a registered env id" in one_line_error(["hit", "rlbench3/Nope-v0"], capsys)
     png = ["plot", "-r", str(tmp_path), "--kind", "curves", "-o", "x.jpg"]
     assert "-o/--output must end in .png or .pdf" in one_line_error(png, capsys)
     # A suite file with a typo: a ConfigError naming the key.
@@ -168,6 +168,124 @@ def test_expected_mistakes_are_one_line_errors(tmp_path, capsys, make_config, ma
     path.write_text(json.dumps(data))
     err = one_line_error(["table", "-r", str(store.root), "--kind", "swiss"], capsys)
     assert "record format 1" in err
+
+
+BAD_SUITES = {
+    "empty": "",
+    "list": "- a\n",
+    "no-experiments": "experiments: []\n",
+    "typo": "experiments:\n  - name: a\n    env: rlbench3/CombinationLock-v0\n    grd: {}\n",
+    "module-env": "experiments:\n  - name: a\n    env: 'os:Evil-v0'\n",
+    "no-agents": "agents: []\nexperiments:\n  - name: a\n    env: rlbench3/CombinationLock-v0\n",
+    "huge": "seeds: 100000000\nexperiments:\n  - name: a\n    env: rlbench3/CombinationLock-v0\n",
+    "tiny": "seeds: 1\nexperiments:\n  - name: a\n    env: rlbench3/CombinationLock-v0\n",
+}
+LOCK_ID = "rlbench3/CombinationLock-v0"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "{empty}", "--dry-run"], "a suite file must be a mapping"),
+        (["run", "{list}", "--dry-run"], "but it is a list"),
+        (["run", "{no-experiments}", "--dry-run"], "needs at least one experiment"),
+        (["run", "{typo}", "--dry-run"], "did you mean 'grid'"),
+        (["run", "{module-env}", "--dry-run"], "is a module-qualified id"),
+        (["run", "{no-agents}", "--dry-run"], "agents: needs at least one agent"),
+        (["run", "{huge}", "--dry-run"], "more than the limit of 10,000"),
+        (["run", "quick", "--seeds", "100000000", "--dry-run"], "pass --yes"),
+        (["run", "quick", "--agents", "ppo", "ppo", "--dry-run"], "'ppo' is listed twice"),
+        (["run", "quick", "--ray-address", "127.0.0.1:1", "--dry-run"], "only used with --backend"),
+        (["run", "quick", "-r", "{file}", "--dry-run"], "is a file, not a folder"),
+        (
+            [
+                "run",
+                "{tiny}",
+                "-r",
+                "{dir}/out",
+                "--backend",
+                "ray",
+                "--ray-address",
+                "127.0.0.1:1",
+            ],
+            "cannot connect to the Ray cluster at 127.0.0.1:1",
+        ),
+        (["run", "quick", "--workers", "100000"], "more than 4 x the CPU count"),
+        (["ls", "-r", "{dir}"], "is not a results folder"),
+        (["ls", "-r", "{file}"], "no results folder"),
+        (["table", "-r", "{dir}", "--kind", "swiss"], "is not a results folder"),
+        (["table", "-r", "{results}", "--kind", "swiss", "-o", "{dir}"], "is a folder"),
+        (["table", "-r", "{results}", "--kind", "swiss", "-o", "{file}/t.md"], "is a file, not"),
+        (["plot", "-r", "{results}", "--kind", "curves", "-o", "{dir}.png"], "is a folder"),
+        (["robust", "-r", "{results}", "--kind", "fgsm", "-o", "{dir}"], "is a folder"),
+        (["hit", "os:Evil-v0"], "is module-qualified"),
+        (["hit", "rlbench3/Mixture-v0", "-p", "env=os:Evil-v0"], "is module-qualified"),
+        (["hit", LOCK_ID, "-p", "horizon=100000000000000000000000"], "horizon must be"),
+    ],
+)
+def test_bad_inputs_are_one_line_errors(argv, message, tmp_path, capsys):
+    files = {}
+    for name, text in BAD_SUITES.items():
+        files[name] = tmp_path / f"{name}.yaml"
+        files[name].write_text(text)
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir.png").mkdir()
+    (tmp_path / "results" / "runs").mkdir(parents=True)
+    places = {
+        **{k: str(v) for k, v in files.items()},
+        "file": str(tmp_path / "file"),
+        "dir": str(tmp_path / "dir"),
+        "results": str(tmp_path / "results"),
+    }
+    argv = [a.format(**places) if "{" in a else a for a in argv]
+    assert message in one_line_error(argv, capsys)
+    assert not (tmp_path / "dir" / "out").exists()  # nothing written before the error
+
+
+def test_yaml_errors_in_a_parameter_are_one_line(capsys):
+    err = fails_with(["hit", LOCK_ID, "-p", "horizon={a: [}"], capsys)
+    assert "argument -p/--param: 'horizon={a: [}': the value is not valid YAML" in err
+    lines = err.strip().splitlines()  # argparse's usage, then one error line
+    assert lines[0].startswith("usage:") and lines[-1].startswith("rlbench3 hit: error:")
+    assert sum("error" in line for line in lines) == 1
+
+
+def test_numbers_yaml_reads_as_text_are_numbers_in_parameters():
+    from rlbench3.cli import parse_assignment
+
+    assert parse_assignment("mass=5e-1") == ("mass", 0.5)
+    assert parse_assignment("x=1e6") == ("x", 1e6)
+    assert parse_assignment("x='1e6'") == ("x", "1e6")  # quoted: the user meant text
+    assert parse_assignment("preset=D") == ("preset", "D")
+
+
+def test_debug_adds_the_traceback(capsys):
+    assert main(["--debug", "hit", "rlbench3/Nope-v0"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.strip().splitlines()[-1].startswith("rlbench3: error: ENV_ID")
+    assert main(["hit", "rlbench3/Nope-v0", "--debug"]) == 2  # after the command too
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["hit", "rlbench3/Nope-v0"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_python_m_does_not_import_from_the_current_folder(tmp_path):
+    # A module named like one a command imports later (pandas, by ls): it must not be imported.
+    marker = tmp_path / "imported"
+    (tmp_path / "pandas.py").write_text(
+        f"from pathlib import Path\nPath({str(marker)!r}).touch()\nraise ImportError('fake')\n"
+    )
+    (tmp_path / "results" / "runs").mkdir(parents=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "rlbench3.cli", "ls", "-r", "results"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,6 +15,12 @@ An agent file ``agents/<name>.yaml`` (in the manner of rl-baselines3-zoo's hyper
 
 Every hyperparameter name is checked against the algorithm's constructor signature when the file
 is loaded, so a misspelled argument fails with the file, line and key instead of being ignored.
+So are the keys of ``overrides`` (an env family such as ``CombinationLock``, or a registered id)
+and numbers that YAML reads as strings (``3e-4`` is a string in YAML 1.1: write ``3.0e-4``).
+
+Trained policies are saved in a weights-only format (:mod:`rlbench3.agents.policy_files`,
+re-exported here as :func:`policy_bytes` and :func:`load_policy_bytes`): loading one never
+unpickles anything.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ import difflib
 import functools
 import importlib
 import inspect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rlbench3.agents.policy_files import load_policy_bytes, policy_bytes
 from rlbench3.data import find
 from rlbench3.data.yaml_lines import (
     ConfigError,
@@ -38,6 +46,21 @@ from rlbench3.data.yaml_lines import (
     load_yaml,
     plain_data,
 )
+
+__all__ = [
+    "ALGORITHMS",
+    "AgentConfig",
+    "AgentSpec",
+    "algorithm_class",
+    "check_compatible",
+    "constructor_kwargs",
+    "load_agent",
+    "load_policy_bytes",
+    "null_logger",
+    "override_targets",
+    "parse_agent",
+    "policy_bytes",
+]
 
 # algorithm -> (module, supported action spaces)
 ALGORITHMS: dict[str, tuple[str, frozenset[str]]] = {
@@ -105,7 +128,6 @@ class AgentConfig:
         return AgentSpec(self.name, self.algo, **out)
 
 
-
 def algorithm_class(algo: str) -> type:
     module, _ = ALGORITHMS[algo]
     if algo == "random_search":
@@ -117,6 +139,47 @@ def algorithm_class(algo: str) -> type:
 def constructor_arguments(algo: str) -> tuple[str, ...]:
     params = inspect.signature(algorithm_class(algo).__init__).parameters
     return tuple(p for p in params if p not in ("self", *RESERVED))
+
+
+# A number with an exponent that YAML 1.1 (PyYAML) reads as a string: it wants a decimal point
+# and a signed exponent (``3.0e-4``, ``1.0e+6``), so ``3e-4``, ``1e6`` and ``1.0e6`` are text.
+_EXPONENT = re.compile(r"^([-+]?)(\d+)(?:\.(\d*))?[eE]([-+]?)(\d+)$")
+# Any decimal number written as text (``"0.5"`` quoted in YAML).
+_DECIMAL = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)$")
+
+
+def numeric_string_hint(value: Any) -> str | None:
+    """For a string that YAML should have read as a number (``"3e-4"``), the spelling that it
+    reads as one (``3.0e-4``); ``None`` for any other value."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    match = _EXPONENT.match(text)
+    if match:
+        sign, whole, fraction, exponent_sign, exponent = match.groups()
+        return f"{sign}{whole}.{fraction or '0'}e{exponent_sign or '+'}{exponent}"
+    return text if _DECIMAL.match(text) else None
+
+
+def check_numeric_strings(value: Any, parent: Any, path: str, key: str | None) -> None:
+    """Raise a clear error for a number that YAML read as a string, anywhere in ``value``."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_numeric_strings(v, value, f"{path}.{k}", k)
+        return
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            check_numeric_strings(v, parent, f"{path}[{i}]", key)
+        return
+    hint = numeric_string_hint(value)
+    if hint is not None:
+        raise fail(
+            parent,
+            path,
+            f"{value!r} is a string, not a number (YAML reads a quoted number, or an exponent "
+            f"without a decimal point or sign, as text); write {hint}",
+            key,
+        )
 
 
 def _check_hyperparams(algo: str, hyperparams: Any, parent: Node, path: str) -> dict[str, Any]:
@@ -131,11 +194,32 @@ def _check_hyperparams(algo: str, hyperparams: Any, parent: Node, path: str) -> 
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise fail(hyperparams, f"{path}.{key}", f"not a {algo} argument{hint}", key)
+        check_numeric_strings(hyperparams[key], hyperparams, f"{path}.{key}", key)
     return dict(hyperparams)
+
+
+@functools.cache
+def override_targets() -> tuple[str, ...]:
+    """What an agent's ``overrides:`` may be keyed by: every registered Gymnasium id and every
+    env family (the name of an id without namespace, variant and version: ``CombinationLock``
+    for ``rlbench3/CombinationLock-v0``, ``CartPole`` for ``rlbench3/CartPole-D-v0``)."""
+    import gymnasium as gym
+
+    import rlbench3.envs  # noqa: F401  (registers the ids)
+
+    ids = set(gym.registry)
+    families = {env_id.split("/")[-1].split("-")[0] for env_id in ids}
+    return tuple(sorted(ids | families))
 
 
 def parse_agent(data: Any, name: str) -> AgentConfig:
     """Validate the contents of one agent file."""
+    if not isinstance(data, dict):
+        source = data.file if isinstance(data, Node) else name
+        shape = "empty" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(
+            f"{source}: an agent file must be a mapping with at least 'algo:', but it is {shape}"
+        )
     check_keys(
         data, "", required=("algo",), optional=("policy", "n_envs", "hyperparams", "overrides")
     )
@@ -160,8 +244,19 @@ def parse_agent(data: Any, name: str) -> AgentConfig:
     check_type(
         overrides, data, "overrides", dict, "a mapping env family/id -> settings", "overrides"
     )
+    targets = override_targets()
     for key, override in overrides.items():
         path = f"overrides.{key}"
+        if key not in targets:
+            close = difflib.get_close_matches(str(key), targets, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise fail(
+                overrides,
+                path,
+                f"not an env family or registered env id{hint}; an override applies to the envs "
+                "of a family (e.g. CombinationLock) or to one id (e.g. rlbench3/ArmReach-v0)",
+                key,
+            )
         check_keys(override, path, optional=("policy", "n_envs", "hyperparams"))
         if "hyperparams" in override:
             _check_hyperparams(algo, override["hyperparams"], override, f"{path}.hyperparams")
@@ -171,7 +266,13 @@ def parse_agent(data: Any, name: str) -> AgentConfig:
 def load_agent(name_or_path: str | Path) -> AgentConfig:
     """Load a shipped agent by name (``ppo``: ``agents/ppo.yaml``) or an agent file by path."""
     path = find("agents", name_or_path, "agent")
-    return parse_agent(load_yaml(path), path.name.rsplit(".", 1)[0])
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        shape = "empty" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(
+            f"{path}: an agent file must be a mapping with at least 'algo:', but it is {shape}"
+        )
+    return parse_agent(data, path.name.rsplit(".", 1)[0])
 
 
 def check_compatible(algo: str, action_space: Any, where: str) -> None:
@@ -196,6 +297,15 @@ def linear_schedule(initial: float) -> Any:
         return progress_remaining * initial
 
     return schedule
+
+
+def null_logger() -> Any:
+    """An SB3 logger that writes nothing anywhere. SB3 creates an empty ``/tmp/SB3-<time>``
+    folder for every model whose logger is not set (``configure_logger`` with no folder);
+    ``model.set_logger(null_logger())`` before ``learn`` avoids it."""
+    from stable_baselines3.common.logger import Logger
+
+    return Logger(folder=None, output_formats=[])
 
 
 def constructor_kwargs(hyperparams: dict[str, Any], action_dim: int | None) -> dict[str, Any]:

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv
+
+from rlbench3.agents.config import null_logger
 
 POLICY_SOURCES = ("PPO", "A2C", "TRPO")
 
@@ -63,7 +64,7 @@ class RandomSearch:
         self.seed = 0 if seed is None else int(seed)
         self.verbose = verbose
         self.num_timesteps = 0
-        self.logger = configure(None, [""])
+        self.logger = null_logger()  # SB3's configure() would create an empty /tmp/SB3-* folder
         # A template model gives the policy class, its kwargs and learning-rate schedule exactly
         # as the algorithm would build them; each candidate is a fresh policy of that class.
         module = "sb3_contrib" if policy_from == "TRPO" else "stable_baselines3"
@@ -88,6 +89,10 @@ class RandomSearch:
                 t.observation_space, t.action_space, t.lr_schedule, **t.policy_kwargs
             )
         return policy.to(t.device).eval()
+
+    def set_logger(self, logger: Any) -> None:
+        """SB3's ``set_logger``: where :meth:`learn` records (nothing, by default)."""
+        self.logger = logger
 
     def get_env(self) -> VecEnv:
         return self.env

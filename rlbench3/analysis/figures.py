@@ -10,7 +10,9 @@ dataclasses of arrays, one per kind of figure:
 * :func:`trainability_frontiers`: per experiment × numeric grid parameter (× values of the other
   grid parameters) × agent, the fraction of seeds that solved each level with exact
   Clopper-Pearson intervals (:func:`fraction_solved`) and
-  :func:`rlbench3.analysis.metrics.trainability_frontier`'s logistic fit.
+  :func:`rlbench3.analysis.metrics.trainability_frontier`'s logistic fit, H50/d50 and its
+  profile-likelihood interval (the ``swiss`` table's numbers, censored at the tested range
+  where they reach past it).
 * :func:`experiment_profiles`: per experiment,
   :func:`rlbench3.analysis.metrics.performance_profiles` of every agent over its settings.
 * :func:`generalization_gaps`: per experiment × held-out split × setting × agent,
@@ -278,7 +280,7 @@ class FrontierCurve:
     difficulty: np.ndarray  # (num_runs,) each run's difficulty
     scores: np.ndarray  # (num_runs,) each run's final train success
     solved: SolvedFraction
-    fit: M.Frontier | None  # the logistic fit with H50/d50; None with fewer than two levels
+    fit: M.Frontier | None  # logistic fit, H50/d50 and its interval; None below two levels
 
 
 @dataclass(frozen=True)
@@ -318,8 +320,10 @@ def trainability_frontiers(
             split is used), with the ``param_*`` grid columns.
         solved_at: a seed solved a level when its final train success is at least this.
         reps, confidence, seed: :func:`rlbench3.analysis.metrics.trainability_frontier`'s
-            bootstrap (key ``("frontier", experiment, "param_<name>", fixed, agent)``, as the
-            ``swiss`` table's) and the Clopper-Pearson intervals' confidence.
+            (its H50 interval is the profile likelihood's; ``reps`` and ``seed``, with the key
+            ``("frontier", experiment, "param_<name>", fixed, agent)`` as the ``swiss``
+            table's, draw the bootstrap band of the curve) and the Clopper-Pearson intervals'
+            confidence.
     """
     train = scores[scores["split"] == TRAIN] if len(scores) else scores
     panels = []

@@ -4,8 +4,10 @@
 any non-zero reward in an episode, with an exact (Clopper-Pearson) binomial interval. It steps the
 family's batched vector env when one is registered (``make_vec`` with a ``vector_entry_point``), so
 millions of episodes are cheap, and otherwise a ``SyncVectorEnv`` of a few copies of the single
-env. ``policy_hit_probability`` does the same for any policy with SB3's ``predict``. Both step
-their episodes through :func:`rlbench3.harness.evaluation.run_episodes`.
+env. ``policy_hit_probability`` does the same for any policy with SB3's ``predict``, acting by
+sampling from it (the default: the probability that the policy *as it explores* finds a reward)
+or greedily (whether its mode does); its estimate says which. Both step their episodes through
+:func:`rlbench3.harness.evaluation.run_episodes`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from gymnasium import spaces
 from scipy import stats
 
 import rlbench3.envs  # noqa: F401  (registers the ids)
-from rlbench3.harness.evaluation import Act, run_episodes
+from rlbench3.harness.evaluation import Act, policy_randomness, run_episodes
+from rlbench3.harness.run_config import eval_mode
 
 # Copies stepped together, as a SyncVectorEnv of single envs, for ids without a batched vector env
 # (one Python env step per copy: more copies only amortise the policy's call per step).
@@ -30,13 +33,20 @@ SYNC_COPIES = 16
 
 @dataclass(frozen=True)
 class HitEstimate:
-    """A binomial proportion with its exact two-sided interval."""
+    """A binomial proportion with its exact two-sided interval.
+
+    ``mode`` says how the actions were chosen: ``"uniform"`` (:func:`hit_probability`: uniform
+    random actions), ``"sampled"`` or ``"greedy"`` (:func:`policy_hit_probability`: drawn from the
+    policy's distribution, or its mode), ``None`` where the estimate is not of a policy's episodes
+    (e.g. the landscape's fraction of candidate policies).
+    """
 
     hits: int
     episodes: int
     confidence: float
     low: float
     high: float
+    mode: str | None = None
 
     @property
     def probability(self) -> float:
@@ -132,7 +142,7 @@ def hit_probability(
         envs, lambda e: _uniform_policy(e.single_action_space, rng, e.num_envs), per_copy, seed
     )
     low, high = clopper_pearson(hits, total, confidence)
-    return HitEstimate(hits, total, confidence, low, high)
+    return HitEstimate(hits, total, confidence, low, high, mode="uniform")
 
 
 def _act(policy: Any, obs: np.ndarray, deterministic: bool) -> np.ndarray:
@@ -147,12 +157,25 @@ def policy_hit_probability(
     episodes: int = 10_000,
     *,
     seed: int = 0,
-    deterministic: bool = True,
+    deterministic: bool = False,
     num_envs: int = 1024,
     confidence: float = 0.95,
     **env_kwargs: Any,
 ) -> HitEstimate:
     """Probability that ``policy`` gets any non-zero reward in an episode (exact binomial CI).
+
+    What a value means depends on the action mode, which the estimate states (``mode``):
+
+    * sampled (``deterministic=False``, the default): actions are drawn from the policy's
+      distribution, as the policy acts while it collects experience. The value is the chance
+      that one episode of exploration with this policy meets a reward at all. An untrained
+      policy is near uniform, so its value is near K^-H on a K-action, H-step lock (an untrained
+      PPO policy, 6-step 2-action lock: 0.0186, against 2^-6 = 0.0156).
+    * greedy (``deterministic=True``): the policy's mode (argmax, a Gaussian's mean). On a
+      deterministic env each initial state then hits always or never, so the value is the
+      fraction of initial states (env draws) whose greedy trajectory is rewarded; for an untrained
+      policy it is usually 0 or 1 (the same PPO policy: 0.0000), not a chance of finding the
+      reward by exploring.
 
     Args:
         env_id: a registered id, e.g. ``"rlbench3/CombinationLock-v0"``.
@@ -160,9 +183,11 @@ def policy_hit_probability(
             observations (an SB3 algorithm, an SB3 ``BasePolicy``, or a plain object); it may
             return ``actions`` or SB3's ``(actions, state)``.
         episodes: Monte-Carlo episodes (rounded up to a multiple of the copies used).
-        seed: seeds the environment, and torch's global generator for the duration of the call
-            (so SB3's stochastic ``predict`` is reproducible); same seed -> same estimate.
-        deterministic: passed to ``predict``.
+        seed: seeds the environment, and the generators ``predict`` draws from for the
+            duration of the call (torch's, numpy's and the policy's action space's, restored
+            afterwards; see :func:`~rlbench3.harness.evaluation.policy_randomness`), so a
+            sampling ``predict`` is reproducible: same seed -> same estimate.
+        deterministic: passed to ``predict``: False samples, True acts greedily (see above).
         num_envs: copies stepped together (one ``predict`` call per step for all of them; at
             most :data:`SYNC_COPIES` for ids without a batched vector env).
         confidence: level of the Clopper-Pearson interval.
@@ -170,14 +195,11 @@ def policy_hit_probability(
 
     As :func:`hit_probability`, every copy runs the same number of whole episodes.
     """
-    import torch
-
     if episodes < 1:
         raise ValueError(f"episodes must be an integer >= 1, got {episodes}")
     envs, per_copy = _episode_envs(env_id, episodes, num_envs, env_kwargs)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with policy_randomness(seed, policy):
         act = functools.partial(_act, policy, deterministic=deterministic)
         hits, total = _hits(envs, lambda _: act, per_copy, seed)
     low, high = clopper_pearson(hits, total, confidence)
-    return HitEstimate(hits, total, confidence, low, high)
+    return HitEstimate(hits, total, confidence, low, high, mode=eval_mode(deterministic))

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from rlbench3.harness.storage import (
+    STATES,
     CorruptRecord,
     RunStore,
     StoredRun,
@@ -124,9 +125,11 @@ def episodes_frame(runs: Iterable[StoredRun]) -> pd.DataFrame:
 
 
 def status_table(out: str | Path) -> pd.DataFrame:
-    """Per experiment × setting × agent: how many runs are finished, failed, corrupt, missing."""
+    """Per experiment × setting × agent: how many runs are finished, failed, corrupt, damaged
+    (a record whose policy file is missing or altered) and missing. A damaged ``plan.json`` is
+    reported on stderr and replaced, for this table, by one rebuilt from the records."""
     store = RunStore(out)
-    plan = store.read_plan()
+    plan = store.plan_or_rebuilt(lambda message: print(f"rlbench3: {message}", file=sys.stderr))
     ids = set(plan) | set(store.finished_ids()) | set(store.failed_ids())
     rows = []
     for rid in sorted(ids):
@@ -143,43 +146,35 @@ def status_table(out: str | Path) -> pd.DataFrame:
             }
         )
     if not rows:
-        return pd.DataFrame(
-            columns=["experiment", "setting", "agent", "finished", "failed", "corrupt", "missing"]
-        )
+        return pd.DataFrame(columns=["experiment", "setting", "agent", *STATES])
     frame = pd.DataFrame(rows)
     table = (
         frame.groupby(["experiment", "setting", "agent", "state"])
         .size()
         .unstack("state", fill_value=0)
     )
-    for state in ("finished", "failed", "corrupt", "missing"):
+    for state in STATES:
         if state not in table:
             table[state] = 0
-    return table[["finished", "failed", "corrupt", "missing"]].reset_index()
+    return table[list(STATES)].reset_index()
 
 
 def load_policy(out: str | Path, run_id: str) -> Any:
     """The final policy of a finished run (an SB3 policy with ``.predict``), on the CPU.
 
-    The file is verified against the sha256 in the run's record before it is unpickled. It is
-    SB3's ``policy.save`` format (constructor arguments and a state dict); arguments that the
-    class's constructor does not take are dropped (sb3-contrib's ``ARSLinearPolicy`` saves a
-    ``net_arch`` its constructor refuses).
+    The file is checked against the sha256 in the run's record, then read as a weights-only
+    policy file (:mod:`rlbench3.agents.policy_files`: JSON and ``.npy`` arrays, no pickle), of
+    the class the record names. Anything else is refused: :class:`CorruptRecord` for a file that
+    does not match its record, :class:`~rlbench3.agents.policy_files.PolicyFileError` for one
+    that is not a weights-only policy file (such as SB3's pickle format of older rlbench3
+    versions, which could run code when loaded).
     """
-    import importlib
-    import inspect
-    import io
-
-    import torch
+    from rlbench3.agents.policy_files import PolicyFileError, load_policy_bytes
 
     store = RunStore(out)
     data = store.read_policy(run_id)
-    module, _, name = store.read(run_id).record["meta"]["policy_class"].partition(":")
-    policy_class = getattr(importlib.import_module(module), name)
-    saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
-    accepted = inspect.signature(policy_class.__init__).parameters
-    takes_any = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
-    arguments = {k: v for k, v in saved["data"].items() if takes_any or k in accepted}
-    policy = policy_class(**arguments)
-    policy.load_state_dict(saved["state_dict"])
-    return policy.to("cpu")
+    expected = store.read(run_id).record["meta"].get("policy_class")
+    try:
+        return load_policy_bytes(data, expected_class=expected)
+    except PolicyFileError as err:
+        raise PolicyFileError(f"{store.policy_path(run_id)}: {err}") from None

@@ -5,21 +5,34 @@
 ``render_results(DIR, kind, fmt)`` loads a results folder (with each run's resolved config) and
 does the same. Kinds:
 
-* ``"swiss"``: per experiment × setting × agent, the final train success (IQM, 95% CI) and the
-  zero-signal fraction (mean, 95% CI); then, for every numeric grid parameter, the trainability
-  frontier per agent: the difficulty at which half the seeds succeed (H50/d50) with its CI.
-* ``"seeds"``: per experiment × setting × agent, IQM / mean / median / optimality gap (rliable
-  CIs), spread over seeds, the Henderson et al. (2018) split test and the seeds needed for a
-  ±0.1 CI; then the probability of improvement for every pair of agents.
+* ``"swiss"``: per experiment × setting × agent, the final train success (IQM over seeds, or
+  the mean below :data:`~rlbench3.analysis.metrics.MIN_SEEDS` seeds; the ``aggregate`` column
+  says which) and the zero-signal fraction (mean); then, for every numeric grid parameter, the
+  trainability frontier per agent: the difficulty at which half the seeds succeed (H50/d50)
+  with its profile-likelihood interval.
+* ``"seeds"``: per experiment × setting × agent, the central aggregate (as in ``swiss``), mean,
+  median and optimality gap, the std over seeds, the Henderson et al. (2018) split test and the
+  seeds needed for a ±0.1 CI; then the probability of improvement for every pair of agents.
 * ``"gen"``: per experiment × setting × agent × held-out split, mean success on train and on the
-  split and the paired gap train − split (CIs); then, when the configs show runs trained on D and
-  on R that were evaluated on the D/R/E presets, the Packer et al. (2018) layout.
+  split and the paired gap train − split; then, when the configs show runs trained on D and on R
+  that were evaluated on the D/R/E presets, the Packer et al. (2018) layout.
+
+Intervals of final scores are two-level: seeds are resampled and, within each drawn seed, its
+final evaluation episodes (:func:`rlbench3.analysis.metrics.two_level_estimates`), so a cell
+whose seeds agree still shows the noise of a finite evaluation; the percentile ends are
+Hesterberg's expanded ones (wider at few seeds). Without the episode frame (``episodes=None``)
+only seeds are resampled.
+
+Every estimate is shown with its interval and the number of seeds behind it, ``0.71 [0.14, 1.00]
+(n=10)``; every section's title states the evaluation protocol read from the run configs (greedy
+or sampled actions, final episodes per run, seeds per cell; "mixed" where runs differ). A table
+with a cell of fewer than :data:`~rlbench3.analysis.metrics.MIN_SEEDS` seeds says so in its
+titles and warns on stderr.
 
 Formats: ``"md"`` (pandas ``to_markdown``), ``"latex"`` (``to_latex``) and ``"csv"``. A table is
 one or more sections, each headed by its title (``### title`` in Markdown, ``% title`` in LaTeX,
-``# title`` in CSV). In Markdown and LaTeX every estimate is written with its interval,
-``0.71 [0.14, 1.00]``; in CSV an estimate ``x`` is three columns ``x``, ``x_low``, ``x_high``.
-:func:`build_tables` gives the sections as numeric DataFrames.
+``# title`` in CSV). In CSV an estimate ``x`` is three columns ``x``, ``x_low``, ``x_high`` (the
+seeds are the ``seeds`` column). :func:`build_tables` gives the sections as numeric DataFrames.
 
 Every bootstrap is seeded from ``seed`` and the row's key, so a row's numbers do not change when
 other runs are added to the folder.
@@ -30,7 +43,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Collection, Mapping
+import sys
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -52,9 +66,11 @@ from rlbench3.harness.run_config import TRAIN, RunConfig
 KINDS = ("swiss", "seeds", "gen")
 FORMATS = ("md", "latex", "csv")
 PACKER_VARIANTS = M.PACKER_VARIANTS
+MIN_SEEDS = M.MIN_SEEDS
 # Columns written as whole numbers; "h50" with 3 significant digits; everything else 2 decimals.
 _INT_COLUMNS = {"seeds", "seeds_x", "seeds_y", "seeds_needed", "partitions"}
 _SIG_COLUMNS = {"h50"}
+_AGGREGATE_LABEL = {"iqm": "IQM", "mean": "mean"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,8 @@ class TableOptions:
         half_width: target CI half-width of ``seeds_needed``.
         alpha: level of the split test.
         n_partitions: random halvings of the split test (all of them when fewer exist).
+        interval: the percentile ends of the two-level intervals, ``"expanded"`` (default) or
+            ``"percentile"`` (:func:`rlbench3.analysis.metrics.two_level_estimates`).
     """
 
     metric: str = "success_rate"
@@ -80,6 +98,7 @@ class TableOptions:
     half_width: float = 0.1
     alpha: float = 0.05
     n_partitions: int = 1000
+    interval: str = "expanded"
 
     def __post_init__(self) -> None:
         if self.metric not in ("success_rate", "mean_return"):
@@ -92,6 +111,8 @@ class TableOptions:
                 raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)!r}")
         if not self.half_width > 0:
             raise ValueError(f"half_width must be > 0, got {self.half_width!r}")
+        if self.interval not in M.INTERVALS:
+            raise ValueError(f"interval must be one of {M.INTERVALS}, got {self.interval!r}")
 
     @classmethod
     def from_keywords(cls, options: Mapping[str, Any]) -> TableOptions:
@@ -118,7 +139,8 @@ def run_scores(
 ) -> pd.DataFrame:
     """One row per run × split with the run's final ``score``: the mean over its final evaluation
     episodes when ``episodes`` is given (``success`` for ``success_rate``, ``return`` for
-    ``mean_return``), otherwise the last point of its learning curve."""
+    ``mean_return``; ``episodes`` then counts them), otherwise the last point of its learning
+    curve."""
     if metric not in ("success_rate", "mean_return"):
         raise ValueError(f"metric must be 'success_rate' or 'mean_return', got {metric!r}")
     if episodes is not None and len(episodes):
@@ -127,9 +149,55 @@ def run_scores(
         grouped = frame.groupby(["run_id", "split"], sort=False)
         info = grouped.first().drop(columns=["episode", "return", "success", "_score"])
         info["score"] = grouped["_score"].mean()
+        info["episodes"] = grouped["_score"].size()
         return info.reset_index()
     final = curves[curves["is_final"].astype(bool)]
     return final.rename(columns={metric: "score"}).reset_index(drop=True)
+
+
+def episode_values(
+    episodes: pd.DataFrame | None, *, metric: str = "success_rate"
+) -> dict[tuple[str, str], np.ndarray]:
+    """``(run_id, split)`` -> ``(num_episodes,)`` the run's final evaluation episodes' scores
+    (success 0/1, or returns), in episode order; empty without an episode frame."""
+    if episodes is None or not len(episodes):
+        return {}
+    column = "success" if metric == "success_rate" else "return"
+    frame = episodes.sort_values(["run_id", "split", "episode"], kind="stable")
+    return {
+        (str(rid), str(split)): g[column].to_numpy(float)
+        for (rid, split), g in frame.groupby(["run_id", "split"], sort=False)
+    }
+
+
+@dataclass(frozen=True)
+class _Data:
+    """What every kind of table reads: run scores, episodes, configs, options."""
+
+    scores: pd.DataFrame  # run_scores rows
+    values: Mapping[tuple[str, str], np.ndarray]  # (run_id, split) -> final episodes' scores
+    configs: Mapping[str, RunConfig] | None
+    options: TableOptions
+
+    def episodes_of(self, rows: pd.DataFrame) -> list[np.ndarray]:
+        """Per row (run × split) its final episodes' scores (its score alone without them)."""
+        return [
+            self.values.get((str(r.run_id), str(r.split)), np.array([float(r.score)]))
+            for r in rows.itertuples()
+        ]
+
+    def cell(
+        self, rows: pd.DataFrame, rng: np.random.Generator, metrics: Sequence[str]
+    ) -> dict[str, M.Estimate]:
+        o = self.options
+        return M.two_level_estimates(
+            self.episodes_of(rows),
+            rng,
+            metrics=metrics,
+            reps=o.reps,
+            confidence=o.confidence,
+            interval=o.interval,
+        )
 
 
 def _put(row: dict[str, Any], name: str, est: M.Estimate) -> None:
@@ -148,12 +216,27 @@ def _label(metric: str) -> str:
     return "success" if metric == "success_rate" else "return"
 
 
+def _interval_text(o: TableOptions, *, episodes: bool) -> str:
+    pct = f"{o.confidence:.0%}"
+    levels = "seeds, then each seed's final episodes" if episodes else "seeds"
+    ends = "expanded-percentile" if o.interval == "expanded" else "percentile"
+    return f"{pct} two-level bootstrap CI ({levels} resampled; {ends} ends)"
+
+
+def _central_text() -> str:
+    return (
+        f"aggregate: IQM (25% trimmed mean) over seeds, or the mean below {MIN_SEEDS} seeds "
+        "(an IQM of 3 values is their mean, of 4 their median)"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # swiss
 # ---------------------------------------------------------------------------------------------
 
 
-def _swiss(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
+def _swiss(data: _Data) -> dict[str, pd.DataFrame]:
+    o, scores = data.options, data.scores
     metric, reps, seed, confidence, solved_at = o.metric, o.reps, o.seed, o.confidence, o.solved_at
     train = scores[scores["split"] == TRAIN]
     order = setting_order(scores)
@@ -161,21 +244,17 @@ def _swiss(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
     rows = []
     for (exp, setting, agent), group in train.groupby(["experiment", "setting", "agent"]):
         group = group.sort_values("seed")
-        s = group["score"].to_numpy(float)
+        n = len(group)
+        aggregate = M.central_aggregate(n)
         row: dict[str, Any] = {
             "experiment": exp,
             "setting": setting,
             "agent": agent,
-            "seeds": len(s),
+            "seeds": n,
+            "aggregate": _AGGREGATE_LABEL[aggregate],
         }
-        est = M.aggregate_estimates(
-            {agent: s[:, None]},
-            M.rng_for(seed, "swiss-iqm", exp, setting, agent),
-            metrics=("iqm",),
-            reps=reps,
-            confidence=confidence,
-        )[agent]["iqm"]
-        _put(row, f"final_{label}_iqm", est)
+        est = data.cell(group, M.rng_for(seed, "final", exp, setting, agent), (aggregate,))
+        _put(row, f"final_{label}", est[aggregate])
         zs = group["zero_signal_fraction"].to_numpy(float)
         _put(
             row,
@@ -190,9 +269,11 @@ def _swiss(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
         rows.append(row)
     pct = f"{confidence:.0%}"
     sections = {
-        f"Swiss cheese: final train {label} (IQM over seeds, {pct} stratified-bootstrap CI, "
-        f"rliable) and zero-signal fraction of training batches (mean over runs, {pct} "
-        "percentile-bootstrap CI)": sort_rows(rows, order, ("agent",))
+        f"Swiss cheese: final train {label} ({_central_text()}; "
+        f"{_interval_text(o, episodes=bool(data.values))}) and zero-signal fraction of training "
+        f"batches (mean over runs, {pct} percentile-bootstrap CI over runs)": sort_rows(
+            rows, order, ("agent",)
+        )
     }
     if metric == "success_rate":
         frontier = _frontier_rows(
@@ -202,8 +283,9 @@ def _swiss(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
             sections[
                 "Trainability frontier: difficulty at which half the seeds succeed (H50/d50; a "
                 f"seed succeeds when its final train success >= {solved_at:g}); logistic MLE, "
-                f"{pct} percentile-bootstrap CI resampling seeds within each level; values are "
-                "clipped to the tested range ('<' / '>': the midpoint lies outside it)"
+                f"{pct} profile-likelihood CI (Firth-penalized; n = seeds per level); values are "
+                "clipped to the tested range ('<' / '>': the midpoint lies outside it; '<=' / "
+                "'>=': the interval reaches past it)"
             ] = frontier
     return sections
 
@@ -233,12 +315,16 @@ def _frontier_rows(
                     reps=reps,
                     confidence=confidence,
                 )
+                per_level = sorted({int(c) for c in fr.counts})
                 row: dict[str, Any] = {
                     "experiment": exp,
                     "agent": agent,
                     "difficulty": p[len("param_") :],
                     "fixed": label or "-",
                     "levels": ", ".join(f"{v:g}" for v in fr.levels),
+                    "seeds": per_level[0]
+                    if len(per_level) == 1
+                    else f"{per_level[0]}-{per_level[-1]}",
                     "solved": ", ".join(
                         f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)
                     ),
@@ -259,26 +345,33 @@ def _frontier_rows(
 # ---------------------------------------------------------------------------------------------
 
 
-def _seeds(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
+def _seeds(data: _Data) -> dict[str, pd.DataFrame]:
+    o, scores = data.options, data.scores
     metric, reps, seed, confidence = o.metric, o.reps, o.seed, o.confidence
     half_width, alpha, n_partitions = o.half_width, o.alpha, o.n_partitions
+    bounds = (0.0, 1.0) if metric == "success_rate" else None
     train = scores[scores["split"] == TRAIN]
     order = setting_order(scores)
     rows, poi_rows = [], []
     for (exp, setting, agent), group in train.groupby(["experiment", "setting", "agent"]):
-        s = group.sort_values("seed")["score"].to_numpy(float)
+        group = group.sort_values("seed")
+        s = group["score"].to_numpy(float)
         n = len(s)
-        row: dict[str, Any] = {"experiment": exp, "setting": setting, "agent": agent, "seeds": n}
-        agg = M.aggregate_estimates(
-            {agent: s[:, None]},
-            M.rng_for(seed, "seeds-agg", exp, setting, agent),
-            reps=reps,
-            confidence=confidence,
-        )[agent]
-        for name in M.AGGREGATES:
-            _put(row, name, agg[name])
+        aggregate = M.central_aggregate(n)
+        row: dict[str, Any] = {
+            "experiment": exp,
+            "setting": setting,
+            "agent": agent,
+            "seeds": n,
+            "aggregate": _AGGREGATE_LABEL[aggregate],
+        }
+        names = ("mean", "median", "optimality_gap")
+        est = data.cell(group, M.rng_for(seed, "final", exp, setting, agent), (aggregate, *names))
+        _put(row, "central", est[aggregate])
+        for name in names:
+            _put(row, name, est[name])
         spread = M.seed_spread(s)
-        std = M.std_interval(s, confidence) if n >= 2 else _nan_estimate()
+        std = M.std_interval(s, confidence, bounds=bounds) if n >= 2 else _nan_estimate()
         _put(row, "std", std)
         row["cv"], row["min"], row["max"] = spread.cv, spread.min, spread.max
         if n >= 4:
@@ -290,8 +383,7 @@ def _seeds(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
             row["partitions"] = M.num_halvings(n) if exhaustive else n_partitions
         else:
             row["split_test"], row["partitions"] = math.nan, math.nan
-        needed = M.seeds_needed(np.array([std.point, std.low, std.high]), half_width, confidence)
-        _put(row, "seeds_needed", M.Estimate(*needed))
+        _put(row, "seeds_needed", M.seeds_needed_interval(std, half_width, confidence))
         rows.append(row)
     for (exp, setting), group in train.groupby(["experiment", "setting"]):
         agents = sorted(group["agent"].unique())
@@ -320,18 +412,28 @@ def _seeds(scores: pd.DataFrame, o: TableOptions) -> dict[str, pd.DataFrame]:
             poi_rows.append(row)
     pct = f"{confidence:.0%}"
     label = _label(metric)
+    model = (
+        "Bernoulli model when every seed scored 0 or 1 (Clopper-Pearson), else chi-square "
+        "capped at 0.5, the largest std of scores in [0, 1]"
+        if bounds
+        else "chi-square CI, normal scores"
+    )
     sections = {
-        f"Seed variance of the final train {label}: IQM, mean, median, optimality gap ({pct} "
-        f"stratified-bootstrap CIs, rliable); std over seeds ({pct} chi-square CI), CV, min, "
-        f"max; split_test: fraction of half/half splits of the seeds whose Welch t-test has p < "
-        f"{alpha:g} (Henderson et al. 2018; over 'partitions' splits, all of them when few); "
+        f"Seed variance of the final train {label}: central ({_central_text()}), mean, median, "
+        f"optimality gap ({_interval_text(o, episodes=bool(data.values))}); std over seeds "
+        f"({pct} CI: {model}), CV, min, max; split_test: fraction of half/half splits of the "
+        f"seeds whose Welch t-test has p < {alpha:g} (Henderson et al. 2018; over 'partitions' "
+        "splits, all of them when few; with no real difference it is not alpha but depends on "
+        "the scores' distribution and n, e.g. 0.125 for 4 seeds of Bernoulli(0.5)); "
         f"seeds_needed: seeds for a {pct} t-interval of the mean of half-width {half_width:g}, "
-        "from the std and its CI": sort_rows(rows, order, ("agent",))
+        "from the std and its CI ('n/a' where no spread was observed)": sort_rows(
+            rows, order, ("agent",)
+        )
     }
     if poi_rows:
         sections[
             f"Probability of improvement P(x > y) of the final train {label} (rliable, {pct} "
-            "stratified-bootstrap CI)"
+            "stratified-bootstrap CI over seeds)"
         ] = sort_rows(poi_rows, order, ("x", "y"))
     return sections
 
@@ -369,51 +471,57 @@ def packer_cells(config: RunConfig) -> tuple[tuple[str, str, str], str, dict[str
     return group, variant, cells
 
 
-def _gen(
-    scores: pd.DataFrame, configs: Mapping[str, RunConfig] | None, o: TableOptions
-) -> dict[str, pd.DataFrame]:
-    metric, reps, seed, confidence = o.metric, o.reps, o.seed, o.confidence
+def _gen(data: _Data) -> dict[str, pd.DataFrame]:
+    o, scores = data.options, data.scores
+    metric, seed = o.metric, o.seed
     order = setting_order(scores)
     rows = []
     for (exp, setting, agent), group in scores.groupby(["experiment", "setting", "agent"]):
-        wide = group.pivot_table(index="run_id", columns="split", values="score", aggfunc="first")
-        if TRAIN not in wide:
+        by_split = {split: g.set_index("run_id") for split, g in group.groupby("split")}
+        if TRAIN not in by_split:
             continue
-        for split in sorted(c for c in wide.columns if c != TRAIN):
-            paired = wide[[TRAIN, split]].dropna()
-            if paired.empty:
+        for split in sorted(s for s in by_split if s != TRAIN):
+            runs = sorted(
+                set(by_split[TRAIN].index) & set(by_split[split].index),
+                key=lambda r: (by_split[TRAIN].loc[r, "seed"], r),
+            )
+            if not runs:
                 continue
-            tr, te = paired[TRAIN].to_numpy(float), paired[split].to_numpy(float)
+            tr = by_split[TRAIN].loc[runs].reset_index()
+            te = by_split[split].loc[runs].reset_index()
             rng = M.rng_for(seed, "gen", exp, setting, agent, split)
             row: dict[str, Any] = {
                 "experiment": exp,
                 "setting": setting,
                 "agent": agent,
                 "split": split,
-                "seeds": len(tr),
+                "seeds": len(runs),
             }
-            _put(row, "train", M.bootstrap_mean(tr, rng, reps=reps, confidence=confidence))
-            _put(row, "test", M.bootstrap_mean(te, rng, reps=reps, confidence=confidence))
-            _put(row, "gap", M.generalization_gap(tr, te, rng, reps=reps, confidence=confidence))
+            _put(row, "train", data.cell(tr, rng, ("mean",))["mean"])
+            _put(row, "test", data.cell(te, rng, ("mean",))["mean"])
+            gap = M.two_level_gap(
+                data.episodes_of(tr),
+                data.episodes_of(te),
+                rng,
+                reps=o.reps,
+                confidence=o.confidence,
+                interval=o.interval,
+            )
+            _put(row, "gap", gap)
             rows.append(row)
-    pct = f"{confidence:.0%}"
     label = _label(metric)
     sections = {
         f"Generalization: mean final {label} on train and on each held-out split, and the "
-        f"paired gap train - split ({pct} percentile-bootstrap CIs over seeds)": sort_rows(
-            rows, order, ("agent", "split")
-        )
+        f"paired gap train - split ({_interval_text(o, episodes=bool(data.values))}, runs "
+        "paired across splits)": sort_rows(rows, order, ("agent", "split"))
     }
-    if configs:
-        sections.update(
-            _packer(scores, configs, o)
-        )
+    if data.configs:
+        sections.update(_packer(data))
     return sections
 
 
-def _packer(
-    scores: pd.DataFrame, configs: Mapping[str, RunConfig], o: TableOptions
-) -> dict[str, pd.DataFrame]:
+def _packer(data: _Data) -> dict[str, pd.DataFrame]:
+    o, scores, configs = data.options, data.scores, data.configs or {}
     metric, reps, seed, confidence = o.metric, o.reps, o.seed, o.confidence
     value = scores.set_index(["run_id", "split"])["score"]
     info = scores.drop_duplicates("run_id").set_index("run_id")
@@ -439,6 +547,7 @@ def _packer(
             )
         )
         arrays: dict[str, np.ndarray] = {}
+        episodes: dict[str, list[np.ndarray]] = {}
         for variant in PACKER_VARIANTS:
             runs = sorted(
                 by_train.get(variant, []),
@@ -462,9 +571,17 @@ def _packer(
                 if np.isnan(v).any():
                     _put(row, test, _nan_estimate())
                     continue
-                arrays[variant + test] = v
+                cell = variant + test
+                arrays[cell] = v
+                episodes[cell] = [
+                    data.values.get((rid, cells[test]), np.array([x]))
+                    for (rid, cells), x in zip(runs, v)
+                ]
                 rng = M.rng_for(seed, "packer-cell", *group, variant, test)
-                _put(row, test, M.bootstrap_mean(v, rng, reps=reps, confidence=confidence))
+                est = M.two_level_estimates(
+                    episodes[cell], rng, reps=reps, confidence=confidence, interval=o.interval
+                )
+                _put(row, test, est["mean"])
             cell_rows.append(row)
         needed = ("DD", "DR", "DE", "RR", "RE")
         if all(c in arrays for c in needed):
@@ -473,6 +590,8 @@ def _packer(
                 M.rng_for(seed, "packer", *group),
                 reps=reps,
                 confidence=confidence,
+                episodes={c: episodes[c] for c in needed},
+                interval=o.interval,
             )
             row = {
                 "env": env_id,
@@ -486,17 +605,17 @@ def _packer(
             summary_rows.append(row)
     if not cell_rows:
         return {}
-    pct = f"{confidence:.0%}"
     label = _label(metric)
+    ci = _interval_text(o, episodes=bool(data.values))
     sections = {
         f"Packer et al. (2018) layout: mean final {label}, trained on the row's preset, tested "
-        f"on the column's ({pct} percentile-bootstrap CIs over seeds)": pd.DataFrame(cell_rows)
+        f"on the column's ({ci})": pd.DataFrame(cell_rows)
     }
     if summary_rows:
         sections[
             f"Packer et al. (2018) summary: Default = DD, Interpolation = RR, Extrapolation = "
-            f"geometric mean of DR, DE, RE ({pct} percentile-bootstrap CIs, seeds resampled "
-            "within each training preset; seeds = D-trained/R-trained)"
+            f"geometric mean of DR, DE, RE ({ci}, seeds resampled within each training preset; "
+            "seeds = D-trained/R-trained)"
         ] = pd.DataFrame(summary_rows)
     return sections
 
@@ -504,6 +623,49 @@ def _packer(
 # ---------------------------------------------------------------------------------------------
 # Building and rendering
 # ---------------------------------------------------------------------------------------------
+
+
+def _counts(values: Collection[Any]) -> str:
+    """Distinct counts as text: ``"20"``, or ``"mixed (4, 20)"``."""
+    distinct = sorted(set(values))
+    if len(distinct) == 1:
+        return str(distinct[0])
+    return "mixed (" + ", ".join(map(str, distinct)) + ")"
+
+
+def protocol_text(
+    run_ids: Collection[str],
+    configs: Mapping[str, RunConfig] | None,
+    episode_counts: Collection[int] = (),
+) -> str:
+    """The evaluation protocol of the runs, for a table's title: how the evaluated policy acted
+    (``RunConfig.eval.mode``: greedy or sampled; "mixed" where runs differ) and how many final
+    episodes each run was evaluated on per split (from the configs; else from the data)."""
+    known = [configs[r] for r in run_ids if configs and r in configs]
+    if known:
+        modes = sorted({c.eval.mode for c in known})
+        mode = f"{modes[0]} actions" if len(modes) == 1 else "mixed (greedy and sampled) actions"
+        episodes = _counts([c.eval.episodes for c in known])
+        if len(known) < len(set(run_ids)):
+            mode += " (runs without a config not counted)"
+    else:
+        mode = "actions not recorded (no run configs)"
+        episodes = _counts(episode_counts) if episode_counts else "unknown"
+    return f"evaluation: {mode}, {episodes} final episodes per run and split"
+
+
+def _section_seeds(frame: pd.DataFrame) -> list[int]:
+    """Every seed count of a section's cells (per level for the frontier)."""
+    out: list[int] = []
+    for column in ("seeds", "seeds_x", "seeds_y"):
+        if column not in frame:
+            continue
+        for v in frame[column]:
+            if isinstance(v, str):  # "3/4" (D/R-trained) or "3-5" (per level)
+                out.extend(int(p) for p in v.replace("-", "/").split("/") if p.isdigit())
+            elif not pd.isna(v):
+                out.append(int(v))
+    return out
 
 
 def build_tables(
@@ -516,18 +678,39 @@ def build_tables(
 ) -> dict[str, pd.DataFrame]:
     """The sections of a table (title -> numeric DataFrame; an estimate ``x`` is the columns
     ``x``, ``x_low``, ``x_high``). See :func:`render_table` for the arguments and
-    :class:`TableOptions` for ``options``."""
+    :class:`TableOptions` for ``options``.
+
+    Every title ends with the evaluation protocol (:func:`protocol_text`) and the seeds per cell;
+    when a cell has fewer than :data:`MIN_SEEDS` seeds the titles say so and a warning goes to
+    stderr."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     o = TableOptions.from_keywords(options)
     scores = run_scores(curves, episodes, metric=o.metric)
     if scores.empty:
         return {"(no finished runs)": pd.DataFrame(columns=["experiment", "setting", "agent"])}
-    if kind == "swiss":
-        return _swiss(scores, o)
-    if kind == "seeds":
-        return _seeds(scores, o)
-    return _gen(scores, configs, o)
+    data = _Data(scores, episode_values(episodes, metric=o.metric), configs, o)
+    sections = {"swiss": _swiss, "seeds": _seeds, "gen": _gen}[kind](data)
+    counts = scores["episodes"].tolist() if "episodes" in scores else []
+    protocol = protocol_text(scores["run_id"].astype(str).unique(), configs, counts)
+    fewest = min((n for f in sections.values() for n in _section_seeds(f)), default=None)
+    out = {}
+    for title, frame in sections.items():
+        seeds = _section_seeds(frame)
+        text = f"{title}. {protocol}; seeds per cell: {_counts(seeds) if seeds else 'none'}"
+        if seeds and min(seeds) < MIN_SEEDS:
+            text += (
+                f". WARNING: cells with fewer than {MIN_SEEDS} seeds (fewest: {min(seeds)}); "
+                "their intervals cover less often than stated (measured coverage: README)"
+            )
+        out[text] = frame
+    if fewest is not None and fewest < MIN_SEEDS:
+        print(
+            f"rlbench3: warning: the {kind} table has cells of fewer than {MIN_SEEDS} seeds "
+            f"(fewest: {fewest}); their intervals are unreliable: run more seeds",
+            file=sys.stderr,
+        )
+    return out
 
 
 def _number(value: Any, column: str) -> str:
@@ -542,16 +725,34 @@ def _number(value: Any, column: str) -> str:
     return f"{value:.2f}"
 
 
+def _n_text(row: pd.Series) -> str:
+    """The seeds behind a row's estimates: ``n=10``, ``n=4 vs 5``, ``n=3/level``."""
+    if "seeds_x" in row and "seeds_y" in row:
+        return f"n={row['seeds_x']} vs {row['seeds_y']}"
+    if "seeds" not in row:
+        return ""
+    seeds = row["seeds"]
+    if isinstance(seeds, float) and seeds.is_integer():
+        seeds = int(seeds)
+    per = "/level" if "h50" in row else ""
+    return f"n={seeds}{per}"
+
+
 def _estimate_text(row: pd.Series, name: str) -> str:
     point, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
-    if pd.isna(point):
-        return "n/a"
+    n = _n_text(row)
+    suffix = f" ({n})" if n else ""
+    if pd.isna(point) and (pd.isna(low) or pd.isna(high)):
+        return "n/a" + suffix
     p, lo, hi = _number(point, name), _number(low, name), _number(high, name)
     if name == "h50":  # clipped to the tested range: say so where it was
         p = {"below": f"<{p}", "above": f">{p}"}.get(row["h50_censored"], p)
-        lo = f"<={lo}" if row["h50_low_censored"] else lo
+        if row["h50_low_censored"]:
+            lo = f"<={lo}"
+        elif row["h50_censored"] == "above" and low == high:  # wholly above the range
+            lo = f">={lo}"
         hi = f">={hi}" if row["h50_high_censored"] else hi
-    return f"{p} [{lo}, {hi}]"
+    return f"{p} [{lo}, {hi}]{suffix}"
 
 
 def estimate_columns(frame: pd.DataFrame) -> list[str]:
@@ -562,7 +763,7 @@ def estimate_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A section as text: each estimate as ``point [low, high]``, numbers rounded."""
+    """A section as text: each estimate as ``point [low, high] (n=seeds)``, numbers rounded."""
     estimates = estimate_columns(frame)
     hidden = {f"{c}_{s}" for c in estimates for s in ("low", "high")}
     if "h50" in estimates:
@@ -623,8 +824,9 @@ def render_table(
         curves: :func:`rlbench3.analysis.results.load`'s frame.
         episodes: :func:`rlbench3.analysis.results.load_episodes`'s frame: each run's final
             score is the mean over these episodes (``None``: the last point of the curve).
-        configs: run id -> resolved config (see :func:`load_configs`); only the Packer layout
-            of ``gen`` needs them.
+        configs: run id -> resolved config (see :func:`load_configs`): the evaluation protocol
+            in every title, and the Packer layout of ``gen`` (without them the titles say the
+            protocol is not recorded).
         options: :class:`TableOptions` fields (``reps``, ``seed``, ...).
     """
     return render_sections(build_tables(curves, episodes, kind, configs=configs, **options), fmt)

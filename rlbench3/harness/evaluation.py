@@ -4,15 +4,20 @@ In the manner of SB3's ``evaluate_policy``, but for any action function and with
 measures per episode: the return, the success (``info["is_success"]`` on the episode's last
 step) and the reward signal (any non-zero reward). Training's evaluator, the probes, the landscape
 and the robustness checks all step their episodes through :func:`run_episodes`.
+:func:`policy_randomness` makes a sampling policy's draws reproducible without touching anyone
+else's random streams.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 Act = Callable[[np.ndarray], np.ndarray]
@@ -130,3 +135,42 @@ def _success(infos: dict[str, Any], i: np.ndarray, next_step: bool) -> np.ndarra
     value = value[i] if value.ndim else np.full(i.size, value)
     mask = infos.get("_is_success")
     return value if mask is None else value & np.asarray(mask, dtype=bool)[i]
+
+
+@contextlib.contextmanager
+def policy_randomness(seed: int, policy: Any = None) -> Iterator[None]:
+    """Seed, for the block, every generator a policy's ``predict`` may draw from; restore them
+    after it.
+
+    The generators: torch's global ones (SB3's sampled actions), numpy's and Python's global
+    ones, and ``policy.action_space``'s when it has one (SB3 DQN's epsilon-greedy ``predict``
+    draws from numpy's global generator and the action space). Each is seeded from
+    ``SeedSequence(seed)``, so the same ``seed`` and policy give the same actions, and each is
+    put back as it was when the block ends: code around the block (training, whose streams
+    were seeded from the run's seed) draws exactly what it would have drawn without it.
+    """
+    import torch
+
+    torch_seed, np_seed, py_seed, space_seed = (
+        int(word) for word in np.random.SeedSequence(seed).generate_state(4, np.uint32)
+    )
+    space = getattr(policy, "action_space", None)
+    # Gymnasium keeps a space's generator in _np_random (created lazily from OS entropy when
+    # first used). Swap in a seeded one and put the original object back: no state is copied.
+    swap_space = isinstance(space, spaces.Space) and hasattr(space, "_np_random")
+    # The legacy global numpy generator is the one SB3 draws from (DQN's epsilon-greedy).
+    np_state, py_state = np.random.get_state(), random.getstate()  # noqa: NPY002
+    saved_space_rng = space._np_random if swap_space else None  # type: ignore[union-attr]
+    with torch.random.fork_rng():
+        torch.manual_seed(torch_seed)
+        np.random.seed(np_seed)  # noqa: NPY002
+        random.seed(py_seed)
+        if swap_space:
+            space._np_random = np.random.default_rng(space_seed)  # type: ignore[union-attr]
+        try:
+            yield
+        finally:
+            np.random.set_state(np_state)  # noqa: NPY002
+            random.setstate(py_state)
+            if swap_space:
+                space._np_random = saved_space_rng  # type: ignore[union-attr]

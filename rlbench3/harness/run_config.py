@@ -6,6 +6,22 @@ evaluate (:func:`rlbench3.harness.training.train_run`), and its hash is the run'
 (:attr:`RunConfig.run_id`), so the same config is never run twice into one results folder. The
 model is Gymnasium's ``EnvSpec``: a dataclass whose fields are documented, ``to_json`` /
 ``from_json``, and nothing hidden.
+
+Evaluation episodes. A run evaluates each split on the same ``eval.episodes`` episodes at every
+evaluation point (so a learning curve's points differ by the policy only). Those episodes are
+fixed by one env seed per run and split, :func:`eval_seed` (``RunConfig.eval_seed(split)``): a
+vector env's copy ``i`` is reset with ``eval_seed + i``. The seed is drawn from
+``SeedSequence([run seed, split key, EVAL_STREAM])``, so
+
+* runs with different seeds never share a held-out episode (their seeds are independent 53-bit
+  draws; a collision of two ranges of ``episodes`` seeds has probability ~``2 * episodes / 2**53``
+  per pair, and the shipped suites are checked to have none): seeds are independent samples of
+  the test distribution, not the same small test set seen again;
+* runs with the same seed but different agents (or grid points) evaluate on *the same* episodes:
+  common random numbers, so a paired comparison of two agents seed by seed cancels the episodes'
+  share of the variance;
+* evaluation never replays a training episode: every evaluation seed is at least 2**32, and
+  training resets its ``n_envs`` copies with ``seed .. seed + n_envs - 1`` (small integers).
 """
 
 from __future__ import annotations
@@ -13,14 +29,44 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+import numpy as np
 
 from rlbench3.agents.config import AgentSpec
 from rlbench3.data.yaml_lines import plain_data
 
 TRAIN = "train"  # the split a run trains on; every run config has it
+
+# Evaluation env seeds lie in [EVAL_SEED_LOW, EVAL_SEED_HIGH): above every training env seed
+# (training resets copy i with run seed + i) and exact in JSON numbers (doubles), so a record's
+# meta states them exactly for any reader.
+EVAL_SEED_LOW = 2**32
+EVAL_SEED_HIGH = 2**53
+# The stream of the run's seed sequence that evaluation seeds are drawn from (a constant, so that
+# other derived streams, e.g. a future one for exploration, stay independent of it).
+EVAL_STREAM = 0xE7A1
+
+
+def eval_seed(run_seed: int, split: str) -> int:
+    """The env seed of split ``split``'s evaluation episodes in the run with seed ``run_seed``.
+
+    ``SeedSequence([run_seed, crc32(split), EVAL_STREAM])`` drawn into
+    ``[EVAL_SEED_LOW, EVAL_SEED_HIGH)``. It depends on the run's seed and the split's name only:
+    the same for every agent and grid point (common random numbers), independent across seeds
+    and splits, stable when splits are added or renamed elsewhere in a suite. Copy ``i`` of an
+    evaluation vector env is reset with ``eval_seed + i`` (Gymnasium's convention; the batched
+    vector envs draw every copy from one generator seeded with it).
+    """
+    if not isinstance(run_seed, int) or isinstance(run_seed, bool) or run_seed < 0:
+        raise ValueError(f"a run seed must be an integer >= 0, got {run_seed!r}")
+    key = zlib.crc32(split.encode())
+    sequence = np.random.SeedSequence([run_seed, key, EVAL_STREAM])
+    word = int(sequence.generate_state(1, np.uint64)[0])
+    return EVAL_SEED_LOW + word % (EVAL_SEED_HIGH - EVAL_SEED_LOW)
 
 
 def setting_label(setting: Mapping[str, Any]) -> str:
@@ -32,7 +78,7 @@ def setting_label(setting: Mapping[str, Any]) -> str:
 class EvalSpec:
     """How a run is evaluated: every ``every`` env steps and at the end, ``episodes`` episodes
     per split, acting with the policy's mode (``deterministic: true``, greedy) or sampling from
-    it (``false``)."""
+    it (``false``). Which episodes: :meth:`RunConfig.eval_seed` (one seed per run and split)."""
 
     every: int = 5000
     episodes: int = 20
@@ -51,7 +97,13 @@ class EvalSpec:
     @property
     def mode(self) -> str:
         """``"greedy"`` or ``"sampled"``: how the evaluated policy acts, for captions."""
-        return "greedy" if self.deterministic else "sampled"
+        return eval_mode(self.deterministic)
+
+
+def eval_mode(deterministic: bool) -> str:
+    """``"greedy"`` for ``deterministic=True`` (the policy's mode: argmax, or a Gaussian's mean),
+    ``"sampled"`` for ``False`` (actions drawn from the policy's distribution)."""
+    return "greedy" if deterministic else "sampled"
 
 
 @dataclass(frozen=True)
@@ -95,6 +147,18 @@ class RunConfig:
     def label(self) -> str:
         """The grid point as text (see :func:`setting_label`)."""
         return setting_label(self.setting)
+
+    def eval_seed(self, split: str) -> int:
+        """The env seed of ``split``'s evaluation episodes (see :func:`eval_seed`): copy ``i`` of
+        the evaluation vector env is reset with ``eval_seed + i``."""
+        if split not in self.splits:
+            raise KeyError(f"no split {split!r} in this run (splits: {sorted(self.splits)})")
+        return eval_seed(self.seed, split)
+
+    @property
+    def eval_seeds(self) -> dict[str, int]:
+        """Split name -> :meth:`eval_seed`, in split order."""
+        return {split: self.eval_seed(split) for split in self.splits}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (a deep copy)."""

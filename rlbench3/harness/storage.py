@@ -6,13 +6,25 @@ Layout of a results folder::
     OUT/runs/<run_id>.failed.json   the last failure of a run (traceback), until it succeeds
     OUT/runs/<run_id>.json.corrupt-<time>   a record that failed verification, set aside
     OUT/plan.json                   the runs the folder is meant to hold (run id -> labels)
-    OUT/policies/<run_id>.pt        the run's final policy (SB3 ``policy.save`` format); its
-                                    sha256 is in the record, so a damaged file is detected too
+    OUT/policies/<run_id>.pt        the run's final policy, weights only (a zip of ``.npy``
+                                    arrays and JSON, see rlbench3.agents.policy_files: loading
+                                    it never unpickles); its sha256 is in the record
+    OUT/.lock                       held (``flock``) by the one ``rlbench3 run`` writing here
 
-A record is written to a temporary file in the same folder, flushed and fsynced, then renamed
-over its final name (``os.replace`` is atomic on POSIX), so a sweep killed at any moment leaves
-either the whole record or none. Reading re-computes the checksum and checks the run id against
-the config: a truncated, edited or misplaced file is reported, never used as data.
+A record is written to a temporary file in the same folder (``.<name>.<pid>.tmp``), flushed and
+fsynced, then renamed over its final name (``os.replace`` is atomic on POSIX), so a sweep killed
+at any moment leaves either the whole record or none. Reading re-computes the checksum and checks
+the run id against the config: a truncated, edited or misplaced file is reported, never used as
+data. A finished run whose policy file is missing or does not match the record's sha256 is
+"damaged" (:meth:`RunStore.status`), and a sweep does it again.
+
+One writer at a time: :meth:`RunStore.lock` takes an exclusive ``flock`` on ``OUT/.lock`` for
+the whole of a sweep; a second sweep on the same folder stops at once with :class:`FolderLocked`
+(naming the folder and the process holding it) instead of duplicating runs and racing on
+``plan.json``. The lock dies with its process (the kernel releases it), so a killed sweep never
+leaves a stale lock. Under the lock a sweep removes temporary files that killed writers left, and
+rebuilds a damaged ``plan.json`` from the records. Readers (``ls``, ``table``, ...) take no lock:
+every file they read is replaced atomically.
 """
 
 from __future__ import annotations
@@ -21,8 +33,11 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +49,12 @@ from rlbench3.harness.run_config import RunConfig
 #   1: configs as nested dicts (env.id, env.family, env.setting, eval.every/episodes)
 #   2: configs are RunConfig.to_dict() (env_id, family, setting at the top level)
 #   3: eval.deterministic in the config
-FORMAT = 3
+#   4: the same config shape, a new protocol and record: evaluation episodes seeded per run and
+#      split (RunConfig.eval_seed, was 10_000 + seed for every split), sampled evaluation seeded;
+#      meta.eval_mode and meta.eval_seeds; zero_signal.unit ("replay_batch" for off-policy agents,
+#      whose fraction was counted per rollout before); policies saved weights-only
+#      (rlbench3.agents.policy_files, never unpickled; SB3 pickle files are refused)
+FORMAT = 4
 
 
 class CorruptRecord(ValueError):
@@ -43,6 +63,21 @@ class CorruptRecord(ValueError):
 
 class UnknownFormat(ValueError):
     """A record written in a format this version of rlbench3 does not read."""
+
+
+class FolderLocked(RuntimeError):
+    """Another process is writing to the results folder (it holds ``OUT/.lock``)."""
+
+
+class StorageError(RuntimeError):
+    """The results folder cannot be written (disk full, permissions, a file where a folder
+    should be): fatal for a sweep, which stops at once and keeps every finished record."""
+
+
+# Every state :meth:`RunStore.status` reports, in the order tables show them.
+STATES = ("finished", "failed", "corrupt", "damaged", "missing")
+# A temporary file of :func:`atomic_write_bytes`: ``.<name>.<pid>.tmp``.
+TEMP_FILE = re.compile(r"^\..+\.\d+\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -68,13 +103,19 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename); a write that fails
+    (disk full) removes its temporary file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     with contextlib.suppress(OSError):  # make the rename itself durable where supported
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -86,8 +127,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 @dataclass(frozen=True)
 class RunStatus:
     run_id: str
-    state: str  # "finished", "failed", "corrupt", "missing"
+    state: str  # one of STATES
     detail: str = ""
+
+
+# Locks this process holds: resolved folder -> [open lock file, depth]. flock locks belong to an
+# open file, so a second open in the same process would block itself: nested lock() calls (run_suite
+# calling execute) share the first one.
+_HELD: dict[str, list[Any]] = {}
+_HELD_GUARD = threading.Lock()
 
 
 def plan_entry(config: RunConfig) -> dict[str, Any]:
@@ -108,21 +156,146 @@ class RunStore:
         self.runs = self.root / "runs"
         self.plan = self.root / "plan.json"
 
-    def write_plan(self, runs: list[RunConfig]) -> None:
-        """Remember which runs the folder is meant to hold (merged across invocations)."""
-        plan = self.read_plan()
+    def write_plan(self, runs: list[RunConfig], warn: Callable[[str], None] | None = None) -> None:
+        """Remember which runs the folder is meant to hold (merged across invocations).
+
+        It takes the folder's :meth:`lock` (re-entrant). A damaged ``plan.json`` is set aside
+        (``plan.json.corrupt-<time>``) and rebuilt from the records, with a warning to ``warn``;
+        without ``warn`` it raises :class:`CorruptRecord` and is left as it is.
+        """
+        with self.lock():
+            self._write_plan(runs, warn)
+
+    def _write_plan(self, runs: list[RunConfig], warn: Callable[[str], None] | None) -> None:
+        try:
+            plan = self.read_plan()
+        except CorruptRecord as err:
+            if warn is None:
+                raise
+            plan = self.rebuilt_plan()
+            kept = self.plan.with_name(f"plan.json.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(self.plan, kept)
+            warn(
+                f"{err}; rebuilt it from the {len(plan)} records in {self.root} "
+                f"(the damaged file is kept as {kept.name})"
+            )
         for config in runs:
             plan[config.run_id] = plan_entry(config)
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.plan, json.dumps(plan, indent=1, sort_keys=True) + "\n")
 
     def read_plan(self) -> dict[str, dict[str, Any]]:
+        """The plan; ``{}`` without one; :class:`CorruptRecord` if it is damaged."""
         if not self.plan.exists():
             return {}
         try:
-            return json.loads(self.plan.read_text())
-        except json.JSONDecodeError as err:
+            plan = json.loads(self.plan.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise CorruptRecord(f"{self.plan}: not valid JSON ({err})") from None
+        keys = ("experiment", "setting", "agent", "seed")
+        if not isinstance(plan, dict) or not all(
+            isinstance(entry, dict) and all(k in entry for k in keys) for entry in plan.values()
+        ):
+            raise CorruptRecord(f"{self.plan}: not a mapping run id -> {', '.join(keys)}")
+        return plan
+
+    def plan_or_rebuilt(self, warn: Callable[[str], None]) -> dict[str, dict[str, Any]]:
+        """The plan, or, if it is damaged, one rebuilt from the records (with a warning); the
+        file is not touched (readers take no lock)."""
+        try:
+            return self.read_plan()
+        except CorruptRecord as err:
+            plan = self.rebuilt_plan()
+            warn(
+                f"{err}; using a plan rebuilt from the {len(plan)} records "
+                "(`rlbench3 run` rewrites it)"
+            )
+            return plan
+
+    def rebuilt_plan(self) -> dict[str, dict[str, Any]]:
+        """A plan made from what the folder holds: the verified records and the failure reports
+        (runs planned but never started are not in it until their suite is run again)."""
+        plan: dict[str, dict[str, Any]] = {}
+        for run_id in self.finished_ids():
+            with contextlib.suppress(CorruptRecord, UnknownFormat):
+                plan[run_id] = plan_entry(self.read(run_id).config)
+        for run_id in self.failed_ids():
+            with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+                config = RunConfig.from_dict(
+                    json.loads(self.failure_path(run_id).read_text())["config"]
+                )
+                if config.run_id == run_id:
+                    plan.setdefault(run_id, plan_entry(config))
+        return plan
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's write lock (``flock`` on ``OUT/.lock``) for the block; raises
+        :class:`FolderLocked` at once if another process holds it. Re-entrant in a process."""
+        key = str(self.root.resolve())
+        with _HELD_GUARD:
+            held = _HELD.get(key)
+            if held is not None:
+                held[1] += 1
+        if held is None:
+            self._acquire(key)
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                entry = _HELD[key]
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del _HELD[key]
+                    entry[0].close()  # closing the file releases the flock
+
+    def _acquire(self, key: str) -> None:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock (documented)
+            fcntl = None
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = open(self.root / ".lock", "a+")  # held until released
+        except OSError as err:
+            raise StorageError(f"cannot lock the results folder {self.root}: {err}") from None
+        if fcntl is not None:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                fh.close()
+                raise FolderLocked(
+                    f"the results folder {self.root} is in use by another rlbench3 run "
+                    f"({holder}); wait for it to finish, or write to another folder with -r"
+                ) from None
+            except OSError as err:
+                fh.close()
+                raise StorageError(f"cannot lock the results folder {self.root}: {err}") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(
+            f"pid {os.getpid()} on {socket.gethostname()}, since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+        )
+        fh.flush()
+        with _HELD_GUARD:
+            _HELD[key] = [fh, 1]
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete the temporary files of writes that never finished (a killed sweep's); call it
+        under :meth:`lock`, when no other writer can be mid-write. The paths removed."""
+        removed = []
+        for folder in (self.root, self.runs, self.root / "policies"):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if TEMP_FILE.match(path.name) and path.is_file():
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                        removed.append(path)
+        return removed
 
     def ensure(self) -> None:
         self.runs.mkdir(parents=True, exist_ok=True)
@@ -142,7 +315,7 @@ class RunStore:
 
     def read_policy(self, run_id: str) -> bytes:
         """The verified bytes of a run's saved policy (checked against the record's sha256)."""
-        expected = self.read(run_id).record["meta"].get("policy_sha256")
+        expected = _policy_sha256(self.read(run_id).record)
         try:
             data = self.policy_path(run_id).read_bytes()
         except OSError as err:
@@ -150,6 +323,33 @@ class RunStore:
         if expected is None or hashlib.sha256(data).hexdigest() != expected:
             raise CorruptRecord(f"{self.policy_path(run_id)}: does not match its record's sha256")
         return data
+
+    def policy_problem(self, run_id: str, record: dict[str, Any]) -> str | None:
+        """Why the policy file of a verified record is not the one it names (missing, unreadable
+        or another sha256); ``None`` when it is, or when the record names no policy."""
+        expected = _policy_sha256(record)
+        if expected is None:
+            return None
+        path = self.policy_path(run_id)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return f"{path}: the policy file is missing"
+        except OSError as err:
+            return f"{path}: the policy file is unreadable ({err.strerror or err})"
+        if hashlib.sha256(data).hexdigest() != expected:
+            return f"{path}: the policy file does not match its record's sha256 (damaged)"
+        return None
+
+    def set_aside_policy(self, run_id: str) -> Path | None:
+        """Move a damaged policy file aside (kept for inspection); where it went, if it existed."""
+        path = self.policy_path(run_id)
+        target = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            return None
+        return target
 
     def write(self, config: RunConfig, record: dict[str, Any]) -> Path:
         run_id = config.run_id
@@ -181,11 +381,17 @@ class RunStore:
         return read_record(self.path(run_id), run_id)
 
     def status(self, run_id: str) -> RunStatus:
+        """The run's state: ``finished`` (a verified record, and the policy file it names),
+        ``damaged`` (a verified record whose policy file is missing or altered), ``corrupt`` (a
+        record that fails verification), ``failed`` (a failure report) or ``missing``."""
         if self.path(run_id).exists():
             try:
-                self.read(run_id)
+                stored = self.read(run_id)
             except (CorruptRecord, UnknownFormat) as err:
                 return RunStatus(run_id, "corrupt", str(err))
+            problem = self.policy_problem(run_id, stored.record)
+            if problem is not None:
+                return RunStatus(run_id, "damaged", problem)
             return RunStatus(run_id, "finished")
         if self.failure_path(run_id).exists():
             try:
@@ -228,6 +434,12 @@ class RunStore:
         if self.runs.is_dir():
             for path in sorted(self.runs.glob("*.failed.json")):
                 yield path.name[: -len(".failed.json")]
+
+
+def _policy_sha256(record: dict[str, Any]) -> str | None:
+    meta = record.get("meta")
+    value = meta.get("policy_sha256") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def read_record(path: Path, expected_id: str | None = None) -> StoredRun:

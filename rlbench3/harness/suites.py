@@ -18,14 +18,31 @@ A suite file (in the manner of bsuite's ``experiments/<name>/sweep.py``, a tuple
         # seeds / budget / eval / agents may be overridden here too
 
 Each (experiment, grid point, agent, seed) is one run, identified by the hash of its resolved
-config. Every env setting is constructed once while the suite is loaded, so a parameter error
-points at the suite file and key before anything runs.
+config. Everything that can be checked is checked before anything runs, each error naming the
+file, line and key:
+
+* the structure (unknown keys with a did-you-mean, types, empty ``experiments`` or ``agents``,
+  duplicate grid values, numbers that YAML read as strings such as ``1e-3``, integers beyond
+  64 bits);
+* env ids: registered ids only. A module-qualified id (``mod:Env-v0``, which Gymnasium resolves
+  by importing ``mod``) is refused, in ``env:`` and in a Mixture's ``env`` parameter alike, so
+  loading or dry-running a suite never imports code named by the suite;
+* the size: a plan of more than :data:`MAX_RUNS` runs is refused before it is expanded
+  (:class:`PlanTooLarge`), unless the caller lifts the limit (``rlbench3 run --yes``);
+* every env setting (grid point × split) is constructed once, so the env's own checks apply
+  (parameters, ranges, distribution bounds), and every evaluation split must have the train
+  split's action space and observation shape (a trained policy acts in those);
+* every agent can act in the action space, and its file is valid (see
+  :mod:`rlbench3.agents.config`).
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 import itertools
+import json
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -33,10 +50,33 @@ from typing import Any
 import gymnasium as gym
 
 import rlbench3.envs  # noqa: F401  (registers the ids)
-from rlbench3.agents.config import AgentConfig, check_compatible, load_agent
+from rlbench3.agents.config import (
+    AgentConfig,
+    check_compatible,
+    check_numeric_strings,
+    load_agent,
+)
 from rlbench3.data import find
-from rlbench3.data.yaml_lines import check_keys, check_type, fail, load_yaml, plain_data
+from rlbench3.data.yaml_lines import (
+    ConfigError,
+    Node,
+    check_keys,
+    check_type,
+    fail,
+    load_yaml,
+    plain_data,
+)
 from rlbench3.harness.run_config import TRAIN, EvalSpec, RunConfig, setting_label
+
+# A plan larger than this is refused unless the caller lifts the limit (``rlbench3 run --yes``):
+# at a second per run it is hours of work, and a typo (seeds: 100000000) should not start it.
+MAX_RUNS = 10_000
+INT64 = (-(2**63), 2**63 - 1)
+
+
+class PlanTooLarge(ConfigError):
+    """A suite plans more runs than the limit (see :data:`MAX_RUNS`)."""
+
 
 SUITE_KEYS = ("description", "seeds", "budget", "eval", "agents", "experiments")
 EXPERIMENT_KEYS = (
@@ -106,15 +146,82 @@ def _check_eval(node: Any, parent: Any, path: str) -> EvalSpec:
 
 def _check_agents(node: Any, parent: Any, path: str) -> tuple[str, ...]:
     check_type(node, parent, path, list, "a list of agent names", "agents")
+    if not node:
+        raise fail(parent, path, "needs at least one agent (e.g. [ppo])", "agents")
     for name in node:
         check_type(name, parent, path, str, "agent names (strings)", "agents")
+        if node.count(name) > 1:
+            raise fail(parent, path, f"agent {name!r} is listed twice", "agents")
     return tuple(node)
+
+
+def _check_env_id(env_id: str, parent: Any, path: str, key: str) -> None:
+    """A registered id; never ``module:id`` (Gymnasium would import ``module``)."""
+    if ":" in env_id:
+        module = env_id.split(":", 1)[0]
+        raise fail(
+            parent,
+            path,
+            f"{env_id!r} is a module-qualified id: Gymnasium would import {module!r} to find "
+            "it, so suites refuse it (a suite file must not run code); use a registered id "
+            "such as rlbench3/CombinationLock-v0 (import the package that registers yours "
+            "before calling rlbench3's Python API)",
+            key,
+        )
+    if env_id not in gym.registry:
+        close = difflib.get_close_matches(env_id, list(gym.registry), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise fail(parent, path, f"unknown env id {env_id!r}{hint}", key)
+
+
+def _check_values(value: Any, parent: Any, path: str, key: str | None) -> None:
+    """Env keywords anywhere in an experiment: inner env ids registered (a Mixture's ``env``),
+    integers within 64 bits, no numbers that YAML read as strings."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            where = f"{path}.{k}"
+            if k == "env" and isinstance(v, str):
+                _check_env_id(v, value, where, k)
+            else:
+                _check_values(v, value, where, k)
+        return
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_values(v, parent, f"{path}[{i}]", key)
+        return
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not INT64[0] <= value <= INT64[1]:
+            raise fail(parent, path, f"{value} is beyond the range of 64-bit integers", key)
+        return
+    if isinstance(value, float) and math.isnan(value):
+        raise fail(parent, path, "NaN is not a parameter value", key)
+    check_numeric_strings(value, parent, path, key)
+
+
+def _canonical(value: Any) -> str:
+    """A value as comparable text (2 and 2.0 are the same grid value)."""
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {str(k): norm(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [norm(x) for x in v]
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 2**53:
+            return float(v)
+        return v
+
+    return json.dumps(norm(value), sort_keys=True)
 
 
 def load_suite(name_or_path: str | Path) -> Suite:
     """Read and validate a suite file (structure only; see :func:`plan_runs` for the runs)."""
     path = find("envs", name_or_path, "suite")
     data = load_yaml(path)
+    if not isinstance(data, dict):
+        shape = "empty" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(
+            f"{path}: a suite file must be a mapping with an 'experiments:' list, but it is {shape}"
+        )
     check_keys(data, "", required=("experiments",), optional=SUITE_KEYS)
     defaults: dict[str, Any] = {
         "seeds": _check_positive_int(data.get("seeds", 3), data, "seeds", "seeds"),
@@ -124,6 +231,8 @@ def load_suite(name_or_path: str | Path) -> Suite:
     }
     experiments = data["experiments"]
     check_type(experiments, data, "experiments", list, "a list of experiments", "experiments")
+    if not experiments:
+        raise fail(data, "experiments", "needs at least one experiment", "experiments")
     resolved, names = [], set()
     for i, exp in enumerate(experiments):
         where = f"experiments[{i}]"
@@ -133,10 +242,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
             raise fail(exp, f"{where}.name", f"duplicate experiment name {name!r}", "name")
         names.add(name)
         env_id = check_type(exp["env"], exp, f"{where}.env", str, "an env id", "env")
-        try:
-            gym.spec(env_id)
-        except gym.error.Error as err:
-            raise fail(exp, f"{where}.env", f"unknown env id {env_id!r} ({err})", "env") from None
+        _check_env_id(env_id, exp, f"{where}.env", "env")
         params = check_type(
             exp.get("params", {}),
             exp,
@@ -157,6 +263,17 @@ def load_suite(name_or_path: str | Path) -> Suite:
             check_type(values, grid, f"{where}.grid.{key}", list, "a list of values", key)
             if not values:
                 raise fail(grid, f"{where}.grid.{key}", "needs at least one value", key)
+            seen = set()
+            for value in values:
+                text = _canonical(value)
+                if text in seen:
+                    raise fail(
+                        grid,
+                        f"{where}.grid.{key}",
+                        f"the value {value!r} is listed twice (it would be the same runs)",
+                        key,
+                    )
+                seen.add(text)
         train = exp.get("train", "D")
         check_type(
             train,
@@ -185,6 +302,9 @@ def load_suite(name_or_path: str | Path) -> Suite:
             check_type(
                 overrides, splits, f"{where}.splits.{split}", dict, "a mapping of parameters", split
             )
+        for key in ("params", "grid", "train", "splits"):
+            if key in exp:
+                _check_values(exp[key], exp, f"{where}.{key}", key)
         resolved.append(
             Experiment(
                 name=name,
@@ -225,12 +345,23 @@ def plan_runs(
     agents: list[str] | None = None,
     seeds: int | None = None,
     budget: int | None = None,
+    max_runs: int | None = MAX_RUNS,
 ) -> list[RunConfig]:
     """Expand a suite into run configs (experiment × grid point × agent × seed), in suite order.
 
     Raises :class:`ConfigError` naming the suite file, experiment and parameter when a grid
-    point, split or agent is invalid for its env (constructed here once, before anything runs).
+    point, split or agent is invalid for its env (constructed here once, before anything runs),
+    and :class:`PlanTooLarge` before expanding a plan of more than ``max_runs`` runs (``None``:
+    no limit).
     """
+    if agents is not None:
+        if not agents:
+            raise ConfigError("agents: needs at least one agent")
+        for name in agents:
+            if list(agents).count(name) > 1:
+                raise ConfigError(f"agents: {name!r} is listed twice")
+    if max_runs is not None:
+        _check_size(suite, agents, seeds, max_runs)
     agent_cache: dict[str, AgentConfig] = {}
     runs = []
     for exp in suite.experiments:
@@ -273,6 +404,55 @@ def plan_runs(
     return runs
 
 
+def plan_size(
+    suite: Suite, agents: list[str] | None = None, seeds: int | None = None
+) -> dict[str, int]:
+    """Runs per experiment (grid points × agents × seeds), without expanding anything."""
+    sizes = {}
+    for exp in suite.experiments:
+        points = math.prod(len(values) for values in exp.grid.values())
+        n_agents = len(agents) if agents is not None else len(exp.agents)
+        sizes[exp.name] = points * n_agents * (seeds if seeds is not None else exp.seeds)
+    return sizes
+
+
+def _check_size(suite: Suite, agents: list[str] | None, seeds: int | None, max_runs: int) -> None:
+    sizes = plan_size(suite, agents, seeds)
+    total = sum(sizes.values())
+    if total > max_runs:
+        biggest = max(sizes, key=sizes.__getitem__)
+        raise PlanTooLarge(
+            f"{suite.path}: the suite plans {total:,} runs, more than the limit of "
+            f"{max_runs:,} ({biggest!r}: {sizes[biggest]:,} runs); check grid and seeds, or pass "
+            "--yes (max_runs=None) to plan it anyway"
+        )
+
+
+def _spaces_match(train: gym.Space, other: gym.Space, actions: bool) -> bool:
+    """Whether a policy trained in ``train`` can act (``actions``) or observe in ``other``:
+    the same action space (bounds included: SB3 rescales to them), the same observation kind,
+    shape and dtype (bounds may differ)."""
+    if actions:
+        return train == other
+    if type(train) is not type(other):
+        return False
+    if isinstance(train, gym.spaces.Dict):
+        return list(train.spaces) == list(other.spaces) and all(
+            _spaces_match(train[k], other[k], False) for k in train.spaces
+        )
+    if isinstance(train, gym.spaces.Tuple):
+        return len(train) == len(other) and all(
+            _spaces_match(a, b, False) for a, b in zip(train, other)
+        )
+    if isinstance(train, gym.spaces.Box):
+        return train.shape == other.shape and train.dtype == other.dtype
+    return train == other
+
+
+# What constructing an env with a suite's parameters may raise for a bad parameter.
+ENV_ERRORS = (ValueError, TypeError, OverflowError, MemoryError, gym.error.Error)
+
+
 def _check_splits(
     exp: Experiment, label: str, splits: dict[str, dict[str, Any]]
 ) -> tuple[str, gym.Space]:
@@ -281,13 +461,32 @@ def _check_splits(
     envs = {}
     try:
         for split, params in splits.items():
+            where = f"{exp.where} ({exp.name}, {label}, split {split!r})"
             try:
                 envs[split] = gym.make(exp.env_id, **params)
-            except (ValueError, TypeError) as err:
-                raise fail(
-                    exp.node, f"{exp.where} ({exp.name}, {label}, split {split!r})", str(err)
-                ) from None
+            except ENV_ERRORS as err:
+                message = " ".join(str(err).split()) or type(err).__name__
+                raise fail(exp.node, where, message) from None
+            if split == TRAIN:
+                continue
+            train = envs[TRAIN]
+            for kind in ("action", "observation"):
+                mine = getattr(envs[split], f"{kind}_space")
+                theirs = getattr(train, f"{kind}_space")
+                if not _spaces_match(theirs, mine, kind == "action"):
+                    raise fail(
+                        _split_node(exp, split),
+                        where,
+                        f"its {kind} space {mine} differs from the train split's {theirs}: a "
+                        f"policy trained on the train split cannot be evaluated on it",
+                        split,
+                    )
         return _family(envs[TRAIN], exp.env_id), envs[TRAIN].action_space
     finally:
         for env in envs.values():
             env.close()
+
+
+def _split_node(exp: Experiment, split: str) -> Any:
+    splits = exp.node.get("splits") if isinstance(exp.node, Node) else None
+    return splits if isinstance(splits, Node) and split in splits else exp.node

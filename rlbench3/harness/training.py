@@ -4,6 +4,23 @@
 random number generator is seeded from the config's seed and torch uses one thread, so the same
 config gives the same record wherever it runs (local process pool or Ray worker), up to the
 wall-clock fields in ``meta``.
+
+Evaluation (:class:`Evaluator`) follows the config's protocol: ``eval.episodes`` episodes per split
+on the run's own evaluation seeds (:meth:`RunConfig.eval_seed`: disjoint across seeds, shared by
+agents with the same seed, never a training seed), acting greedily or by sampling
+(``eval.deterministic``). Its random draws are forked from training's, so evaluating more or less
+often leaves training unchanged. The record's ``meta`` states the mode and the seeds.
+
+The zero-signal fraction (``record["zero_signal"]``) is the fraction of the batches the agent
+learned from that held no non-zero reward. Its ``unit`` says which batches:
+
+* ``"rollout"`` (PPO, A2C, TRPO, ARS, random search): each rollout an update (or a comparison of
+  candidates) is computed from, i.e. ``n_envs`` x ``n_steps`` env steps, an ARS round, a
+  random-search candidate;
+* ``"replay_batch"`` (off-policy agents: DQN, SAC, TD3): each minibatch a gradient step sampled
+  from the replay buffer. A rollout of ``train_freq`` env steps is not what their gradient sees:
+  once one reward is in the buffer, most minibatches may hold it, or none, whatever the last
+  rollout held.
 """
 
 from __future__ import annotations
@@ -20,26 +37,63 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlbench3.harness.evaluation import run_episodes
+from rlbench3.harness.evaluation import policy_randomness, run_episodes
 from rlbench3.harness.run_config import TRAIN, RunConfig
+
+ROLLOUT, REPLAY_BATCH = "rollout", "replay_batch"  # units of the zero-signal fraction
 
 
 class Evaluator:
-    """Deterministic-policy evaluation on one split: ``episodes`` episodes stepped together.
+    """Evaluation on one split: ``episodes`` episodes stepped together, one per vector-env copy.
 
-    Every call resets with the same seed, so each evaluation point of a learning curve sees the
-    same episodes (common random numbers: differences between points are the policy's).
+    Args:
+        env_id, params: the split's env.
+        episodes: episodes per evaluation.
+        seed: the env seed (copy ``i`` is reset with ``seed + i``); also seeds the policy's own
+            random draws (see :func:`~rlbench3.harness.evaluation.policy_randomness`).
+        deterministic: act with the policy's mode (``predict(obs, deterministic=True)``: greedy)
+            or sample from its distribution (SB3's DQN samples epsilon-greedily at its current
+            exploration rate).
+
+    Every call resets with the same seed and reseeds the policy's draws alike, so each evaluation
+    point of a learning curve sees the same episodes (common random numbers: differences between
+    points are the policy's). The policy's draws come from generators forked from the caller's and
+    restored afterwards, so an evaluation does not change what training draws next.
     """
 
-    def __init__(self, env_id: str, params: dict[str, Any], episodes: int, seed: int):
+    def __init__(
+        self,
+        env_id: str,
+        params: dict[str, Any],
+        episodes: int,
+        seed: int,
+        *,
+        deterministic: bool = True,
+    ):
         self.envs = gym.make_vec(env_id, num_envs=episodes, **params)
-        self.episodes, self.seed = episodes, seed
+        self.episodes, self.seed, self.deterministic = episodes, seed, deterministic
+
+    @classmethod
+    def for_split(cls, config: RunConfig, split: str) -> Evaluator:
+        """The evaluator :func:`train_run` uses for ``split`` of ``config`` (its episodes, its
+        evaluation seed, its mode): reproduces a run's recorded evaluation of a reloaded policy."""
+        return cls(
+            config.env_id,
+            config.splits[split],
+            config.eval.episodes,
+            config.eval_seed(split),
+            deterministic=config.eval.deterministic,
+        )
 
     def __call__(self, model: Any) -> tuple[np.ndarray, np.ndarray, int]:
         """Per-episode returns and successes, and the env steps it took."""
-        result = run_episodes(
-            self.envs, lambda obs: model.predict(obs, deterministic=True)[0], seed=self.seed
-        )
+        deterministic = self.deterministic
+        with policy_randomness(self.seed, model):
+            result = run_episodes(
+                self.envs,
+                lambda obs: model.predict(obs, deterministic=deterministic)[0],
+                seed=self.seed,
+            )
         return result.returns[:, 0], result.successes[:, 0], result.steps
 
     def close(self) -> None:
@@ -67,6 +121,27 @@ def _reward_signal_monitor() -> type:
             return obs, rewards, dones, infos
 
     return RewardSignalMonitor
+
+
+class ReplayBatchCounter:
+    """Counts the minibatches an off-policy algorithm samples from its replay buffer (one per
+    gradient step) and those without a non-zero reward.
+
+    It wraps ``buffer.sample`` on the instance (the class's method is untouched); counting draws
+    no random numbers, so training is unchanged.
+    """
+
+    def __init__(self, buffer: Any):
+        self.batches = self.empty_batches = 0
+        sample = buffer.sample
+
+        def counted_sample(*args: Any, **kwargs: Any) -> Any:
+            batch = sample(*args, **kwargs)
+            self.batches += 1
+            self.empty_batches += not bool((batch.rewards != 0).any())
+            return batch
+
+        buffer.sample = counted_sample
 
 
 def _recorder(
@@ -125,6 +200,17 @@ def _recorder(
     return RunRecorder()
 
 
+def _zero_signal(unit: str, batches: int, empty: int) -> dict[str, Any]:
+    """The record's zero-signal entry: ``empty`` of ``batches`` batches (of kind ``unit``) held
+    no non-zero reward."""
+    return {
+        "unit": unit,
+        "batches": batches,
+        "empty_batches": empty,
+        "fraction": empty / batches if batches else None,
+    }
+
+
 def package_versions() -> dict[str, str]:
     import sb3_contrib
     import stable_baselines3
@@ -144,18 +230,18 @@ def package_versions() -> dict[str, str]:
 def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
     """Train and evaluate one run: its record and its final policy, serialised.
 
-    The policy bytes are what ``policy.save`` writes (SB3's format: state dict and constructor
-    arguments); ``record["meta"]["policy_class"]`` names the class that loads them (see
-    :func:`rlbench3.analysis.results.load_policy`).
+    The policy bytes are a weights-only policy file (arrays and JSON, no pickle; see
+    :mod:`rlbench3.agents.policy_files`); ``record["meta"]["policy_class"]`` names the class that
+    loads them (see :func:`rlbench3.analysis.results.load_policy`).
     """
-    import io
-
     import torch
     from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
     from stable_baselines3.common.utils import set_random_seed
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from rlbench3.agents.config import algorithm_class, constructor_kwargs
+    from rlbench3.agents.config import algorithm_class, constructor_kwargs, null_logger
+    from rlbench3.agents.policy_files import policy_bytes
 
     torch.set_num_threads(1)  # faster for small MLPs, and identical results in every worker
     seed = config.seed
@@ -178,10 +264,10 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
         device="cpu",
         **constructor_kwargs(agent.hyperparams, action_dim),
     )
-    evaluators = {
-        split: Evaluator(env_id, params, config.eval.episodes, seed=10_000 + seed)
-        for split, params in config.splits.items()
-    }
+    replay = (
+        ReplayBatchCounter(model.replay_buffer) if isinstance(model, OffPolicyAlgorithm) else None
+    )
+    evaluators = {split: Evaluator.for_split(config, split) for split in config.splits}
     started = time.perf_counter()
     recorder = _recorder(
         evaluators,
@@ -190,6 +276,7 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
         monitor,
         lambda: time.perf_counter() - started,
     )
+    model.set_logger(null_logger())  # no empty /tmp/SB3-* folder per run
     model.learn(total_timesteps=config.budget, callback=recorder)
     recorder.evaluate()  # the final point: the policy learn() returns, at the steps taken
     total_seconds = time.perf_counter() - started
@@ -198,29 +285,30 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
     monitor.close()
     train_seconds = total_seconds - recorder.eval_seconds
     policy = model.policy
-    saved = io.BytesIO()
-    policy.save(saved)
+    saved = policy_bytes(policy)
     record = {
         "curve": recorder.curve,
         "final": {
             split: {"returns": returns.tolist(), "successes": success.astype(int).tolist()}
             for split, (returns, success) in recorder.last_episodes.items()
         },
-        "zero_signal": {
-            "batches": recorder.batches,
-            "empty_batches": recorder.empty_batches,
-            "fraction": recorder.empty_batches / recorder.batches if recorder.batches else None,
-        },
+        "zero_signal": (
+            _zero_signal(REPLAY_BATCH, replay.batches, replay.empty_batches)
+            if replay is not None
+            else _zero_signal(ROLLOUT, recorder.batches, recorder.empty_batches)
+        ),
         "meta": {
             "steps": int(model.num_timesteps),
             "train_seconds": round(train_seconds, 3),
             "eval_seconds": round(recorder.eval_seconds, 3),
             "eval_env_steps": recorder.eval_steps,
+            "eval_mode": config.eval.mode,
+            "eval_seeds": config.eval_seeds,
             "steps_per_second": round(model.num_timesteps / max(train_seconds, 1e-9), 1),
             "host": socket.gethostname(),
             "versions": package_versions(),
             "policy_class": f"{type(policy).__module__}:{type(policy).__qualname__}",
-            "policy_sha256": hashlib.sha256(saved.getvalue()).hexdigest(),
+            "policy_sha256": hashlib.sha256(saved).hexdigest(),
         },
     }
-    return record, saved.getvalue()
+    return record, saved

@@ -48,11 +48,56 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         ("algo: PPO\nalgo: A2C\n", r"agent.yaml:2: duplicate key 'algo'"),
         ("algo: [PPO\n", r"not valid YAML"),
+        # overrides are keyed by env family or registered id; a typo is not silently ignored
+        (
+            "algo: PPO\noverrides:\n  ArmRech:\n    n_envs: 2\n",
+            r"agent.yaml:3: overrides.ArmRech: not an env family or registered env id "
+            r"\(did you mean 'ArmReach'\?\)",
+        ),
+        ("algo: PPO\noverrides:\n  Nothing-v9: {}\n", r"overrides.Nothing-v9: not an env family"),
+        # numbers YAML reads as strings
+        (
+            "algo: PPO\nhyperparams:\n  learning_rate: 3e-4\n",
+            r"agent.yaml:3: hyperparams.learning_rate: '3e-4' is a string, not a number .*"
+            r"write 3.0e-4",
+        ),
+        (
+            "algo: PPO\nhyperparams:\n  policy_kwargs: {log_std_init: '-1'}\n",
+            r"hyperparams.policy_kwargs.log_std_init: '-1' is a string.*write -1",
+        ),
+        (
+            "algo: SAC\noverrides:\n  SparseReach:\n    hyperparams: {tau: 5e-3}\n",
+            r"agent.yaml:4: overrides.SparseReach.hyperparams.tau: '5e-3' is a string",
+        ),
+        # not a mapping at all
+        ("", r"agent.yaml: an agent file must be a mapping .* but it is empty"),
+        ("- algo: PPO\n", r"agent.yaml: an agent file must be a mapping .* but it is a list"),
     ],
 )
 def test_invalid_agent_files_name_file_line_and_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
         load_agent(write(tmp_path, text))
+
+
+def test_strings_that_are_not_numbers_and_schedules_stay_accepted(tmp_path):
+    agent = load_agent(
+        write(
+            tmp_path,
+            "algo: SAC\nhyperparams:\n  ent_coef: auto_0.1\n  learning_rate: lin_3e-4\n"
+            "overrides:\n  rlbench3/SparseReach-v0: {n_envs: 2}\n  CartPole: {n_envs: 3}\n",
+        )
+    )
+    assert agent.hyperparams == {"ent_coef": "auto_0.1", "learning_rate": "lin_3e-4"}
+    assert set(agent.overrides) == {"rlbench3/SparseReach-v0", "CartPole"}
+
+
+def test_null_logger_writes_nowhere():
+    from rlbench3.agents.config import null_logger
+
+    logger = null_logger()
+    assert logger.dir is None and logger.output_formats == []
+    logger.record("x", 1)
+    logger.dump(0)
 
 
 def test_unknown_agent_name_lists_known_agents():

@@ -240,6 +240,30 @@ def test_frontier_agrees_with_the_swiss_table(tmp_path, make_config, make_record
     fit = data.panels[0].curves[0].fit
     row = table.iloc[0]
     assert (row["h50"], row["h50_low"], row["h50_high"]) == (fit.midpoint, fit.low, fit.high)
+    assert (row["h50_low_censored"], row["h50_high_censored"]) == (
+        fit.low_censored,
+        fit.high_censored,
+    )
+    assert row["seeds"] == 3  # per level, shown beside the interval as "n=3/level"
+
+
+def test_frontier_of_the_issues_flat_case_is_finite_and_agrees_with_the_table(
+    tmp_path, make_config, make_record
+):
+    # Issue 10, point 4: levels 2-12, 10 seeds each, 7/7/3/4/2/5 solved gave "[nan, nan]".
+    store = RunStore(tmp_path)
+    for h, k in zip(range(2, 13, 2), (7, 7, 3, 4, 2, 5)):
+        for seed in range(10):
+            config = make_config(setting={"horizon": h}, seed=seed)
+            store.write(config, make_record(1.0 if seed < k else 0.0, episodes=4))
+    curves, episodes = load(tmp_path), load_episodes(tmp_path)
+    fit = F.trainability_frontiers(run_scores(curves, episodes), reps=100).panels[0].curves[0].fit
+    assert np.isfinite([fit.midpoint, fit.low, fit.high]).all()
+    assert fit.midpoint == pytest.approx(6.01, abs=0.01)
+    sections = build_tables(curves, episodes, "swiss", reps=100)
+    (table,) = [t for title, t in sections.items() if title.startswith("Trainability frontier")]
+    row = table.iloc[0]
+    assert (row["h50"], row["h50_low"], row["h50_high"]) == (fit.midpoint, fit.low, fit.high)
 
 
 # --- profiles and gaps ------------------------------------------------------------------------

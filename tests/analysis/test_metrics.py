@@ -296,10 +296,22 @@ def test_frontier_recovers_a_known_midpoint():
 
 def test_frontier_separated_and_censored_by_hand():
     x = np.repeat([1.0, 2.0, 3.0], 3)
-    sep = M.trainability_frontier(x, np.array([1, 1, 1, 0, 0, 0, 0, 0, 0.0]), 0, reps=200)
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0.0])
     # All solved at 1, none at 2 or 3: the midpoint is somewhere in (1, 2); the MLE limit is 1.5.
-    assert sep.midpoint == pytest.approx(1.5, abs=1e-3) and (sep.low, sep.high) == (1.0, 2.0)
-    assert not sep.low_censored and not sep.high_censored and sep.censored == ""
+    # Each bootstrap replicate that is separated contributes that whole bracket.
+    for interval in ("bootstrap", "parametric"):
+        sep = M.trainability_frontier(x, y, 0, reps=200, interval=interval)
+        assert sep.midpoint == pytest.approx(1.5, abs=1e-3) and (sep.low, sep.high) == (1.0, 2.0)
+        assert not sep.low_censored and not sep.high_censored and sep.censored == ""
+    # The profile likelihood, from 3 seeds per level, cannot rule out a midpoint a little below
+    # level 1 or past level 2: an interval holding the whole gap, censored below, finite.
+    sep = M.trainability_frontier(x, y, 0, reps=200)
+    assert sep.interval == "profile" and sep.midpoint == pytest.approx(1.5, abs=1e-3)
+    assert sep.low == 1.0 and sep.low_censored and 2.0 < sep.high < 3.0 and not sep.high_censored
+    # ... and from 20 seeds per level, only the gap.
+    many = M.trainability_frontier(np.repeat([1.0, 2.0, 3.0], 20), np.repeat(y[::3], 20), 0)
+    assert (many.low, many.high) == pytest.approx((1.0, 2.0), abs=0.05)
+    assert not many.low_censored and not many.high_censored
     none = M.trainability_frontier(x, np.zeros(9), 0, reps=50)
     assert none.censored == "below" and none.midpoint == 1.0 and none.low_censored
     every = M.trainability_frontier(x, np.ones(9), 0, reps=50)
@@ -326,3 +338,245 @@ def test_zero_signal_summary():
         M.zero_signal_summary(np.array([1.5]), 0)
     with pytest.raises(TypeError, match="rng is required"):
         M.bootstrap_mean(f, None)
+
+
+# --- two levels: seeds, then episodes ----------------------------------------------------------
+
+
+def test_two_level_point_is_rliables_aggregate_on_seed_means():
+    rng = np.random.default_rng(5)
+    episodes = [(rng.random(n) < p).astype(float) for n, p in [(20, 0.2), (30, 0.7), (20, 0.5)]]
+    episodes += [(rng.random(20) < 0.9).astype(float) for _ in range(4)]
+    means = np.array([e.mean() for e in episodes])[:, None]
+    out = M.two_level_estimates(episodes, 0, metrics=M.AGGREGATES, reps=500)
+    for name, func in RLIABLE.items():
+        assert out[name].point == func(means)
+        assert out[name].low <= out[name].point <= out[name].high
+    assert out == M.two_level_estimates(episodes, 0, metrics=M.AGGREGATES, reps=500)
+    with pytest.raises(ValueError, match="unknown metrics"):
+        M.two_level_estimates(episodes, 0, metrics=("mode",))
+    with pytest.raises(ValueError, match="interval"):
+        M.two_level_estimates(episodes, 0, interval="bca")
+
+
+def test_two_level_binomial_shortcut_is_the_episode_resample():
+    # 0/1 episodes are resampled through Binomial(n, k/n); any other values episode by episode.
+    # The same episodes scaled by 2 take the general path: the replicates agree in law.
+    rng = np.random.default_rng(1)
+    episodes = [(rng.random(n) < p).astype(float) for n, p in [(10, 0.3), (25, 0.6), (5, 0.8)]]
+    fast = M._resample_seed_means(episodes, np.random.default_rng(2), 20000)
+    slow = M._resample_seed_means([2 * e for e in episodes], np.random.default_rng(3), 20000) / 2
+    assert fast.shape == slow.shape == (20000, 3)
+    np.testing.assert_allclose(fast.mean(), slow.mean(), atol=0.01)
+    np.testing.assert_allclose(fast.mean(axis=1).std(), slow.mean(axis=1).std(), rtol=0.03)
+    # Within a replicate a seed drawn twice gets two independent episode resamples.
+    one = M._resample_seed_means([np.array([0.0, 1.0])], np.random.default_rng(4), 4000)
+    assert set(np.unique(one)) == {0.0, 0.5, 1.0}
+
+
+def test_two_level_interval_holds_episode_noise_and_bounds():
+    # Seeds that agree exactly (5 of 20 each): seeds alone give [0.25, 0.25].
+    episodes = [np.repeat([1.0, 0.0], [5, 15]) for _ in range(5)]
+    est = M.two_level_estimates(episodes, 0, reps=2000)["mean"]
+    assert est.point == 0.25 and est.low < 0.2 and est.high > 0.3
+    seeds_only = M.two_level_estimates([[0.25]] * 5, 0, reps=200)["mean"]
+    assert (seeds_only.low, seeds_only.high) == (0.25, 0.25)
+    # Every episode a success: no resample varies; the pooled Clopper-Pearson interval instead.
+    solved = M.two_level_estimates([np.ones(20)] * 3, 0, metrics=("mean", "optimality_gap"))
+    assert solved["mean"].high == 1.0 and solved["mean"].low == pytest.approx(0.025 ** (1 / 60))
+    assert solved["optimality_gap"].low == 0.0
+    assert solved["optimality_gap"].high == pytest.approx(1 - 0.025 ** (1 / 60))
+
+
+def test_expanded_alpha_by_hand():
+    # n = 10: z = sqrt(10/9) t(0.975, 9) = 1.0541 · 2.2622 = 2.3846 -> alpha' = 0.0171.
+    z = math.sqrt(10 / 9) * stats.t.ppf(0.975, 9)
+    assert M.expanded_alpha(10, 0.95) == pytest.approx(2 * stats.norm.sf(z))
+    assert M.expanded_alpha(10, 0.95) == pytest.approx(0.0171, abs=1e-4)
+    assert M.expanded_alpha(1, 0.95) == pytest.approx(0.05)  # nothing to expand
+    assert M.expanded_alpha(100_000, 0.95) == pytest.approx(0.05, abs=1e-4)
+    # Wider than the percentile interval, the same replicates otherwise.
+    episodes = [np.repeat([1.0, 0.0], [k, 20 - k]) for k in (2, 9, 14, 17)]
+    wide = M.two_level_estimates(episodes, 7, reps=4000)["mean"]
+    plain = M.two_level_estimates(episodes, 7, reps=4000, interval="percentile")["mean"]
+    assert wide.low < plain.low and wide.high > plain.high and wide.point == plain.point
+
+
+def test_two_level_gap_is_paired():
+    train = [np.repeat([1.0, 0.0], [k, 20 - k]) for k in (18, 16, 20, 19)]
+    test = [np.repeat([1.0, 0.0], [k, 20 - k]) for k in (8, 6, 10, 9)]  # 0.5 below each run
+    est = M.two_level_gap(train, test, 0, reps=2000)
+    assert est.point == pytest.approx(0.5) and est.low < 0.5 < est.high
+    assert est.high - est.low < 0.5  # pairing removes the runs' shared level
+    with pytest.raises(ValueError, match="paired"):
+        M.two_level_gap(train, test[:3], 0)
+    # Every episode failed on both splits: not [0, 0] but the pooled Clopper-Pearson bounds.
+    zeros = [np.zeros(20)] * 4
+    none = M.two_level_gap(zeros, zeros, 0)
+    edge = 1 - 0.025 ** (1 / 80)
+    assert none.point == 0 and (none.low, none.high) == pytest.approx((-edge, edge))
+
+
+def test_packer_summary_with_episodes_resamples_them():
+    cells = {c: np.full(3, 0.5) for c in ("DD", "DR", "DE", "RR", "RE")}
+    episodes = {c: [np.repeat([1.0, 0.0], [10, 10])] * 3 for c in cells}
+    seeds_only = M.packer_summary(cells, 0, reps=500)
+    assert (seeds_only["default"].low, seeds_only["default"].high) == (0.5, 0.5)
+    both = M.packer_summary(cells, 0, reps=500, episodes=episodes, interval="expanded")
+    for key in ("default", "interpolation", "extrapolation"):
+        assert both[key].point == pytest.approx(0.5)
+        assert both[key].low < 0.5 < both[key].high
+    with pytest.raises(ValueError, match="runs of cell"):
+        M.packer_summary(cells, 0, episodes={"DD": episodes["DD"][:2]})
+
+
+def test_central_aggregate_is_the_mean_below_the_minimum():
+    assert [M.central_aggregate(n) for n in (1, 3, 4, 5, 10)] == ["mean"] * 3 + ["iqm"] * 2
+    assert M.MIN_SEEDS == 5
+    # Why: rliable's IQM of 3 values trims nothing (the mean), of 4 it is the median.
+    assert rm.aggregate_iqm(np.array([[0.0], [0.3], [1.0]])) == pytest.approx(1.3 / 3)
+    assert rm.aggregate_iqm(np.array([[0.0], [0.2], [0.4], [1.0]])) == pytest.approx(0.3)
+
+
+# --- ranges: std and seeds needed ----------------------------------------------------------------
+
+
+def test_std_interval_respects_the_score_range():
+    # [1, 1, 0]: the chi-square interval reaches 3.63 for scores in [0, 1].
+    chi2 = M.std_interval(np.array([1.0, 1.0, 0.0]))
+    assert chi2.high == pytest.approx(3.628, abs=1e-3)
+    # Bernoulli model: sigma = sqrt(p (1 - p)) over the Clopper-Pearson interval of p (2 of 3).
+    est = M.std_interval(np.array([1.0, 1.0, 0.0]), bounds=(0, 1))
+    p_lo, p_hi = stats.beta.ppf(0.025, 2, 2), stats.beta.ppf(0.975, 3, 1)
+    assert est.point == pytest.approx(math.sqrt(2 / 9))
+    assert est.low == pytest.approx(min(math.sqrt(p * (1 - p)) for p in (p_lo, p_hi)))
+    assert est.high == 0.5  # p = 1/2 lies in [p_lo, p_hi]
+    # All solved, 10 seeds: p >= 0.025^(1/10) = 0.69, so sigma <= sqrt(0.69 · 0.31).
+    ten = M.std_interval(np.ones(10), bounds=(0, 1))
+    p_lo = 0.025 ** (1 / 10)
+    assert ten.point == 0 and ten.high == pytest.approx(math.sqrt(p_lo * (1 - p_lo)))
+    # No spread in rates that are not 0/1: the range's bound, not [0, 0].
+    flat = M.std_interval(np.full(4, 0.3), bounds=(0, 1))
+    assert (flat.point, flat.low, flat.high) == (0.0, 0.0, 0.5)
+    # Otherwise chi-square, capped at half the range (Popoviciu).
+    capped = M.std_interval(np.array([0.2, 0.5, 0.9]), bounds=(0, 1))
+    raw = M.std_interval(np.array([0.2, 0.5, 0.9]))
+    assert capped.point == raw.point and capped.low == raw.low and capped.high == 0.5 < raw.high
+    with pytest.raises(ValueError, match="bounds"):
+        M.std_interval(np.array([0.2, 1.5]), bounds=(0, 1))
+
+
+def test_seeds_needed_interval_never_says_two_when_nothing_varied():
+    flat = M.seeds_needed_interval(M.std_interval(np.full(4, 1.0), bounds=(0, 1)), 0.1)
+    assert math.isnan(flat.point) and flat.low == 2 and flat.high == M.seeds_needed(0.5, 0.1)
+    # Unbounded scores with no spread: nothing to say at all.
+    none = M.seeds_needed_interval(M.std_interval(np.full(4, 3.0)), 0.1)
+    assert math.isnan(none.point) and math.isnan(none.low) and math.isnan(none.high)
+    est = M.seeds_needed_interval(M.Estimate(0.3, 0.2, 0.5), 0.1)
+    assert (est.point, est.low, est.high) == tuple(M.seeds_needed(np.array([0.3, 0.2, 0.5])))
+    many = M.seeds_needed_interval(
+        M.Estimate(np.array([0.0, 0.3]), np.array([0.0, 0.2]), np.array([0.5, 0.5])), 0.1
+    )
+    assert np.isnan(many.point[0]) and many.point[1] == M.seeds_needed(0.3)
+
+
+def test_split_test_null_depends_on_the_outcome_distribution():
+    # The docstring's reference: seeds of Bernoulli(0.5) outcomes, no real difference, every
+    # outcome of 4 seeds enumerated: E[fraction] = 6/16 (two 1s and two 0s) x 2/6 (splits
+    # {1, 1} | {0, 0}) = 0.125 = 2.5 alpha.
+    fractions = [
+        M.split_test_fraction(np.array(bits, float), 0, exhaustive=True)
+        for bits in itertools.product([0, 1], repeat=4)
+    ]
+    assert np.mean(fractions) == pytest.approx(0.125)
+
+
+# --- frontier: the issue's cases, statsmodels, the profile likelihood ---------------------------
+
+
+def issue_frontier_data():
+    """Levels 2-12, 10 seeds each, 7/7/3/4/2/5 solved (issue 10, point 4)."""
+    x = np.repeat(np.arange(2.0, 13.0, 2.0), 10)
+    y = np.concatenate([np.repeat([1.0, 0.0], [k, 10 - k]) for k in (7, 7, 3, 4, 2, 5)])
+    return x, y
+
+
+def test_frontier_flat_replicates_are_censored_never_nan():
+    x, y = issue_frontier_data()
+    for interval in M.FRONTIER_INTERVALS:
+        for seed in range(20 if interval == "bootstrap" else 3):
+            fr = M.trainability_frontier(x, y, seed, reps=200, interval=interval)
+            assert fr.midpoint == pytest.approx(6.01, abs=0.01)
+            assert np.isfinite([fr.low, fr.high]).all(), (interval, seed)
+            assert 2.0 <= fr.low <= fr.midpoint <= fr.high <= 12.0
+            assert np.isfinite(fr.curve_low).all() and np.isfinite(fr.curve_high).all()
+    # A replicate flat at exactly 1/2 (every level's rate 1/2) locates no midpoint: it
+    # contributes the whole range.
+    coefs, z_mid, z_lo, z_hi, code = M._fit_rows(
+        np.array([-1.0, 0.0, 1.0]), np.full(3, 2.0), np.array([[0.5, 0.5, 0.5], [1.0, 0.5, 0.0]])
+    )
+    assert (z_lo[0], z_hi[0], code[0]) == (-1.0, 1.0, 0) and np.isfinite(z_mid).all()
+    flat = M.trainability_frontier(np.repeat([1.0, 2.0, 3.0], 2), np.tile([1.0, 0.0], 3), 0)
+    assert (flat.low, flat.high) == (1.0, 3.0) and flat.low_censored and flat.high_censored
+
+
+def test_logistic_point_estimate_equals_statsmodels_logit():
+    sm = pytest.importorskip("statsmodels.api")
+    x, y = issue_frontier_data()
+    rng = np.random.default_rng(3)
+    x2 = np.repeat(np.arange(1.0, 9.0), 5)
+    y2 = (rng.random(x2.size) < special.expit(2.0 - 0.5 * x2)).astype(float)
+    for xs, ys in ((x, y), (x2, y2)):
+        ref = sm.Logit(ys, sm.add_constant(xs)).fit(disp=0).params
+        fit = M.fit_logistic(xs, ys)
+        assert (fit.intercept, fit.slope) == pytest.approx(tuple(ref), abs=1e-5)
+        assert M.trainability_frontier(xs, ys, 0, reps=10).midpoint == pytest.approx(
+            -ref[0] / ref[1], abs=1e-4
+        )
+
+
+def _lr_statistics(x, y, m):
+    """Independent oracle: the plain and Firth-penalized likelihood-ratio statistics of the
+    midpoint m (difficulty units), from scipy's bounded scalar search and Nelder-Mead."""
+    from scipy import optimize
+
+    def loglik(b0, b1, penalized):
+        eta = b0 + b1 * x
+        value = np.sum(y * eta - np.logaddexp(0.0, eta))
+        if penalized:
+            w = special.expit(eta) * (1 - special.expit(eta))
+            X = np.column_stack([np.ones_like(x), x])
+            value += 0.5 * np.log(max(np.linalg.det(X.T @ (w[:, None] * X)), 1e-300))
+        return value
+
+    out = []
+    for penalized in (False, True):
+        best = -optimize.minimize(
+            lambda b, pen=penalized: -loglik(b[0], b[1], pen),
+            np.zeros(2),
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+        ).fun
+        at = -optimize.minimize_scalar(
+            lambda s, pen=penalized: -loglik(-s * m, s, pen),
+            bounds=(-50, 50),
+            method="bounded",
+            options={"xatol": 1e-10},
+        ).fun
+        out.append(2 * (best - at))
+    return out
+
+
+def test_profile_interval_ends_are_where_the_likelihood_ratio_crosses():
+    rng = np.random.default_rng(11)
+    x = np.repeat(np.arange(2.0, 13.0, 2.0), 8)
+    y = (rng.random(x.size) < special.expit(-(x - 6.3) / 1.5)).astype(float)
+    fr = M.trainability_frontier(x, y, 0, reps=10)
+    assert not fr.low_censored and not fr.high_censored and fr.low < fr.midpoint < fr.high
+    cut = stats.chi2.ppf(0.95, 1)
+    for end in (fr.low, fr.high):
+        plain, penalized = _lr_statistics(x, y, end)
+        # The interval is the union of the two sets: at an end, the looser test is at its cut.
+        assert min(plain, penalized) == pytest.approx(cut, abs=2e-3)
+    inside = _lr_statistics(x, y, fr.midpoint)
+    assert min(inside) < cut

@@ -7,6 +7,8 @@ from scipy import stats
 
 from rlbench3.analysis.probes import clopper_pearson, hit_probability
 
+LOCK = "rlbench3/CombinationLock-v0"
+
 
 @pytest.mark.parametrize(("hits", "trials"), [(0, 10), (10, 10), (3, 17), (500, 1000), (1, 10**6)])
 @pytest.mark.parametrize("confidence", [0.9, 0.95, 0.999])
@@ -59,3 +61,26 @@ def test_batched_and_single_env_paths_agree():
 def test_bad_episode_count():
     with pytest.raises(ValueError, match="episodes must be an integer >= 1, got 0"):
         hit_probability("rlbench3/CombinationLock-v0", 0)
+
+
+def test_policy_hit_probability_samples_by_default_and_says_so():
+    # An untrained PPO policy on a 6-step, 2-action lock is near uniform: sampling from it hits
+    # at about 2^-6 per episode; its greedy actions form one fixed sequence, which hits never (or
+    # always). The estimate states which mode it measured.
+    import gymnasium as gym
+    import torch
+    from stable_baselines3 import PPO
+
+    from rlbench3.analysis.probes import policy_hit_probability
+
+    lock = dict(horizon=6, num_actions=2)
+    model = PPO("MlpPolicy", gym.make(LOCK, **lock), seed=0, device="cpu")
+    before = torch.get_rng_state()
+    sampled = policy_hit_probability(LOCK, model, 10_000, seed=0, **lock)
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's stream is left alone
+    greedy = policy_hit_probability(LOCK, model, 2048, seed=0, deterministic=True, **lock)
+    assert sampled.mode == "sampled" and greedy.mode == "greedy"
+    assert policy_hit_probability(LOCK, model, 10_000, seed=0, **lock) == sampled
+    assert 0.005 < sampled.low < 2**-6 * 1.2 and 2**-6 / 1.2 < sampled.high < 0.05
+    assert greedy.hits in (0, greedy.episodes)
+    assert hit_probability(LOCK, 1000, seed=0, **lock).mode == "uniform"

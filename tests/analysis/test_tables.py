@@ -12,15 +12,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rliable import metrics as rm
 
 from rlbench3.analysis import metrics as M
 from rlbench3.analysis.results import load, load_episodes
 from rlbench3.analysis.tables import (
+    MIN_SEEDS,
     build_tables,
     display_frame,
     estimate_columns,
     load_configs,
     packer_cells,
+    protocol_text,
     render_results,
     render_table,
     run_scores,
@@ -56,7 +59,12 @@ PACKER = {
 # learning curve rises linearly from 0 to the final success.
 RUN = {"n_envs": 4, "budget": 1000, "every": 500, "episodes": EPISODES}
 RECORD = {"steps": (0, 500, 1000), "episodes": EPISODES, "ramp": True}
-ESTIMATE_TEXT = re.compile(r"^[<>]?-?\d+(\.\d+)? \[(<=)?-?\d+(\.\d+)?, (>=)?-?\d+(\.\d+)?\]$")
+# "point [low, high] (n=seeds)"; the point is "n/a" for seeds_needed where no spread was seen.
+NUMBER = r"-?\d+(\.\d+)?"
+ESTIMATE_TEXT = re.compile(
+    rf"^([<>]?{NUMBER}|n/a) \[(<=|>=)?{NUMBER}, (>=)?{NUMBER}\] "
+    r"\(n=(\d+(/\d+)?(/level)?|\d+ vs \d+|\d+-\d+/level)\)$"
+)
 
 
 def lock_runs(make_config, make_record) -> list[tuple[RunConfig, dict]]:
@@ -196,7 +204,11 @@ def test_swiss_rows_and_frontier(frames):
     # Settings in numeric order (2, 4, 8), not as strings.
     assert lock["setting"].tolist()[::2] == ["horizon=2", "horizon=4", "horizon=8"]
     row = lock[(lock["setting"] == "horizon=4") & (lock["agent"] == "ppo")].iloc[0]
-    assert row["seeds"] == 4 and row["final_success_iqm"] == 1.0  # IQM of 1, 1, 1, 0
+    # 4 seeds: the aggregate is the mean of 1, 1, 1, 0 and says so (an "IQM" of 4 values would
+    # be their median, 1).
+    assert row["seeds"] == 4 and row["aggregate"] == "mean" and row["final_success"] == 0.75
+    # Two levels: the interval holds the seeds' spread and the episodes' noise.
+    assert 0.0 < row["final_success_low"] < 0.75 < row["final_success_high"] <= 1.0
     assert row["zero_signal"] == pytest.approx(np.mean([0.5, 0.5, 0.5, 1.0]))
     by_agent = frontier[frontier["experiment"] == "lock-horizon"].set_index("agent")
     assert by_agent.loc["ppo", "solved"] == "4/4, 3/4, 0/4"
@@ -214,11 +226,23 @@ def test_seeds_table_matches_metrics(frames):
     row = main[(main["setting"] == "horizon=4") & (main["agent"] == "random_search")].iloc[0]
     s = np.array(LOCK["random_search"][4])
     assert row["mean"] == s.mean() and row["median"] == 0.5 and row["optimality_gap"] == 0.5
-    assert row["std"] == pytest.approx(s.std(ddof=1))
+    assert row["aggregate"] == "mean" and row["central"] == row["mean"]  # 4 seeds
+    # Every seed scored 0 or 1: the Bernoulli model's std, sqrt(p (1 - p)) = 0.5 at p = 1/2,
+    # with an interval inside [0, 0.5] (the chi-square one would reach 2.15).
+    assert row["std"] == 0.5 and row["std_high"] == 0.5
+    assert row["std"] == M.std_interval(s, bounds=(0, 1)).point < s.std(ddof=1)
     assert row["split_test"] == M.split_test_fraction(s, 0, exhaustive=True)
     assert row["partitions"] == 6
     needed = M.seeds_needed(np.array([row["std"], row["std_low"], row["std_high"]]), 0.1)
     assert [row["seeds_needed"], row["seeds_needed_low"], row["seeds_needed_high"]] == list(needed)
+    # All four seeds of ppo at horizon 2 solved everything: no spread seen, so no point
+    # estimate of the seeds needed ("n/a", never "2 [2, 2]"), only the bound the [0, 1] range
+    # allows.
+    agree = main[(main["setting"] == "horizon=2") & (main["agent"] == "ppo")].iloc[0]
+    assert agree["std"] == 0 and agree["std_high"] > 0
+    assert math.isnan(agree["seeds_needed"]) and agree["seeds_needed_high"] > 2
+    cell = display_frame(main)["seeds_needed"].iloc[main.index.get_loc(agree.name)]
+    assert cell.startswith("n/a [2, ") and cell.endswith("(n=4)")
     three = main[main["experiment"] == "reach-D"].iloc[0]
     assert three["seeds"] == 3 and math.isnan(three["split_test"])  # fewer than 4 seeds
     pair = poi[(poi["setting"] == "horizon=4")].iloc[0]
@@ -356,3 +380,92 @@ def test_render_results_selects_runs_by_id(results, make_config, make_record, ki
     every = next(iter(csv_sections(render_results(results, kind, "csv", reps=50)).values()))
     assert set(every["experiment"]) == {"lock-horizon", "reach-D", "reach-R"}
     assert "(no finished runs)" in render_results(results, kind, "md", run_ids=set(), reps=50)
+
+
+# --- protocol, seeds, two levels -------------------------------------------------------------
+
+
+def test_titles_state_the_protocol_and_warn_below_the_minimum_seeds(frames, capsys):
+    curves, episodes, configs = frames
+    sections = build_tables(curves, episodes, "swiss", configs=configs, reps=50)
+    err = capsys.readouterr().err
+    assert err.count("rlbench3: warning:") == 1 and f"fewer than {MIN_SEEDS} seeds" in err
+    for title in sections:
+        assert "evaluation: greedy actions, 20 final episodes per run and split" in title
+        assert f"WARNING: cells with fewer than {MIN_SEEDS} seeds (fewest: " in title
+    main, frontier = sections.values()
+    assert set(main["seeds"]) == {3, 4}  # lock: 4 seeds, reach: 3
+    assert list(sections)[0].count("seeds per cell: mixed (3, 4)") == 1
+    assert "seeds per cell: 4" in list(sections)[1]  # 4 seeds per level
+    # Sampled evaluation for some runs: "mixed"; without configs: not recorded, episodes
+    # counted from the data.
+    ids = list(configs)
+    sampled = {
+        rid: dataclasses.replace(c, eval=dataclasses.replace(c.eval, deterministic=False))
+        for rid, c in configs.items()
+    }
+    assert protocol_text(ids, sampled) == (
+        "evaluation: sampled actions, 20 final episodes per run and split"
+    )
+    mixed = {**configs, ids[0]: sampled[ids[0]]}
+    assert "mixed (greedy and sampled) actions" in protocol_text(ids, mixed)
+    longer = dataclasses.replace(configs[ids[0]].eval, episodes=50)
+    fewer = {**configs, ids[0]: dataclasses.replace(configs[ids[0]], eval=longer)}
+    assert "mixed (20, 50) final episodes" in protocol_text(ids, fewer)
+    bare = next(iter(build_tables(curves, episodes, "seeds", reps=50)))
+    assert "evaluation: actions not recorded (no run configs), 20 final episodes" in bare
+
+
+def seeds_folder(tmp_path, make_config, make_record, rates, episodes=20):
+    """One cell (lock, horizon=2, ppo) with a seed per rate."""
+    store = RunStore(tmp_path)
+    for seed, rate in enumerate(rates):
+        store.write(make_config(seed=seed, episodes=episodes), make_record(rate, episodes=episodes))
+    return load(tmp_path), load_episodes(tmp_path), load_configs(tmp_path)
+
+
+def test_enough_seeds_give_the_iqm_and_no_warning(tmp_path, make_config, make_record, capsys):
+    rates = [0.0, 0.25, 0.5, 0.75, 0.9, 1.0]
+    curves, episodes, configs = seeds_folder(tmp_path, make_config, make_record, rates)
+    sections = build_tables(curves, episodes, "seeds", configs=configs, reps=200)
+    assert capsys.readouterr().err == ""
+    title, main = next(iter(sections.items()))
+    assert "WARNING" not in title and "seeds per cell: 6" in title
+    row = main.iloc[0]
+    assert row["aggregate"] == "IQM" and row["central"] == rm.aggregate_iqm(
+        np.array(rates)[:, None]
+    )
+    assert row["central"] != row["mean"]
+    # The numbers are metrics.two_level_estimates' on each seed's episodes, with the row's key.
+    eps = [np.repeat([1.0, 0.0], [round(r * 20), 20 - round(r * 20)]) for r in rates]
+    oracle = M.two_level_estimates(
+        eps,
+        M.rng_for(0, "final", "lock", "horizon=2", "ppo"),
+        metrics=("iqm", "mean", "median", "optimality_gap"),
+        reps=200,
+    )
+    assert (row["central"], row["central_low"], row["central_high"]) == dataclasses.astuple(
+        oracle["iqm"]
+    )
+    assert (row["median_low"], row["median_high"]) == (oracle["median"].low, oracle["median"].high)
+    text = render_table(curves, episodes, "seeds", "md", configs=configs, reps=200)
+    assert "(n=6)" in text and "| IQM " in text
+
+
+def test_two_level_interval_shows_episode_noise_when_seeds_agree(
+    tmp_path, make_config, make_record
+):
+    # The issue's "0.28 [0.28, 0.28]": seeds that agree exactly (here 5 of 20 episodes each).
+    curves, episodes, configs = seeds_folder(tmp_path, make_config, make_record, [0.25] * 5)
+    main = next(iter(build_tables(curves, episodes, "swiss", configs=configs, reps=500).values()))
+    row = main.iloc[0]
+    assert row["final_success"] == 0.25 and row["aggregate"] == "IQM"
+    assert row["final_success_low"] < 0.2 and row["final_success_high"] > 0.3
+    # From the learning curves alone (no episodes) only seeds are resampled: no width.
+    alone = next(iter(build_tables(curves, None, "swiss", configs=configs, reps=500).values()))
+    assert alone.iloc[0]["final_success_low"] == alone.iloc[0]["final_success_high"] == 0.25
+    # Every episode solved: the pooled Clopper-Pearson interval, not [1, 1].
+    tmp = tmp_path / "solved"
+    curves, episodes, _ = seeds_folder(tmp, make_config, make_record, [1.0] * 5)
+    main = next(iter(build_tables(curves, episodes, "swiss", reps=100).values()))
+    assert main.iloc[0]["final_success_low"] == pytest.approx(0.025 ** (1 / 100))

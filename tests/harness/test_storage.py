@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -343,13 +342,43 @@ def test_a_write_killed_before_its_rename_keeps_the_old_record(
     monkeypatch.undo()
     assert store.path(rid).read_bytes() == before  # never a mix of old and new
     assert store.read(rid).record["curve"][0]["success_rate"] == 0.5
+    # A write that fails (here interrupted) removes its own temp file; one killed outright
+    # leaves it, and the next sweep removes it (test_stale_temp_files_are_removed_...).
     leftovers = [p.name for p in store.runs.iterdir() if p.name != f"{rid}.json"]
-    assert leftovers == [f".{rid}.json.{os.getpid()}.tmp"]
+    assert leftovers == []
     assert list(store.finished_ids()) == [rid]
     # The next successful write of the same run replaces both.
     store.write(config, make_record(1.0))
     assert store.read(rid).record["curve"][0]["success_rate"] == 1.0
     assert sorted(p.name for p in store.runs.iterdir()) == [f"{rid}.json"]
+
+
+def test_a_failed_write_removes_its_temp_file_and_raises(store, monkeypatch, make_config):
+    config = make_config()
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        store.write(config, {"meta": {}})
+    assert sorted(p.name for p in store.runs.iterdir()) == []
+
+
+def test_remove_temp_files_removes_only_ours(store, write_one):
+    rid = write_one()
+    (store.root / "policies").mkdir()
+    ours = [
+        store.runs / f".{rid}.json.4242.tmp",
+        store.root / "policies" / f".{rid}.pt.17.tmp",
+        store.root / ".plan.json.3.tmp",
+    ]
+    theirs = [store.runs / "notes.tmp", store.runs / ".hidden", store.root / "x.4.tmp"]
+    for path in ours + theirs:
+        path.write_text("x")
+    assert sorted(store.remove_temp_files()) == sorted(ours)
+    assert all(p.exists() for p in theirs) and not any(p.exists() for p in ours)
+    assert store.status(rid).state == "finished"
 
 
 def test_atomic_write_text_replaces_whole_file(tmp_path):
@@ -445,7 +474,8 @@ def test_write_plan_labels_runs_and_merges_across_calls(store, make_config):
     store.write_plan([])
     assert store.plan.read_text() == before
     assert json.loads(before) == plan
-    assert [p.name for p in store.root.iterdir()] == ["plan.json"]  # no temp file left
+    # no temp file left; the write lock's file (see test_the_lock_...)
+    assert sorted(p.name for p in store.root.iterdir()) == [".lock", "plan.json"]
 
 
 def test_a_damaged_plan_is_reported(store, make_config):
@@ -454,7 +484,26 @@ def test_a_damaged_plan_is_reported(store, make_config):
     with pytest.raises(CorruptRecord, match="plan.json: not valid JSON"):
         store.read_plan()
     with pytest.raises(CorruptRecord, match="plan.json: not valid JSON"):
-        store.write_plan([make_config(seed=1)])  # never overwritten with a partial plan
+        store.write_plan([make_config(seed=1)])  # without warn: never overwritten silently
+
+
+@pytest.mark.parametrize("damage", ["{", "[1, 2]", '{"x": 3}', '{"x": {"agent": "a"}}'])
+def test_a_damaged_plan_is_rebuilt_from_the_records(store, make_config, make_record, damage):
+    finished, failed, planned_only = (make_config(seed=s) for s in range(3))
+    store.write_plan([finished, failed, planned_only])
+    store.write(finished, make_record())
+    store.write_failure(failed, "RuntimeError: boom")
+    store.plan.write_text(damage)
+    warnings: list[str] = []
+    rebuilt = store.plan_or_rebuilt(warnings.append)  # readers: in memory, file untouched
+    assert set(rebuilt) == {finished.run_id, failed.run_id}
+    assert store.plan.read_text() == damage and "rebuilt from the 2 records" in warnings[0]
+    extra = make_config(seed=5)
+    store.write_plan([extra], warn=warnings.append)  # writers: set aside, rebuilt, merged
+    assert "plan.json: not" in warnings[1] and "kept as plan.json.corrupt-" in warnings[1]
+    assert set(store.read_plan()) == {finished.run_id, failed.run_id, extra.run_id}
+    (kept,) = store.root.glob("plan.json.corrupt-*")
+    assert kept.read_text() == damage
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,19 +511,32 @@ def test_a_damaged_plan_is_reported(store, make_config):
 
 
 def test_status_table_counts_each_state(store, make_config, make_record):
-    configs = [make_config(seed=s) for s in range(4)]
+    configs = [make_config(seed=s) for s in range(5)]
     store.write_plan(configs)
-    finished, failed, corrupt, _missing = (c.run_id for c in configs)
+    finished, failed, corrupt, damaged, _missing = (c.run_id for c in configs)
     store.write(configs[0], make_record())
     store.write_failure(configs[1], "RuntimeError: boom")
     store.write(configs[2], make_record())
     store.path(corrupt).write_text("{")
+    with_policy = make_record()
+    with_policy["meta"]["policy_sha256"] = hashlib.sha256(b"weights").hexdigest()
+    store.write(configs[3], with_policy)  # its policy file was never written: damaged
     table = status_table(store.root)
     assert len(table) == 1
     row = table.iloc[0]
     assert (row["experiment"], row["setting"], row["agent"]) == ("lock", "horizon=2", "ppo")
-    assert row[["finished", "failed", "corrupt", "missing"]].tolist() == [1, 1, 1, 1]
+    assert list(table.columns[3:]) == ["finished", "failed", "corrupt", "damaged", "missing"]
+    assert row[["finished", "failed", "corrupt", "damaged", "missing"]].tolist() == [1] * 5
     assert store.status(finished).state == "finished" and store.status(failed).state == "failed"
+    assert store.status(damaged) == storage.RunStatus(
+        damaged, "damaged", f"{store.policy_path(damaged)}: the policy file is missing"
+    )
+    store.write_policy(damaged, b"weights")
+    assert store.status(damaged).state == "finished"
+    store.write_policy(damaged, b"weights, altered")
+    assert "does not match its record's sha256" in store.status(damaged).detail
+    assert store.set_aside_policy(damaged).name.startswith(f"{damaged}.pt.damaged-")
+    assert store.set_aside_policy(damaged) is None
 
 
 def test_status_table_labels_records_outside_the_plan(store, make_config, make_record):

@@ -201,6 +201,48 @@ def test_run_id_is_the_hash_of_the_resolved_config(tmp_path):
             r"experiments\[1\].grid.action_dim: needs at least one value",
         ),
         (("experiments:", "experimentz:"), r"suite.yaml:5: experimentz: unknown key"),
+        # 12: a split must keep the train split's action and observation spaces
+        (
+            ("other: {combination_seed: {low: 10, high: 20}}", "other: {num_actions: 4}"),
+            r"suite.yaml:12: experiments\[0\] \(lock, horizon=2, reward_mode=sparse, split "
+            r"'other'\): its action space Discrete\(4\) differs from the train split's "
+            r"Discrete\(3\)",
+        ),
+        (
+            ("other: {combination_seed: {low: 10, high: 20}}", "other: {horizon: 5}"),
+            r"split 'other'\): its observation space .* differs from the train split's",
+        ),
+        # integers beyond 64 bits, NaN, numbers YAML reads as strings
+        (
+            (
+                "{combination_seed: {low: 10, high: 20}}",
+                "{combination_seed: {low: 10, high: 100000000000000000000000}}",
+            ),
+            r"suite.yaml:12: experiments\[0\].splits.other.combination_seed.high: "
+            r"100000000000000000000000 is beyond the range of 64-bit integers",
+        ),
+        (
+            ("train: {mass: {low: 0.5, high: 1.5}}", "train: {mass: {low: 5e-1, high: 1.5}}"),
+            r"experiments\[1\].train.mass.low: '5e-1' is a string, not a number.*write 5.0e-1",
+        ),
+        (("train: {mass: {low: 0.5,", "train: {mass: {low: .nan,"), r"NaN is not a parameter"),
+        # empty lists, duplicates
+        (("agents: [ppo, random_search]", "agents: []"), r"suite.yaml:4: agents: needs at least"),
+        (("agents: [sac]", "agents: [sac, sac]"), r"agent 'sac' is listed twice"),
+        (
+            ("grid: {horizon: [2, 3]", "grid: {horizon: [2, 3, 2.0]"),
+            r"suite.yaml:9: experiments\[0\].grid.horizon: the value 2.0 is listed twice",
+        ),
+        # env ids: registered ones only, never module:id (Gymnasium would import the module)
+        (
+            ("env: rlbench3/SparseReach-v0", "env: rlbench3/SparseRech-v0"),
+            r"unknown env id 'rlbench3/SparseRech-v0' \(did you mean 'rlbench3/SparseReach-v0'",
+        ),
+        (
+            ("env: rlbench3/SparseReach-v0", "env: os:SparseReach-v0"),
+            r"suite.yaml:14: experiments\[1\].env: 'os:SparseReach-v0' is a module-qualified "
+            r"id: Gymnasium would import 'os'",
+        ),
     ],
 )
 def test_invalid_suites_name_file_line_and_key(tmp_path, edit, message):
@@ -208,6 +250,71 @@ def test_invalid_suites_name_file_line_and_key(tmp_path, edit, message):
     assert old in TINY
     with pytest.raises(ConfigError, match=message):
         plan_runs(load_suite(write(tmp_path, TINY.replace(old, new, 1))))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"suite.yaml: a suite file must be a mapping .* but it is empty"),
+        ("- name: a\n", r"suite.yaml: a suite file must be a mapping .* but it is a list"),
+        ("experiments: []\n", r"suite.yaml:1: experiments: needs at least one experiment"),
+    ],
+)
+def test_empty_and_list_shaped_suites_name_the_file(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_suite(write(tmp_path, text))
+
+
+MIXTURE = """agents: [ppo]
+experiments:
+  - name: mix
+    env: rlbench3/Mixture-v0
+    params: {{env: {inner}, components: [{{mass: 1.0}}, {{mass: 2.0}}]}}
+"""
+
+
+def test_a_mixture_of_a_module_qualified_id_is_refused_without_importing_it(tmp_path, monkeypatch):
+    marker = tmp_path / "imported"
+    (tmp_path / "evil_envs.py").write_text(
+        f"from pathlib import Path\nPath({str(marker)!r}).touch()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = write(tmp_path, MIXTURE.format(inner="evil_envs:Evil-v0"))
+    with pytest.raises(ConfigError, match=r"suite.yaml:5: experiments\[0\].params.env: "
+                       r"'evil_envs:Evil-v0' is a module-qualified id"):  # fmt: skip
+        plan_runs(load_suite(path))
+    assert not marker.exists()
+    with pytest.raises(ConfigError, match=r"params.env: unknown env id 'rlbench3/Nope-v0'"):
+        load_suite(write(tmp_path, MIXTURE.format(inner="rlbench3/Nope-v0")))
+    runs = plan_runs(load_suite(write(tmp_path, MIXTURE.format(inner="rlbench3/SparseReach-v0"))))
+    assert len(runs) == 3
+
+
+def test_a_plan_over_the_limit_needs_to_be_asked_for(tmp_path):
+    from rlbench3.harness.suites import MAX_RUNS, PlanTooLarge, plan_size
+    from rlbench3.harness.sweep import plan_suite
+
+    huge = TINY.replace("seeds: 2", "seeds: 100000000")
+    suite = load_suite(write(tmp_path, huge))
+    assert plan_size(suite) == {"lock": 2 * 2 * 2 * 10**8, "reach": 1}
+    with pytest.raises(PlanTooLarge, match=r"plans 800,000,001 runs, more than the limit of "
+                       r"10,000 \('lock': 800,000,000 runs\).*--yes"):  # fmt: skip
+        plan_runs(suite)
+    with pytest.raises(PlanTooLarge):
+        plan_suite(write(tmp_path, TINY), seeds=10**8)
+    # a 10^6-point grid is refused before a single env is made
+    grid = "[" + ", ".join(str(i) for i in range(1, 1001)) + "]"
+    wide = TINY.replace("reward_mode: [sparse, dense]", f"num_actions: {grid}, length: {grid}")
+    with pytest.raises(PlanTooLarge, match="more than the limit"):
+        plan_runs(load_suite(write(tmp_path, wide.replace("params: {num_actions: 3}", ""))))
+    # under the limit, or with the limit lifted, it plans
+    tiny = load_suite(write(tmp_path, TINY))
+    assert sum(plan_size(tiny).values()) == 17 and MAX_RUNS == 10_000
+    assert len(plan_runs(tiny, max_runs=17)) == 17
+    with pytest.raises(PlanTooLarge, match="plans 17 runs, more than the limit of 16"):
+        plan_runs(tiny, max_runs=16)
+    three = plan_runs(load_suite(write(tmp_path, TINY)), seeds=3, max_runs=None)
+    assert len(three) == 2 * 2 * 2 * 3 + 3
 
 
 def test_unknown_suite_lists_known_suites():

@@ -245,6 +245,8 @@ def test_the_same_run_twice_gives_the_same_record(reference):
         assert set(first["meta"]) - set(WALL_CLOCK_META) == {
             "steps",
             "eval_env_steps",
+            "eval_mode",
+            "eval_seeds",
             "versions",
             "policy_class",
             "policy_sha256",
@@ -467,12 +469,7 @@ def test_saved_policies_reload_verified_and_act_like_the_evaluation(reference):
     config = runs[0]
     policy = load_policy(out, config.run_id)
     # The reloaded policy reproduces the run's final evaluation episode by episode.
-    evaluate = Evaluator(
-        config.env_id,
-        config.splits["train"],
-        config.eval.episodes,
-        seed=10_000 + config.seed,
-    )
+    evaluate = Evaluator.for_split(config, "train")
     returns, _, _ = evaluate(policy)
     evaluate.close()
     episodes = load_episodes(out)

@@ -2,9 +2,10 @@
 
 Every run comes from a suite file through ``plan_runs`` (so configs are exactly what a sweep
 executes). Checked for each: the learning curve's schedule, every split at every point, the final
-per-episode lists, the zero-signal count against the algorithm's rollout-batch size, the
-evaluator's step count against the lock's fixed episode length, the saved policy, and
-bit-for-bit reproducibility.
+per-episode lists, the zero-signal count against the algorithm's rollout-batch size (gradient
+steps for the off-policy agents), the evaluator's step count against the lock's fixed episode
+length, the saved policy, and bit-for-bit reproducibility. Then the evaluation protocol (seeds,
+greedy or sampled, training untouched by it) and the off-policy zero-signal count.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ experiments:
 """
 # Env steps per rollout batch of each agent file (n_envs x n_steps; DQN's train_freq; SAC/TD3
 # train every step; ARS: 2 * n_delta candidates x one H=2 episode; random search: 4 envs x one
-# H=2 episode per candidate).
+# H=2 episode per candidate). The off-policy agents' zero-signal count is per replay batch.
 BATCH = {
     ("lock", "ppo"): 4 * 128,
     ("lock", "a2c"): 4 * 8,
@@ -84,6 +85,15 @@ BATCH = {
     ("frequent", "ppo"): 512,
 }
 KEYS = list(BATCH)
+OFF_POLICY = ("DQN", "SAC", "TD3")
+
+
+def gradient_steps(config, steps):
+    """Replay batches an off-policy run samples: ``gradient_steps`` after each rollout that ends
+    past ``learning_starts`` (SB3's OffPolicyAlgorithm.learn)."""
+    hp = config.agent.hyperparams
+    batch = config.agent.n_envs * hp["train_freq"]
+    return (steps // batch - hp["learning_starts"] // batch) * hp["gradient_steps"]
 
 
 @pytest.fixture(scope="module")
@@ -167,15 +177,22 @@ def test_record_shape(key, configs, records):
         assert sum(final["returns"]) / episodes == pytest.approx(last[split]["mean_return"])
         assert sum(final["successes"]) / episodes == pytest.approx(last[split]["success_rate"])
 
-    # Zero-signal: one count per rollout batch.
+    # Zero-signal: one count per rollout batch, or per replay batch of a gradient step.
     zero = record["zero_signal"]
-    assert zero["batches"] == steps // batch
+    if config.agent.algo in OFF_POLICY:
+        assert zero["unit"] == "replay_batch"
+        assert zero["batches"] == gradient_steps(config, steps) > 0
+    else:
+        assert zero["unit"] == "rollout"
+        assert zero["batches"] == steps // batch
     assert 0 <= zero["empty_batches"] <= zero["batches"]
     assert 0.0 <= zero["fraction"] <= 1.0
     assert zero["fraction"] == zero["empty_batches"] / zero["batches"]
 
     meta = record["meta"]
     assert meta["train_seconds"] > 0 and meta["eval_seconds"] >= 0
+    assert meta["eval_mode"] == "greedy"
+    assert meta["eval_seeds"] == {split: config.eval_seed(split) for split in splits}
     if config.env_id == LOCK:  # fixed-length episodes: H steps each
         horizon = config.splits["train"]["horizon"]
         assert meta["eval_env_steps"] == len(by_step) * len(splits) * episodes * horizon
@@ -185,7 +202,7 @@ def test_record_shape(key, configs, records):
 def test_zero_signal_is_one_when_the_reward_is_out_of_reach(records):
     record = records[("unreachable", "ppo")]
     zero = record["zero_signal"]
-    assert zero == {"batches": 4, "empty_batches": 4, "fraction": 1.0}
+    assert zero == {"unit": "rollout", "batches": 4, "empty_batches": 4, "fraction": 1.0}
     assert all(p["success_rate"] == 0.0 for p in record["curve"])
 
 
@@ -259,9 +276,7 @@ def test_the_saved_policy_reloads_and_acts_as_evaluated(key, configs, trained, t
     module, _, name = record["meta"]["policy_class"].partition(":")
     assert type(loaded).__module__ == module and type(loaded).__qualname__ == name
     # The saved policy is the trained one: it acts as in the recorded final evaluation.
-    evaluate = Evaluator(
-        config.env_id, config.splits["train"], config.eval.episodes, seed=10_000 + config.seed
-    )
+    evaluate = Evaluator.for_split(config, "train")
     returns, successes, _ = evaluate(loaded)
     evaluate.close()
     assert returns.tolist() == record["final"]["train"]["returns"]
@@ -312,3 +327,108 @@ def test_evaluator_counts_each_episode_once_up_to_its_own_end():
         assert success.tolist() == [True] * 4 + [False] * 4
         assert steps == 4 * horizon_steps + 4 * 50
     evaluate.close()
+
+
+# ------------------------------------------------------------------------------------------
+# The evaluation protocol: greedy or sampled, seeded, and invisible to training
+
+PROTOCOL_SUITE = """
+seeds: 1
+experiments:
+  - name: lock
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 2, horizon: 4}
+    train: D
+    splits:
+      unseen: {combination_seed: {low: 1000, high: 1999}}
+    agents: [ppo, dqn]
+"""
+PROTOCOL_BUDGET = {"ppo": 1024, "dqn": 1500}  # 2 PPO rollouts; DQN learns from step 1000 on
+
+
+def protocol_config(tmp_path, agent: str, every: int, deterministic: bool) -> RunConfig:
+    path = tmp_path / "protocol.yaml"
+    path.write_text(PROTOCOL_SUITE)
+    config = next(c for c in plan_runs(load_suite(path)) if c.agent.name == agent)
+    spec = dataclasses.replace(config.eval, every=every, episodes=20, deterministic=deterministic)
+    return dataclasses.replace(config, budget=PROTOCOL_BUDGET[agent], eval=spec)
+
+
+@pytest.mark.parametrize("agent", ["ppo", "dqn"])
+def test_training_is_the_same_however_often_and_however_it_is_evaluated(agent, tmp_path):
+    # Sampled evaluation draws from torch's generator (PPO) or numpy's and the action space's
+    # (DQN's epsilon-greedy predict), the very generators training draws from: they are forked
+    # and restored, so the trained policy does not depend on the evaluation schedule or mode.
+    budget = PROTOCOL_BUDGET[agent]
+    trained = {}
+    for every, deterministic in [(budget, True), (100, True), (100, False), (37, False)]:
+        record, policy = train_run(protocol_config(tmp_path, agent, every, deterministic))
+        trained[(every, deterministic)] = (policy, record["zero_signal"], record["meta"]["steps"])
+        assert record["meta"]["eval_mode"] == ("greedy" if deterministic else "sampled")
+    assert len({hashlib.sha256(p).hexdigest() for p, _, _ in trained.values()}) == 1
+    assert len({json.dumps(rest) for _, *rest in trained.values()}) == 1
+
+
+def test_sampled_evaluation_is_reproducible_and_replays_from_the_saved_policy(tmp_path):
+    config = protocol_config(tmp_path, "ppo", 256, deterministic=False)
+    (record, policy), (again, _) = train_run(config), train_run(config)
+    assert without_timings(record) == without_timings(again)
+    assert record["meta"]["eval_mode"] == "sampled"
+    assert record["meta"]["eval_seeds"] == config.eval_seeds
+    store = RunStore(tmp_path / "out")
+    store.write_policy(config.run_id, policy)
+    store.write(config, record)
+    loaded = load_policy(tmp_path / "out", config.run_id)
+    for split in config.splits:
+        evaluate = Evaluator.for_split(config, split)
+        returns, successes, _ = evaluate(loaded)
+        assert returns.tolist() == record["final"][split]["returns"]
+        assert successes.astype(int).tolist() == record["final"][split]["successes"]
+        # The mode is applied: on the fixed lock (preset D, no distractors) every greedy episode
+        # is the same trajectory; the sampled ones are not.
+        greedy = Evaluator(config.env_id, config.splits[split], config.eval.episodes, evaluate.seed)
+        if split == "train":
+            assert len(set(greedy(loaded)[1].tolist())) == 1
+            assert set(successes.tolist()) == {False, True}
+        greedy.close()
+        evaluate.close()
+
+
+def test_off_policy_zero_signal_counts_the_replay_batches_the_gradient_used(tmp_path, monkeypatch):
+    """DQN on a 3-step lock: the recorded fraction is that of the minibatches sampled from the
+    replay buffer without a reward (recomputed here from every sampled batch), not that of the
+    rollouts of train_freq env steps (recomputed from the buffer's rewards in order)."""
+    from stable_baselines3.common.buffers import ReplayBuffer
+
+    path = tmp_path / "dqn.yaml"
+    path.write_text(
+        PROTOCOL_SUITE.replace("horizon: 4", "horizon: 3").replace("[ppo, dqn]", "[dqn]")
+    )
+    config = dataclasses.replace(plan_runs(load_suite(path))[0], budget=2000)
+    hp = config.agent.hyperparams
+    assert config.agent.n_envs == 1 and hp["train_freq"] == 4 and hp["buffer_size"] > 2000
+
+    empty, buffers = [], set()
+    original = ReplayBuffer.sample
+
+    def spy(self, *args, **kwargs):
+        batch = original(self, *args, **kwargs)
+        assert batch.rewards.shape == (hp["batch_size"], 1)
+        empty.append(not (batch.rewards != 0).any().item())
+        buffers.add(self)
+        return batch
+
+    monkeypatch.setattr(ReplayBuffer, "sample", spy)
+    record, _ = train_run(config)
+    zero = record["zero_signal"]
+    assert zero["unit"] == "replay_batch"
+    assert zero["batches"] == len(empty) == (2000 - hp["learning_starts"]) // 4  # 250
+    assert zero["empty_batches"] == sum(empty)
+    assert zero["fraction"] == pytest.approx(np.mean(empty), abs=1e-15)
+    # The old count: rollouts of train_freq = 4 steps without a reward (the buffer holds every
+    # transition in order; nothing was overwritten).
+    (buffer,) = buffers
+    rewards = buffer.rewards[: buffer.pos, 0]
+    assert buffer.pos == record["meta"]["steps"] == 2000
+    rollout_fraction = float(np.mean(~rewards.reshape(-1, 4).astype(bool).any(axis=1)))
+    assert zero["fraction"] < 0.05 < 0.3 < rollout_fraction
