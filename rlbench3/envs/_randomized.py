@@ -9,7 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from rlbench3.envs.parameters import WEIGHTINGS, ChoiceSpec, Distribution, EnvParams, choice, number
+from rlbench3.envs.batching import check_preset
+from rlbench3.envs.parameters import (
+    MAX_SEED,
+    WEIGHTINGS,
+    ChoiceSpec,
+    Distribution,
+    EnvParams,
+    choice,
+    number,
+)
 from rlbench3.envs.presets import resolve_params
 
 # Separates variant generators from every other use of the same integer as a seed (e.g. a
@@ -23,12 +32,14 @@ def extreme_sampling_field() -> Any:
 
 
 def variant_seed_field() -> Any:
-    """The ``variant_seed`` field every randomized task declares (-1: no variants)."""
-    return number(-1, ge=-1, integer=True)
+    """The ``variant_seed`` field every randomized task declares (-1: no variants; a seed is at
+    most :data:`~rlbench3.envs.parameters.MAX_SEED`, as every seed)."""
+    return number(-1, ge=-1, le=MAX_SEED, integer=True)
 
 
 def resolve_task_params(params_cls: type, preset: str | None, kwargs: dict[str, Any]) -> Any:
     """The task's parameters: preset, then keywords, unions weighted by ``extreme_sampling``."""
+    check_preset(params_cls.family, preset)
     sampling = kwargs.get("extreme_sampling", "length")
     ChoiceSpec(WEIGHTINGS).validate("extreme_sampling", sampling)
     return resolve_params(params_cls, preset, kwargs, union_weighting=sampling)

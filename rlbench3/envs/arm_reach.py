@@ -17,6 +17,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from rlbench3.envs.batching import check_preset
 from rlbench3.envs.parameters import Distribution, EnvParams, choice, number
 from rlbench3.envs.presets import resolve_params
 from rlbench3.envs.rendering import BLUE, DARK, GREEN, GREY, RED, Canvas
@@ -34,6 +35,14 @@ MAX_TURN_SHORT_ARM = 0.8
 MAX_TURN_LONG_ARM = 0.4
 MAX_DAMPING_PER_STEP = 0.5
 MAX_SUBSTEPS = 100
+# Bounds (ArmReachEnv, "Arguments"): links of 1 mm to 1 km and of 1 mg to 1000 t (MuJoCo refuses
+# inertias below 1e-15 at compilation); gear, damping and armature at most 1e6; a timestep of
+# at least 0.1 ms (a control period of 5e-324 s would never move and has no frame rate).
+MAX_HORIZON = 10**6
+LINK_LENGTH_RANGE = (1e-3, 1e3)
+LINK_MASS_RANGE = (1e-6, 1e6)
+MAX_COEFFICIENT = 1e6
+MAX_FRAME_SKIP = 1000  # a control period of at most 20 s
 
 
 def max_turn_per_step(n_joints: int) -> float:
@@ -56,32 +65,57 @@ class ArmReachParams(EnvParams):
         why_fixed="it fixes the action and observation spaces",
     )
     horizon: int = number(
-        150, ge=1, integer=True, randomizable=False, why_fixed="it is the episode length"
+        150,
+        ge=1,
+        le=MAX_HORIZON,
+        integer=True,
+        randomizable=False,
+        why_fixed="it is the episode length",
     )
-    tolerance: float | Distribution = number(0.01, gt=0.0)
-    link_length: float | Distribution = number(0.1, gt=0.0)
-    link_mass: float | Distribution = number(0.1, gt=0.0)
-    joint_damping: float | Distribution = number(0.003, gt=0.0)
-    joint_armature: float | Distribution = number(1e-4, gt=0.0)
-    gear: float | Distribution = number(0.1, gt=0.0)
+    # (below max(2, n_joints) * link_length, checked in _check: at most 10 km)
+    tolerance: float | Distribution = number(0.01, gt=0.0, le=MAX_JOINTS * LINK_LENGTH_RANGE[1])
+    link_length: float | Distribution = number(
+        0.1, ge=LINK_LENGTH_RANGE[0], le=LINK_LENGTH_RANGE[1]
+    )
+    link_mass: float | Distribution = number(0.1, ge=LINK_MASS_RANGE[0], le=LINK_MASS_RANGE[1])
+    joint_damping: float | Distribution = number(0.003, gt=0.0, le=MAX_COEFFICIENT)
+    joint_armature: float | Distribution = number(1e-4, gt=0.0, le=MAX_COEFFICIENT)
+    gear: float | Distribution = number(0.1, gt=0.0, le=MAX_COEFFICIENT)
     target_distance: float | Distribution = number(0.5, ge=0.0, le=1.0)
     reward_mode: str = choice("sparse", ("sparse", "dense"))
     frame_skip: int = number(
-        2, ge=1, integer=True, randomizable=False, why_fixed="it fixes the control period"
+        2,
+        ge=1,
+        le=MAX_FRAME_SKIP,
+        integer=True,
+        randomizable=False,
+        why_fixed="it fixes the control period",
     )
     timestep: float = number(
-        0.01, gt=0.0, le=0.02, randomizable=False, why_fixed="it fixes the control period"
+        0.01, ge=1e-4, le=0.02, randomizable=False, why_fixed="it fixes the control period"
     )
 
     def physics_substeps(self) -> int:
         """RK4 substeps per physics step (ArmReachEnv, "Numerical stability"), from the
         extremes of randomized parameters: highest gear and joint_damping, lowest joint_damping
-        and joint_armature."""
+        and joint_armature. Valid parameters need at most ``MAX_SUBSTEPS``."""
+        needed = self._substeps_needed()
+        if not needed <= MAX_SUBSTEPS:  # (inf or NaN when a ratio overflows)
+            raise ValueError(f"these parameters would need {needed:.3g} RK4 substeps")
+        return max(1, math.ceil(needed * (1.0 - 1e-9)))  # (exactly at a limit: fewer)
+
+    def _substeps_needed(self) -> float:
         h = self.timestep
-        speed = _high(self.gear) / _low(self.joint_damping)
-        turn = speed * h / max_turn_per_step(self.n_joints)
-        decay = _high(self.joint_damping) / _low(self.joint_armature) * h / MAX_DAMPING_PER_STEP
-        return max(1, math.ceil(max(turn, decay) * (1.0 - 1e-9)))  # (exactly at a limit: fewer)
+        with np.errstate(over="ignore"):  # (a ratio of valid numbers may overflow to inf)
+            speed = np.float64(_high(self.gear)) / _low(self.joint_damping)
+            turn = speed * h / max_turn_per_step(self.n_joints)
+            decay = (
+                np.float64(_high(self.joint_damping))
+                / _low(self.joint_armature)
+                * h
+                / MAX_DAMPING_PER_STEP
+            )
+        return float(max(turn, decay))
 
     def _check(self) -> None:
         # A target angle away from the starting fingertip (r_out, 0) must exist. The farthest
@@ -95,12 +129,13 @@ class ArmReachParams(EnvParams):
                 f"link_length), or the arm could start at its target; got tolerance up to {tol:g}"
             )
         # Numerical stability (ArmReachEnv's docstring), at the extremes of randomized parameters.
-        substeps = self.physics_substeps()
-        if substeps > MAX_SUBSTEPS:
+        substeps = self._substeps_needed()
+        if not substeps <= MAX_SUBSTEPS:
             h, gear, damping = self.timestep, _high(self.gear), _low(self.joint_damping)
             high_damping, armature = _high(self.joint_damping), _low(self.joint_armature)
+            shown = f"{substeps:.3g}" if substeps >= 1e6 else math.ceil(substeps * (1.0 - 1e-9))
             raise ValueError(
-                f"gear, joint_damping, joint_armature and timestep would need {substeps} RK4 "
+                f"gear, joint_damping, joint_armature and timestep would need {shown} RK4 "
                 f"substeps per physics step, more than {MAX_SUBSTEPS}: per timestep={h:g} s, a "
                 f"joint under full torque turns up to gear / joint_damping * timestep = {gear:g} "
                 f"/ {damping:g} * {h:g} = {gear / damping * h:.3g} rad (highest gear, lowest "
@@ -343,17 +378,17 @@ class ArmReachEnv(gym.Env):
     | parameter           | default      | valid values |
     |---------------------|--------------|--------------|
     | ``n_joints``        | ``2``        | an integer >= 1 and <= 10, fixed |
-    | ``horizon``         | ``150``      | an integer >= 1, fixed |
-    | ``tolerance``       | ``0.01``     | a number > 0 |
-    | ``link_length``     | ``0.1``      | a number > 0 |
-    | ``link_mass``       | ``0.1``      | a number > 0 |
-    | ``joint_damping``   | ``0.003``    | a number > 0 |
-    | ``joint_armature``  | ``0.0001``   | a number > 0 |
-    | ``gear``            | ``0.1``      | a number > 0 |
+    | ``horizon``         | ``150``      | an integer >= 1 and <= 1000000, fixed |
+    | ``tolerance``       | ``0.01``     | a number > 0 and <= 10000 |
+    | ``link_length``     | ``0.1``      | a number >= 0.001 and <= 1000 |
+    | ``link_mass``       | ``0.1``      | a number >= 1e-06 and <= 1e+06 |
+    | ``joint_damping``   | ``0.003``    | a number > 0 and <= 1e+06 |
+    | ``joint_armature``  | ``0.0001``   | a number > 0 and <= 1e+06 |
+    | ``gear``            | ``0.1``      | a number > 0 and <= 1e+06 |
     | ``target_distance`` | ``0.5``      | a number >= 0 and <= 1 |
     | ``reward_mode``     | ``'sparse'`` | one of 'sparse', 'dense' |
-    | ``frame_skip``      | ``2``        | an integer >= 1, fixed |
-    | ``timestep``        | ``0.01``     | a number > 0 and <= 0.02, fixed |
+    | ``frame_skip``      | ``2``        | an integer >= 1 and <= 1000, fixed |
+    | ``timestep``        | ``0.01``     | a number >= 0.0001 and <= 0.02, fixed |
     | ``preset``          | ``None``     | None, 'D', 'R' or 'E' |
     | ``render_mode``     | ``None``     | None or 'rgb_array' |
 
@@ -386,16 +421,29 @@ class ArmReachEnv(gym.Env):
     A ``preset`` (see ``envs/presets.yaml``) sets several parameters at once; explicit keywords
     override it.
 
+    The other bounds are where the model compiles and stays finite: links of 1 mm to 1 km
+    (``link_length=1e300`` blew the simulation up) and of 1e-6 to 1e6 kg (MuJoCo refuses inertias
+    below 1e-15), gear, damping and armature at most 1e6, a ``timestep`` of at least 0.1 ms and a
+    ``frame_skip`` of at most 1000 (a control period of at most 20 s).
+
+    A copy (``copy.deepcopy``) or an unpickled env (``pickle``, ``cloudpickle``) steps exactly as
+    the original would from the same state: the MuJoCo model and data are copied whole (with the
+    episode's links, damping and gear, the joint state and the warning counters), as are the
+    generator and the step counter.
+
     ## Version History
     * v0: initial version, which integrated each physics step in one step of MuJoCo's ``implicit``
       integrator (0.01 s). Since then, under the same id, each physics step is integrated by
       ``RK4`` in the automatic ``substeps`` of "Numerical stability", as bang-bang actions blew the
       ``implicit`` integrator up in presets R and E.
+    * v0 (0.3): bounds on every number (values outside them failed at compilation, overflowed or
+      hung); ``copy.deepcopy`` and pickling give an env that steps as the original.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
+        check_preset(ArmReachParams.family, preset)
         self.params: ArmReachParams = resolve_params(ArmReachParams, preset, kwargs)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
@@ -439,11 +487,35 @@ class ArmReachEnv(gym.Env):
         self._done = True
         # The observation is assembled in float64 through fixed views (cast once per step).
         self._obs = np.zeros(3 * n + 4)
+        self._bind_views()
+
+    def _bind_views(self) -> None:
+        """The views into ``_obs`` and ``data`` that ``step`` writes and reads, bound anew
+        whenever those objects are new (construction, copy, unpickling)."""
+        n = self.n_joints
         self._obs_cos, self._obs_sin = self._obs[:n], self._obs[n : 2 * n]
         self._obs_vel = self._obs[2 * n : 3 * n]
         self._tip_xpos = self.data.site_xpos[self._tip_id]  # a view, valid for self.data's life
         # MuJoCo's count of non-finite or huge (> 1e10) accelerations, zeroed by mj_resetData.
         self._bad_qacc = self.data.warning[int(mujoco.mjtWarning.mjWARN_BADQACC)]
+
+    # -- copy and pickle ----------------------------------------------------------------------
+    _VIEWS = ("_obs_cos", "_obs_sin", "_obs_vel", "_tip_xpos", "_bad_qacc")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but the views into ``_obs`` and ``data`` (``copy.deepcopy``, ``pickle`` and
+        ``cloudpickle`` all go through here). MuJoCo's ``MjModel`` and ``MjData`` copy and pickle
+        themselves whole: the model with the episode's links, damping and gear written in place,
+        the data with the state (``qpos``, ``qvel``, the time, the warning counters). The copy
+        then steps exactly as the original would from the same state and generator."""
+        state = self.__dict__.copy()
+        for name in self._VIEWS:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._bind_views()
 
     # -- parameters ---------------------------------------------------------------------------
     def _draw(self, rng: np.random.Generator) -> dict[str, Any]:

@@ -88,6 +88,16 @@ MOUNTAINCAR_SUCCESS_STEPS = 110
 ACROBOT_SUCCESS_STEPS = 80
 PENDULUM_UPRIGHT_ANGLE = math.pi / 3
 PENDULUM_UPRIGHT_STEPS = 100
+# Every physical parameter lies in [MIN_VALUE, MAX_VALUE], far beyond any preset on both sides:
+# beyond them the simulators fail (CartPole's state overflowed to NaN with a force or pole length
+# of 1e300 and with a pole of 5e-324, Pendulum divided by zero with a length of 5e-324). Acrobot's
+# lie in ACROBOT_RANGE: Gymnasium integrates it by one RK4 step of 0.2 s, which diverges for long,
+# heavy links of small inertia (e.g. all of 10, 10 and 0.1), and then its angle wrapping (a loop
+# subtracting 2 pi) never returns. No divergence was found within the range (its 8 corners and
+# 400 random points, random and bang-bang torques).
+MIN_VALUE = 1e-6
+MAX_VALUE = 1e6
+ACROBOT_RANGE = (0.2, 5.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,9 +110,9 @@ class CartPoleParams(EnvParams):
 
     family = "CartPole"
 
-    force_mag: float | Distribution = number(10.0, gt=0.0)
-    length: float | Distribution = number(0.5, gt=0.0)
-    masspole: float | Distribution = number(0.1, gt=0.0)
+    force_mag: float | Distribution = number(10.0, ge=MIN_VALUE, le=MAX_VALUE)
+    length: float | Distribution = number(0.5, ge=MIN_VALUE, le=MAX_VALUE)
+    masspole: float | Distribution = number(0.1, ge=MIN_VALUE, le=MAX_VALUE)
     extreme_sampling: str = extreme_sampling_field()
     variant_seed: int | Distribution = variant_seed_field()
 
@@ -113,8 +123,8 @@ class MountainCarParams(EnvParams):
 
     family = "MountainCar"
 
-    force: float | Distribution = number(0.001, gt=0.0)
-    gravity: float | Distribution = number(0.0025, gt=0.0)
+    force: float | Distribution = number(0.001, ge=MIN_VALUE, le=MAX_VALUE)
+    gravity: float | Distribution = number(0.0025, ge=MIN_VALUE, le=MAX_VALUE)
     extreme_sampling: str = extreme_sampling_field()
     variant_seed: int | Distribution = variant_seed_field()
 
@@ -125,9 +135,9 @@ class AcrobotParams(EnvParams):
 
     family = "Acrobot"
 
-    link_length: float | Distribution = number(1.0, gt=0.0)
-    link_mass: float | Distribution = number(1.0, gt=0.0)
-    link_moi: float | Distribution = number(1.0, gt=0.0)
+    link_length: float | Distribution = number(1.0, ge=ACROBOT_RANGE[0], le=ACROBOT_RANGE[1])
+    link_mass: float | Distribution = number(1.0, ge=ACROBOT_RANGE[0], le=ACROBOT_RANGE[1])
+    link_moi: float | Distribution = number(1.0, ge=ACROBOT_RANGE[0], le=ACROBOT_RANGE[1])
     extreme_sampling: str = extreme_sampling_field()
     variant_seed: int | Distribution = variant_seed_field()
 
@@ -138,8 +148,8 @@ class PendulumParams(EnvParams):
 
     family = "Pendulum"
 
-    length: float | Distribution = number(1.0, gt=0.0)
-    mass: float | Distribution = number(1.0, gt=0.0)
+    length: float | Distribution = number(1.0, ge=MIN_VALUE, le=MAX_VALUE)
+    mass: float | Distribution = number(1.0, ge=MIN_VALUE, le=MAX_VALUE)
     extreme_sampling: str = extreme_sampling_field()
     variant_seed: int | Distribution = variant_seed_field()
 
@@ -193,11 +203,11 @@ class CartPoleEnv(_GymCartPole):
     ## Arguments
     | parameter            | default      | valid values |
     |----------------------|--------------|--------------|
-    | ``force_mag``        | ``10.0``     | a number > 0 |
-    | ``length``           | ``0.5``      | a number > 0 |
-    | ``masspole``         | ``0.1``      | a number > 0 |
+    | ``force_mag``        | ``10.0``     | a number >= 1e-06 and <= 1e+06 |
+    | ``length``           | ``0.5``      | a number >= 1e-06 and <= 1e+06 |
+    | ``masspole``         | ``0.1``      | a number >= 1e-06 and <= 1e+06 |
     | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
-    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 and <= 9223372036854775807 |
     | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``     | None, 'human' or 'rgb_array' |
 
@@ -207,6 +217,9 @@ class CartPoleEnv(_GymCartPole):
     ("Extreme sampling", "Variants"). A ``preset`` sets the task's parameters at once
     (``rlbench3/CartPole-<D|R|E>-v0`` have it built in); explicit keywords override it. Unknown
     names are an error: Gymnasium's ``sutton_barto_reward`` is not accepted.
+
+    The numbers are bounded on both sides far beyond the presets (1e-6 to 1e6): outside, Gymnasium's
+    simulator overflows to NaN or divides by zero. A ``variant_seed`` is a numpy seed (< 2**63).
 
     ## Version History
     * v0: initial version.
@@ -284,10 +297,10 @@ class MountainCarEnv(_GymMountainCar):
     ## Arguments
     | parameter            | default      | valid values |
     |----------------------|--------------|--------------|
-    | ``force``            | ``0.001``    | a number > 0 |
-    | ``gravity``          | ``0.0025``   | a number > 0 |
+    | ``force``            | ``0.001``    | a number >= 1e-06 and <= 1e+06 |
+    | ``gravity``          | ``0.0025``   | a number >= 1e-06 and <= 1e+06 |
     | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
-    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 and <= 9223372036854775807 |
     | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``     | None, 'human' or 'rgb_array' |
 
@@ -297,6 +310,9 @@ class MountainCarEnv(_GymMountainCar):
     ("Extreme sampling", "Variants"). A ``preset`` sets the task's parameters at once
     (``rlbench3/MountainCar-<D|R|E>-v0`` have it built in); explicit keywords override it. Unknown
     names are an error: Gymnasium's ``goal_velocity`` is not accepted.
+
+    The numbers are bounded on both sides far beyond the presets (1e-6 to 1e6): outside, Gymnasium's
+    simulator overflows to NaN or divides by zero. A ``variant_seed`` is a numpy seed (< 2**63).
 
     ## Version History
     * v0: initial version.
@@ -377,11 +393,11 @@ class AcrobotEnv(_GymAcrobot):
     ## Arguments
     | parameter            | default      | valid values |
     |----------------------|--------------|--------------|
-    | ``link_length``      | ``1.0``      | a number > 0 |
-    | ``link_mass``        | ``1.0``      | a number > 0 |
-    | ``link_moi``         | ``1.0``      | a number > 0 |
+    | ``link_length``      | ``1.0``      | a number >= 0.2 and <= 5 |
+    | ``link_mass``        | ``1.0``      | a number >= 0.2 and <= 5 |
+    | ``link_moi``         | ``1.0``      | a number >= 0.2 and <= 5 |
     | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
-    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 and <= 9223372036854775807 |
     | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``     | None, 'human' or 'rgb_array' |
 
@@ -391,6 +407,11 @@ class AcrobotEnv(_GymAcrobot):
     ("Extreme sampling", "Variants"). A ``preset`` sets the task's parameters at once
     (``rlbench3/Acrobot-<D|R|E>-v0`` have it built in); explicit keywords override it. Unknown names
     are an error: the names above are all the env takes.
+
+    The three numbers lie in [0.2, 5] (Packer et al.'s ranges lie in [0.5, 1.5]): Gymnasium
+    integrates the Acrobot by one RK4 step of 0.2 s, which diverges for long, heavy links of small
+    inertia (e.g. 10, 10 and 0.1), and its angle wrapping then never returns. No divergence was
+    found within the range. A ``variant_seed`` is a numpy seed (< 2**63).
 
     ## Version History
     * v0: initial version.
@@ -469,10 +490,10 @@ class PendulumEnv(_GymPendulum):
     ## Arguments
     | parameter            | default      | valid values |
     |----------------------|--------------|--------------|
-    | ``length``           | ``1.0``      | a number > 0 |
-    | ``mass``             | ``1.0``      | a number > 0 |
+    | ``length``           | ``1.0``      | a number >= 1e-06 and <= 1e+06 |
+    | ``mass``             | ``1.0``      | a number >= 1e-06 and <= 1e+06 |
     | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
-    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 and <= 9223372036854775807 |
     | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``     | None, 'human' or 'rgb_array' |
 
@@ -482,6 +503,9 @@ class PendulumEnv(_GymPendulum):
     ("Extreme sampling", "Variants"). A ``preset`` sets the task's parameters at once
     (``rlbench3/Pendulum-<D|R|E>-v0`` have it built in); explicit keywords override it. Unknown
     names are an error: Gymnasium's ``g`` is not accepted.
+
+    The numbers are bounded on both sides far beyond the presets (1e-6 to 1e6): outside, Gymnasium's
+    simulator overflows to NaN or divides by zero. A ``variant_seed`` is a numpy seed (< 2**63).
 
     ## Version History
     * v0: initial version.

@@ -7,6 +7,7 @@ holds its parameters, and :class:`CombinationLockVectorEnv` steps many copies of
 from __future__ import annotations
 
 import functools
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +17,28 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from rlbench3.envs.batching import check_num_envs, reset_mask
-from rlbench3.envs.parameters import Distribution, EnvParams, choice, number
+from rlbench3.envs.batching import (
+    check_max_episode_steps,
+    check_num_envs,
+    check_preset,
+    frozen,
+    masked,
+    per_copy,
+    reset_mask,
+    step_before_reset,
+)
+from rlbench3.envs.parameters import MAX_SEED, Distribution, EnvParams, _show, choice, number
 from rlbench3.envs.presets import resolve_params
 from rlbench3.envs.rendering import GREEN, GREY, RED, Canvas, check_render_mode
 
 _FIXED_SHAPE = "it fixes the observation space"
+# Upper bounds (CombinationLockEnv, "Arguments"): the single env keeps a table of its
+# 2 (H + 1) observations, (H + 1) * 2 * (H + 2) float32 (8 MB at H = 1000); actions must fit an
+# int32; distractors are drawn for every copy at every step.
+MAX_HORIZON = 1000
+MAX_NUM_ACTIONS = 2**31 - 1
+MAX_DISTRACTOR_DIMS = 10_000
+MAX_DISTRACTOR_STD = 1e6
 
 
 @dataclass(frozen=True)
@@ -30,15 +47,24 @@ class CombinationLockParams(EnvParams):
 
     family = "CombinationLock"
 
-    horizon: int = number(10, ge=1, integer=True, randomizable=False, why_fixed=_FIXED_SHAPE)
-    num_actions: int = number(
-        2, ge=2, integer=True, randomizable=False, why_fixed="it fixes the action space"
+    horizon: int = number(
+        10, ge=1, le=MAX_HORIZON, integer=True, randomizable=False, why_fixed=_FIXED_SHAPE
     )
-    combination_seed: int | Distribution = number(0, ge=0, integer=True)
+    num_actions: int = number(
+        2,
+        ge=2,
+        le=MAX_NUM_ACTIONS,
+        integer=True,
+        randomizable=False,
+        why_fixed="it fixes the action space",
+    )
+    combination_seed: int | Distribution = number(0, ge=0, le=MAX_SEED, integer=True)
     reward_mode: str = choice("sparse", ("sparse", "dense"))
     failure_mode: str = choice("absorbing", ("absorbing", "continue"))
-    distractor_dims: int = number(0, ge=0, integer=True, randomizable=False, why_fixed=_FIXED_SHAPE)
-    distractor_std: float | Distribution = number(1.0, ge=0.0)
+    distractor_dims: int = number(
+        0, ge=0, le=MAX_DISTRACTOR_DIMS, integer=True, randomizable=False, why_fixed=_FIXED_SHAPE
+    )
+    distractor_std: float | Distribution = number(1.0, ge=0.0, le=MAX_DISTRACTOR_STD)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -61,6 +87,28 @@ def uniform_hit_probability(horizon: int, num_actions: int) -> float:
     return float(num_actions) ** -horizon
 
 
+def render_lock(
+    mode: str | None, horizon: int, entered: Any, dead: bool
+) -> str | np.ndarray | None:
+    """A frame of a lock whose ``len(entered)`` digits so far were right (True) or wrong.
+
+    ``mode="ansi"``: one line of marks, ``+`` right, ``x`` wrong, ``.`` not yet entered, the step
+    and whether the lock is dead; ``"rgb_array"``: one cell per digit, green right, red wrong, grey
+    not yet entered. The single and the batched env both draw their frames with it.
+    """
+    t = len(entered)
+    if mode == "ansi":
+        marks = "".join("+" if r else "x" for r in entered) + "." * (horizon - t)
+        return f"[{marks}] step {t}/{horizon}{', dead' if dead else ''}\n"
+    if mode == "rgb_array":
+        canvas = Canvas(size=256, extent=horizon + 1.0, center=(horizon / 2, 0.0))
+        for i in range(horizon):
+            color = GREY if i >= t else (GREEN if entered[i] else RED)
+            canvas.box((i + 0.05, -0.45), (i + 0.95, 0.45), color)
+        return canvas.image
+    return None
+
+
 def observation_space(params: CombinationLockParams) -> spaces.Box:
     """Step one-hot and dead flag lie in [0, 1]; Gaussian distractors are unbounded."""
     low = np.zeros(params.horizon + 2 + params.distractor_dims, dtype=np.float32)
@@ -81,7 +129,10 @@ class CombinationLockEnv(gym.Env):
     purest form.
 
     ## Action Space
-    ``Discrete(K)``: the digit entered at this step.
+    ``Discrete(K)``: the digit entered at this step, an element of the space as Gymnasium's
+    ``Discrete.contains`` takes it: a Python or numpy integer, or a 0-d integer array (bools are
+    refused). Anything else (``1.5``, ``"1"``, ``-1``, ``K``) raises ``ValueError``, as the batched
+    env does; nothing is rounded or cast.
 
     ## Observation Space
     A ``float32`` ``Box`` of shape ``(H + 2 + distractor_dims,)``, bounded by [0, 1] except for the
@@ -117,13 +168,13 @@ class CombinationLockEnv(gym.Env):
     ## Arguments
     | parameter            | default         | valid values |
     |----------------------|-----------------|--------------|
-    | ``horizon``          | ``10``          | an integer >= 1, fixed |
-    | ``num_actions``      | ``2``           | an integer >= 2, fixed |
-    | ``combination_seed`` | ``0``           | an integer >= 0 |
+    | ``horizon``          | ``10``          | an integer >= 1 and <= 1000, fixed |
+    | ``num_actions``      | ``2``           | an integer >= 2 and <= 2147483647, fixed |
+    | ``combination_seed`` | ``0``           | an integer >= 0 and <= 9223372036854775807 |
     | ``reward_mode``      | ``'sparse'``    | one of 'sparse', 'dense' |
     | ``failure_mode``     | ``'absorbing'`` | one of 'absorbing', 'continue' |
-    | ``distractor_dims``  | ``0``           | an integer >= 0, fixed |
-    | ``distractor_std``   | ``1.0``         | a number >= 0 |
+    | ``distractor_dims``  | ``0``           | an integer >= 0 and <= 10000, fixed |
+    | ``distractor_std``   | ``1.0``         | a number >= 0 and <= 1e+06 |
     | ``preset``           | ``None``        | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``        | None, 'ansi' or 'rgb_array' |
 
@@ -132,15 +183,25 @@ class CombinationLockEnv(gym.Env):
     The other numbers may be given as distributions (see :mod:`rlbench3.envs.parameters`), drawn at
     every reset: integer intervals of ``combination_seed`` hold out whole sets of combinations. A
     ``preset`` (see ``envs/presets.yaml``) sets several parameters at once; explicit keywords
-    override it.
+    override it; a ``preset`` that is not one of the names is refused.
+
+    The upper bounds are what can work, not what is sensible: the env keeps a table of its
+    ``2 (H + 1)`` observations (8 MB at ``H = 1000``); actions fit an int32; seeds are numpy seeds,
+    kept in int64 by the batched env; distractors are drawn for every copy at every step, and stay
+    finite in float32. A value beyond them (``horizon=10**30``, ``num_actions=1e30``,
+    ``combination_seed=2**70``) is refused at construction, naming the parameter and its range.
 
     ## Version History
     * v0: initial version.
+    * v0 (0.3): upper bounds on ``horizon``, ``num_actions``, ``combination_seed``,
+      ``distractor_dims`` and ``distractor_std`` (see "Arguments"; the dynamics are unchanged);
+      actions must be elements of ``Discrete(K)`` (``1.5`` or ``"1"`` were truncated by ``int()``).
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
+        check_preset(CombinationLockParams.family, preset)
         self.params: CombinationLockParams = resolve_params(CombinationLockParams, preset, kwargs)
         check_render_mode(self, render_mode)
         self.render_mode = render_mode
@@ -161,6 +222,7 @@ class CombinationLockEnv(gym.Env):
         self._t = 0
         self._dead = False
         self._correct = 0
+        self._entered: list[bool] = []
 
     # -- the expert ------------------------------------------------------------------------
     def optimal_action(self) -> int:
@@ -195,14 +257,26 @@ class CombinationLockEnv(gym.Env):
                 self._episode["combination_seed"], self.horizon, self.num_actions
             )
         self._t, self._dead, self._correct = 0, False, 0
-        self._entered: list[bool] = []
+        self._entered = []
         return self._observation(), {"params": dict(self._episode)}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        a = int(action)
+        # What Discrete.contains accepts (but bools): an int, a numpy integer, a 0-d int array;
+        # operator.index takes exactly these (and bool, refused here), never a float or a str.
+        kind = type(action)
+        if kind is int:
+            a = action
+        elif kind is bool:  # (bool cannot be subclassed)
+            a = -1
+        else:
+            try:
+                a = operator.index(action)
+            except TypeError:
+                a = -1
         if not 0 <= a < self.num_actions:
             raise ValueError(
-                f"action must be an integer in [0, {self.num_actions}), got {action!r}"
+                f"action must be an integer in [0, {self.num_actions}) (an int, a numpy integer "
+                f"or a 0-d integer array), got {_show(action)}"
             )
         t = self._t
         if t >= self.horizon:
@@ -223,18 +297,7 @@ class CombinationLockEnv(gym.Env):
         return self._observation(), reward, terminated, False, info
 
     def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "ansi":
-            marks = "".join("+" if r else "x" for r in self._entered)
-            marks += "." * (self.horizon - self._t)
-            return f"[{marks}] step {self._t}/{self.horizon}{', dead' if self._dead else ''}\n"
-        if self.render_mode == "rgb_array":
-            # One cell per digit: green right, red wrong, grey not yet entered.
-            canvas = Canvas(size=256, extent=self.horizon + 1.0, center=(self.horizon / 2, 0.0))
-            for i in range(self.horizon):
-                color = GREY if i >= self._t else (GREEN if self._entered[i] else RED)
-                canvas.box((i + 0.05, -0.45), (i + 0.95, 0.45), color)
-            return canvas.image
-        return None
+        return render_lock(self.render_mode, self.horizon, self._entered, self._dead)
 
 
 class CombinationLockVectorEnv(VectorEnv):
@@ -246,28 +309,54 @@ class CombinationLockVectorEnv(VectorEnv):
     Randomized parameters are drawn for all resetting copies at once from the vector env's own
     generator, so they follow the same distribution as the single env's but a different stream.
 
-    Takes ``num_envs``, ``preset`` and the parameters of the single env; ``render_mode`` is accepted
-    and ignored (no rendering). See :class:`CombinationLockEnv` for the spec.
+    Takes ``num_envs``, ``preset``, ``render_mode``, ``max_episode_steps`` and the parameters of
+    the single env; see :class:`CombinationLockEnv` for the spec. The vector API is that of
+    ``SyncVectorEnv`` over single envs made by ``gymnasium.make``:
+
+    * infos: every key of a single env's info is an array with one entry per copy and a ``_key``
+      mask of the copies that have it (``info["params"]`` on the copies that reset, its fixed
+      parameters too; ``is_success`` on the copies that terminated), so
+      ``gymnasium.wrappers.vector.DictInfoToList`` gives each copy's single-env info;
+    * ``max_episode_steps=N`` truncates every episode at N steps as ``TimeLimit`` does (also on
+      the terminal step when N equals the horizon); None or -1: no limit beyond the horizon;
+    * ``render_mode`` ``"ansi"`` or ``"rgb_array"``: ``render()`` returns a tuple of the copies'
+      frames, drawn as the single env draws them;
+    * ``step()`` before ``reset()`` raises ``gymnasium.error.ResetNeeded``.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    metadata = {
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+        "render_modes": ["ansi", "rgb_array"],
+        "render_fps": 4,
+    }
 
-    def __init__(self, num_envs: int = 1, preset: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        num_envs: int = 1,
+        preset: str | None = None,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
+        **kwargs: Any,
+    ):
         num_envs = check_num_envs(num_envs)
-        kwargs.pop("render_mode", None)
+        check_preset(CombinationLockParams.family, preset)
         self.params: CombinationLockParams = resolve_params(CombinationLockParams, preset, kwargs)
+        check_render_mode(self, render_mode)
+        self.render_mode = render_mode
+        self.max_episode_steps = check_max_episode_steps(max_episode_steps)
         p = self.params
-        self.num_envs = int(num_envs)
+        self.num_envs = n = num_envs
         self.horizon, self.num_actions = p.horizon, p.num_actions
         self.single_action_space = spaces.Discrete(p.num_actions)
         self.single_observation_space = observation_space(p)
-        self.action_space = spaces.MultiDiscrete(np.full(self.num_envs, p.num_actions))
-        self.observation_space = gym.vector.utils.batch_space(
-            self.single_observation_space, self.num_envs
-        )
+        self.action_space = spaces.MultiDiscrete(np.full(n, p.num_actions))
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, n)
         self._absorbing = p.failure_mode == "absorbing"
         self._sparse = p.reward_mode == "sparse"
-        n = self.num_envs
+        # A time limit only matters when it cuts an episode short (or ends it at H too).
+        limit = self.max_episode_steps
+        self._limit = limit if limit is not None and limit <= p.horizon else None
+        self._end = self._limit or p.horizon  # the number of steps of every episode
         self._rows = np.arange(n)
         self._t = np.zeros(n, dtype=np.int64)
         self._dead = np.zeros(n, dtype=bool)
@@ -277,7 +366,15 @@ class CombinationLockVectorEnv(VectorEnv):
         self._std = np.zeros(n)
         self._seed_of = np.zeros(n, dtype=np.int64)
         self._autoreset = np.zeros(n, dtype=bool)
+        # Which digits each copy got right, kept only to render (the same [step, copy] layout).
+        self._entered = np.zeros((p.horizon, n), dtype=bool) if render_mode else None
         self._synced_t: int | None = None  # the common step of all copies, when they share one
+        self._ready = np.zeros(n, dtype=bool)  # copies reset at least once
+        self._started = False  # every copy reset at least once: step() may run
+        # The info of the fixed parameters never changes: built once, handed out read-only.
+        fixed = ("horizon", "num_actions", "reward_mode", "failure_mode", "distractor_dims")
+        self._fixed_info = {name: frozen(per_copy(getattr(p, name), n)) for name in fixed}
+        self._everyone = frozen(np.ones(n, dtype=bool))
         self._np_random, self._np_random_seed = seeding.np_random()
 
     def _reset_copies(self, mask: np.ndarray) -> None:
@@ -301,6 +398,8 @@ class CombinationLockVectorEnv(VectorEnv):
         self._t[mask] = 0
         self._dead[mask] = False
         self._correct[mask] = 0
+        if self._entered is not None:
+            self._entered[:, mask] = False
 
     def _observations(self, t: int | np.ndarray) -> np.ndarray:
         p = self.params
@@ -315,16 +414,19 @@ class CombinationLockVectorEnv(VectorEnv):
             obs[:, p.horizon + 2 :] = noise * self._std[:, None]
         return obs
 
-    def _params_info(self) -> dict[str, Any]:
-        p = self.params
-        fixed = ("horizon", "num_actions", "reward_mode", "failure_mode", "distractor_dims")
-        return {
-            "params": {
-                "combination_seed": self._seed_of.copy(),
-                "distractor_std": self._std.copy(),
-                **{k: getattr(p, k) for k in fixed},
-            }
+    def _params_info(self, mask: np.ndarray) -> dict[str, Any]:
+        """``info["params"]`` of the copies in ``mask`` (read-only), as the single env's reset."""
+        fixed = self._fixed_info
+        values = {
+            "horizon": fixed["horizon"],
+            "num_actions": fixed["num_actions"],
+            "combination_seed": self._seed_of.copy(),
+            "reward_mode": fixed["reward_mode"],
+            "failure_mode": fixed["failure_mode"],
+            "distractor_dims": fixed["distractor_dims"],
+            "distractor_std": self._std.copy(),
         }
+        return {"params": masked(values, mask), "_params": mask}
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -335,14 +437,18 @@ class CombinationLockVectorEnv(VectorEnv):
         if mask is not None:
             if self._synced_t is not None:  # leave the synchronised path: copies now differ
                 self._t[:] = self._synced_t
-                self._autoreset[:] = self._synced_t == self.horizon
+                self._autoreset[:] = self._synced_t == self._end
                 self._synced_t = None
             self._reset_copies(mask)
             self._autoreset[mask] = False
-            return self._observations(self._t), self._params_info()
+            self._ready |= mask
+            self._started = bool(self._ready.all())
+            return self._observations(self._t), self._params_info(frozen(mask.copy()))
         self._reset_copies(np.ones(self.num_envs, dtype=bool))
         self._synced_t = 0
-        return self._observations(0), self._params_info()
+        self._ready[:] = True
+        self._started = True
+        return self._observations(0), self._params_info(self._everyone)
 
     def _check_actions(self, actions: Any) -> np.ndarray:
         a = np.asarray(actions)
@@ -358,34 +464,43 @@ class CombinationLockVectorEnv(VectorEnv):
     def step(
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if not self._started:
+            raise step_before_reset()
         a = self._check_actions(actions)
         if self._synced_t is None:
             return self._step_unsynchronised(a)
-        # Every episode lasts exactly H steps, so copies reset together stay in lockstep: one
-        # step index for all, a column of the combinations, no per-copy gathers.
+        # Every episode lasts exactly min(H, max_episode_steps) steps, so copies reset together
+        # stay in lockstep: one step index for all, a row of the combinations, no gathers.
         n, horizon = self.num_envs, self.horizon
         no = np.zeros(n, dtype=bool)
-        if self._synced_t == horizon:  # NEXT_STEP autoreset of every copy; actions are ignored
+        if self._synced_t == self._end:  # NEXT_STEP autoreset of every copy; actions ignored
             self._reset_copies(np.ones(n, dtype=bool))
             self._synced_t = 0
-            infos = {"is_success": no, "_is_success": no, **self._params_info()}
-            infos["_params"] = np.ones(n, dtype=bool)
-            return self._observations(0), np.zeros(n), no, no.copy(), infos
+            return (
+                self._observations(0),
+                np.zeros(n),
+                no,
+                no.copy(),
+                self._params_info(self._everyone),
+            )
         t = self._synced_t
         right = a == self._combination_by_step[t]
         if self._absorbing:
             right &= ~self._dead
             self._dead |= ~right
         self._correct += right
+        if self._entered is not None:
+            self._entered[t] = right
         self._synced_t = t = t + 1
         if t == horizon:
             terminated = np.ones(n, dtype=bool)
             success = self._correct == horizon
         else:
             terminated = success = no
+        truncated = np.ones(n, dtype=bool) if t == self._limit else no.copy()
         rewards = success.astype(np.float64) if self._sparse else right / horizon
         infos = {"is_success": success, "_is_success": terminated}
-        return self._observations(t), rewards, terminated, no, infos
+        return self._observations(t), rewards, terminated, truncated, infos
 
     def _step_unsynchronised(
         self, a: np.ndarray
@@ -401,14 +516,29 @@ class CombinationLockVectorEnv(VectorEnv):
         self._correct += right
         if self._absorbing:
             self._dead |= active & ~right
+        if self._entered is not None:  # (a resetting copy writes False at its step 0)
+            self._entered[t, self._rows] = right
         self._t += active
         terminated = active & (self._t == self.horizon)
         success = terminated & (self._correct == self.horizon)
+        if self._limit is None:
+            truncated = np.zeros(self.num_envs, dtype=bool)
+        else:
+            truncated = active & (self._t == self._limit)
         rewards = success.astype(np.float64) if self._sparse else right / self.horizon
-        self._autoreset = terminated
+        self._autoreset = terminated | truncated
         infos: dict[str, Any] = {"is_success": success, "_is_success": terminated}
         if any_reset:
-            infos.update(self._params_info())
-            infos["_params"] = resetting.copy()
-        truncated = np.zeros(self.num_envs, dtype=bool)
+            infos.update(self._params_info(frozen(resetting.copy())))
         return self._observations(self._t), rewards, terminated, truncated, infos
+
+    def render(self) -> tuple[Any, ...] | None:
+        """The copies' frames, as ``SyncVectorEnv.render`` returns them (None without a mode)."""
+        if self.render_mode is None:
+            return None
+        t = self._t if self._synced_t is None else np.full(self.num_envs, self._synced_t)
+        assert self._entered is not None
+        return tuple(
+            render_lock(self.render_mode, self.horizon, self._entered[: t[i], i], self._dead[i])
+            for i in range(self.num_envs)
+        )

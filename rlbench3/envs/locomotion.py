@@ -74,6 +74,10 @@ from rlbench3.envs.rendering import check_render_mode
 
 SUCCESS_DISTANCE = 20.0
 DEFAULT_DENSITY = 1000.0  # MuJoCo's default geom density, kg/m^3
+# Every parameter lies in [MIN_VALUE, MAX_VALUE] (friction may be 0), far beyond any preset on
+# both sides (Hopper's state overflowed to NaN with a friction of 1e300).
+MIN_VALUE = 1e-6
+MAX_VALUE = 1e6
 
 _SETTOTALMASS = re.compile(r'\s+settotalmass\s*=\s*"([^"]*)"')
 
@@ -84,9 +88,9 @@ class HalfCheetahParams(EnvParams):
 
     family = "HalfCheetah"
 
-    power: float | Distribution = number(0.9, gt=0.0)
-    density: float | Distribution = number(1000.0, gt=0.0)
-    friction: float | Distribution = number(0.8, ge=0.0)
+    power: float | Distribution = number(0.9, ge=MIN_VALUE, le=MAX_VALUE)
+    density: float | Distribution = number(1000.0, ge=MIN_VALUE, le=MAX_VALUE)
+    friction: float | Distribution = number(0.8, ge=0.0, le=MAX_VALUE)
     extreme_sampling: str = extreme_sampling_field()
     variant_seed: int | Distribution = variant_seed_field()
 
@@ -97,9 +101,9 @@ class HopperParams(EnvParams):
 
     family = "Hopper"
 
-    power: float | Distribution = number(0.75, gt=0.0)
-    density: float | Distribution = number(1000.0, gt=0.0)
-    friction: float | Distribution = number(0.8, ge=0.0)
+    power: float | Distribution = number(0.75, ge=MIN_VALUE, le=MAX_VALUE)
+    density: float | Distribution = number(1000.0, ge=MIN_VALUE, le=MAX_VALUE)
+    friction: float | Distribution = number(0.8, ge=0.0, le=MAX_VALUE)
     extreme_sampling: str = extreme_sampling_field()
     variant_seed: int | Distribution = variant_seed_field()
 
@@ -237,11 +241,11 @@ class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
     ## Arguments
     | parameter            | default      | valid values |
     |----------------------|--------------|--------------|
-    | ``power``            | ``0.9``      | a number > 0 |
-    | ``density``          | ``1000.0``   | a number > 0 |
-    | ``friction``         | ``0.8``      | a number >= 0 |
+    | ``power``            | ``0.9``      | a number >= 1e-06 and <= 1e+06 |
+    | ``density``          | ``1000.0``   | a number >= 1e-06 and <= 1e+06 |
+    | ``friction``         | ``0.8``      | a number >= 0 and <= 1e+06 |
     | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
-    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 and <= 9223372036854775807 |
     | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``     | None or one of Gymnasium's (see "Rendering") |
 
@@ -251,6 +255,10 @@ class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
     three physical parameters at once (``rlbench3/HalfCheetah-<D|R|E>-v0`` have it built in);
     explicit keywords override it. Gymnasium's other constructor arguments (reward weights, reset
     noise...) stay at their defaults and are not accepted: unknown names are an error.
+
+    The numbers are bounded far beyond the presets (``power`` and ``density`` 1e-6 to 1e6,
+    ``friction`` 0 to 1e6: a friction of 1e300 overflowed Hopper's state to NaN). A
+    ``variant_seed`` is a numpy seed (< 2**63).
 
     ## Version History
     * v0: initial version.
@@ -323,11 +331,11 @@ class HopperEnv(_RandomizedLocomotion, _GymHopper):
     ## Arguments
     | parameter            | default      | valid values |
     |----------------------|--------------|--------------|
-    | ``power``            | ``0.75``     | a number > 0 |
-    | ``density``          | ``1000.0``   | a number > 0 |
-    | ``friction``         | ``0.8``      | a number >= 0 |
+    | ``power``            | ``0.75``     | a number >= 1e-06 and <= 1e+06 |
+    | ``density``          | ``1000.0``   | a number >= 1e-06 and <= 1e+06 |
+    | ``friction``         | ``0.8``      | a number >= 0 and <= 1e+06 |
     | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
-    | ``variant_seed``     | ``-1``       | an integer >= -1 |
+    | ``variant_seed``     | ``-1``       | an integer >= -1 and <= 9223372036854775807 |
     | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``     | None or one of Gymnasium's (see "Rendering") |
 
@@ -337,6 +345,10 @@ class HopperEnv(_RandomizedLocomotion, _GymHopper):
     three physical parameters at once (``rlbench3/Hopper-<D|R|E>-v0`` have it built in); explicit
     keywords override it. Gymnasium's other constructor arguments (reward weights, reset noise...)
     stay at their defaults and are not accepted: unknown names are an error.
+
+    The numbers are bounded far beyond the presets (``power`` and ``density`` 1e-6 to 1e6,
+    ``friction`` 0 to 1e6: a friction of 1e300 overflowed Hopper's state to NaN). A
+    ``variant_seed`` is a numpy seed (< 2**63).
 
     ## Version History
     * v0: initial version.

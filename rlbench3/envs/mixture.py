@@ -8,11 +8,18 @@ distributions cannot express.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import load_env_creator
+
+from rlbench3.envs.parameters import _show
+
+# The render modes a mixture passes on to its components (each returns one frame per call).
+RENDER_MODES = ("rgb_array", "ansi")
 
 
 class MixtureEnv(gym.Env):
@@ -59,19 +66,26 @@ class MixtureEnv(gym.Env):
     |---|---|---|
     | ``env`` | ``"rlbench3/SparseReach-v0"`` | an env id: that of every component |
     | ``components`` | ``[{}]`` | a non-empty list of keyword mappings, one per component |
-    | ``weights`` | ``None`` | None (uniform), or one non-negative number per component, sum > 0 |
-    | ``render_mode`` | ``None`` | None (a mixture does not render) |
+    | ``weights`` | ``None`` | None (uniform), or one finite number >= 0 per component, sum > 0 |
+    | ``render_mode`` | ``None`` | None, or ``'rgb_array'`` or ``'ansi'`` if ``env`` renders so |
     | other keywords | | passed to every component (e.g. ``action_dim=2``); a component's own win |
 
     The components may differ only in parameters that keep the observation and action spaces.
+
+    ``render_mode`` is passed to every component, and ``render()`` returns the frame of the current
+    episode's component. A mode that ``env`` does not declare in its ``metadata["render_modes"]``
+    (or one a mixture cannot pass on, such as ``'human'``) raises ``TypeError`` naming the modes
+    it can render: SB3's ``make_vec_env``, which asks for ``'rgb_array'``, falls back to no
+    rendering on a ``TypeError`` only.
 
     ## Version History
     * v0: initial version; ``env`` and ``components`` required.
     * v0 (0.2): ``env`` and ``components`` have defaults (one component of SparseReach at its
       defaults), so the id makes at its registered defaults as every Gymnasium id does.
+    * v0 (0.3): ``render_mode`` ``'rgb_array'`` and ``'ansi'`` render the current component.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": list(RENDER_MODES)}
 
     def __init__(
         self,
@@ -94,24 +108,16 @@ class MixtureEnv(gym.Env):
             raise ValueError(
                 f"components must be a non-empty list of keyword mappings, got {components!r}"
             )
+        self._probs = _probabilities(weights, len(components))
+        modes = _render_modes(env)
+        if render_mode is not None and render_mode not in modes:
+            raise TypeError(
+                f"render_mode must be None or one of {modes} (the modes of {env} that a "
+                f"mixture passes on), got {_show(render_mode)}"
+            )
+        self.render_mode = render_mode
         if render_mode is not None:
-            raise ValueError(f"render_mode must be None for a mixture, got {render_mode!r}")
-        if weights is None:
-            probs = np.full(len(components), 1.0 / len(components))
-        else:
-            w = np.asarray(weights, dtype=float)
-            if (
-                w.shape != (len(components),)
-                or not np.all(np.isfinite(w))
-                or (w < 0).any()
-                or (w.sum() <= 0)
-            ):
-                raise ValueError(
-                    f"weights must be {len(components)} non-negative numbers with a positive "
-                    f"sum, got {weights!r}"
-                )
-            probs = w / w.sum()
-        self._probs = probs
+            shared = {**shared, "render_mode": render_mode}
         self.envs = []
         for i, component in enumerate(components):
             try:
@@ -129,6 +135,9 @@ class MixtureEnv(gym.Env):
                 )
         self.observation_space = first.observation_space
         self.action_space = first.action_space
+        self.metadata = {**self.metadata, "render_modes": modes}
+        if "render_fps" in first.metadata:
+            self.metadata["render_fps"] = first.metadata["render_fps"]
         # The family's parameters (for labels and agent overrides): those of the first component.
         self.params = getattr(first.unwrapped, "params", None)
         self.component = 0
@@ -147,6 +156,47 @@ class MixtureEnv(gym.Env):
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         return self._current.step(action)
 
+    def render(self) -> Any:
+        """The current component's frame (None without a render mode)."""
+        return None if self.render_mode is None else self._current.render()
+
     def close(self) -> None:
         for env in self.envs:
             env.close()
+
+
+def _probabilities(weights: Any, k: int) -> np.ndarray:
+    """The probabilities of the ``k`` components: uniform, or ``weights`` normalised."""
+    if weights is None:
+        return np.full(k, 1.0 / k)
+    numbers = (
+        isinstance(weights, (Sequence, np.ndarray))
+        and not isinstance(weights, (str, bytes))
+        and len(weights) == k
+        and all(
+            isinstance(w, (int, float, np.integer, np.floating)) and not isinstance(w, bool)
+            for w in weights
+        )
+    )
+    if numbers:
+        with np.errstate(over="ignore"):
+            w = np.array([float(x) if abs(x) < 1e308 else math.inf for x in weights])
+            total = w.sum()
+    if not numbers or not np.isfinite(w).all() or (w < 0).any() or not 0 < total < math.inf:
+        raise ValueError(
+            f"weights must be {k} finite non-negative numbers with a positive finite sum, "
+            f"got {_show(weights)}"
+        )
+    return w / total
+
+
+def _render_modes(env_id: str) -> list[str]:
+    """The modes of :data:`RENDER_MODES` that ``env_id``'s env declares (none if unknown)."""
+    try:  # ("module:id" names a module to import: gym.make does that, not this lookup)
+        creator = gym.spec(env_id.split(":", 1)[-1]).entry_point
+        if isinstance(creator, str):
+            creator = load_env_creator(creator)
+        declared = getattr(creator, "metadata", {}).get("render_modes", [])
+    except Exception:  # an unknown id fails below, in gym.make, with Gymnasium's own message
+        return []
+    return [mode for mode in RENDER_MODES if mode in declared]

@@ -17,6 +17,10 @@ be given either as a fixed number or as a :class:`Distribution`:
   did), ``"equal"`` picks each interval with equal probability, then uniformly inside it.
 
 Integer fields sample integers uniformly from the closed intervals.
+
+Every numeric field has a finite valid range on both sides (see :data:`MAX_SEED` for seeds): a
+value that cannot work (an int64 overflow, an absurd allocation, non-finite dynamics) is refused at
+construction, naming the parameter and its range, instead of failing later or silently.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 WEIGHTINGS = ("length", "equal")
+# The largest seed a parameter may hold: numpy's batched paths keep seeds in int64 arrays, and
+# integer distributions are sampled in int64.
+MAX_SEED = 2**63 - 1
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,10 @@ class Distribution:
         if self.weighting == "equal" or sizes.sum() == 0.0:
             sizes = np.ones(len(self.intervals))
         object.__setattr__(self, "_probs", sizes / sizes.sum())
-        object.__setattr__(self, "_lows", np.array([lo for lo, _ in self.intervals], dtype=float))
-        object.__setattr__(self, "_highs", np.array([hi for _, hi in self.intervals], dtype=float))
+        # Integer bounds stay exact (int64; a float would round bounds above 2**53).
+        dtype = np.int64 if self.integer else float
+        object.__setattr__(self, "_lows", np.array([lo for lo, _ in self.intervals], dtype=dtype))
+        object.__setattr__(self, "_highs", np.array([hi for _, hi in self.intervals], dtype=dtype))
 
     @property
     def low(self) -> float:
@@ -76,8 +86,8 @@ class Distribution:
             else rng.choice(len(self.intervals), size=n, p=self._probs)
         )
         lows, highs = self._lows[k], self._highs[k]
-        if self.integer:
-            values = rng.integers(lows.astype(np.int64), highs.astype(np.int64) + 1)
+        if self.integer:  # (endpoint=True draws what [low, high + 1) drew, without overflow)
+            values = rng.integers(lows, highs, endpoint=True)
         else:
             values = lows + (highs - lows) * rng.random(n)
         if size is None:
@@ -113,15 +123,11 @@ class NumberSpec:
 
     def describe(self) -> str:
         kind = "an integer" if self.integer else "a number"
-        bounds = []
-        if self.ge is not None:
-            bounds.append(f">= {self.ge:g}")
-        if self.gt is not None:
-            bounds.append(f"> {self.gt:g}")
-        if self.le is not None:
-            bounds.append(f"<= {self.le:g}")
-        if self.lt is not None:
-            bounds.append(f"< {self.lt:g}")
+        bounds = [
+            f"{op} {_fmt(bound)}"
+            for op, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt))
+            if bound is not None
+        ]
         return f"{kind} {' and '.join(bounds)}".strip()
 
     def in_range(self, x: float) -> bool:
@@ -139,20 +145,20 @@ class NumberSpec:
             if not self.randomizable:
                 raise ValueError(
                     f"{name} cannot be randomized ({self.why_fixed}); "
-                    f"give {self.describe()}, got {value!r}"
+                    f"give {self.describe()}, got {_show(value)}"
                 )
             dist = parse_distribution(name, value, integer=self.integer)
             for lo, hi in dist.intervals:
                 if not (self.in_range(lo) and self.in_range(hi)):
                     raise ValueError(
                         f"{name} must be {self.describe()} everywhere in its distribution, "
-                        f"got interval [{lo:g}, {hi:g}]"
+                        f"got interval [{_fmt(lo)}, {_fmt(hi)}]"
                     )
             return dist
         if not _is_number(value) or (self.integer and not _is_integral(value)):
-            raise TypeError(f"{name} must be {self.describe()}, got {value!r}")
-        if not math.isfinite(value) or not self.in_range(value):
-            raise ValueError(f"{name} must be {self.describe()}, got {value!r}")
+            raise TypeError(f"{name} must be {self.describe()}, got {_show(value)}")
+        if not _is_finite(value) or not self.in_range(value):
+            raise ValueError(f"{name} must be {self.describe()}, got {_show(value)}")
         return int(value) if self.integer else float(value)
 
 
@@ -164,8 +170,8 @@ class ChoiceSpec:
         return "one of " + ", ".join(repr(o) for o in self.options)
 
     def validate(self, name: str, value: Any) -> str:
-        if value not in self.options:
-            raise ValueError(f"{name} must be {self.describe()}, got {value!r}")
+        if not isinstance(value, str) or value not in self.options:
+            raise ValueError(f"{name} must be {self.describe()}, got {_show(value)}")
         return value
 
 
@@ -200,26 +206,59 @@ def _is_integral(x: Any) -> bool:
     )
 
 
+def _is_finite(x: Any) -> bool:
+    """A number that is finite as a float (Python ints beyond a float's range are not)."""
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
+
+
+def _fmt(x: Any) -> str:
+    """A bound or interval end in a message: integers exactly, floats as ``%g``."""
+    if isinstance(x, (int, np.integer)):
+        return _show(int(x))
+    return f"{x:g}"
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` for a message, shortened; never fails (huge integers have no repr)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than sys.get_int_max_str_digits() digits (in a list...)
+        if isinstance(value, (int, np.integer)):
+            return f"an integer of {int(value).bit_length()} bits"
+        return f"a {type(value).__name__} holding an integer too long to print"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _parse_interval(name: str, item: Any, integer: bool) -> tuple[float, float]:
     if isinstance(item, Mapping):
         unknown = set(item) - {"low", "high"}
         if unknown or not {"low", "high"} <= set(item):
             raise ValueError(
-                f"{name}: an interval is written {{'low': a, 'high': b}}, got {dict(item)!r}"
+                f"{name}: an interval is written {{'low': a, 'high': b}}, got {_show(dict(item))}"
             )
         lo, hi = item["low"], item["high"]
     elif isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2:
         lo, hi = item
     else:
         raise ValueError(
-            f"{name}: an interval is written {{'low': a, 'high': b}} or [a, b], got {item!r}"
+            f"{name}: an interval is written {{'low': a, 'high': b}} or [a, b], got {_show(item)}"
         )
     for bound, v in (("low", lo), ("high", hi)):
-        if not _is_number(v) or not math.isfinite(v) or (integer and not _is_integral(v)):
+        if not _is_number(v) or not _is_finite(v) or (integer and not _is_integral(v)):
             kind = "a finite integer" if integer else "a finite number"
-            raise TypeError(f"{name}: interval {bound} must be {kind}, got {v!r}")
+            raise TypeError(f"{name}: interval {bound} must be {kind}, got {_show(v)}")
+        if integer and not _INT64[0] <= v <= _INT64[1]:
+            raise ValueError(
+                f"{name}: integer interval {bound} must be in [{_INT64[0]}, {_INT64[1]}] "
+                f"(int64), got {_show(v)}"
+            )
     if lo > hi:
-        raise ValueError(f"{name}: interval low must be <= high, got low={lo!r} > high={hi!r}")
+        raise ValueError(
+            f"{name}: interval low must be <= high, got low={_show(lo)} > high={_show(hi)}"
+        )
     cast = int if integer else float
     return cast(lo), cast(hi)
 
@@ -250,15 +289,17 @@ def parse_distribution(name: str, value: Any, *, integer: bool = False) -> Distr
                 "valid keys are 'intervals', 'weighting' (or 'low', 'high')"
             )
         weighting = value.get("weighting", "length")
-        if weighting not in WEIGHTINGS:
-            raise ValueError(f"{name}: weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+        if not isinstance(weighting, str) or weighting not in WEIGHTINGS:
+            raise ValueError(
+                f"{name}: weighting must be one of {WEIGHTINGS}, got {_show(weighting)}"
+            )
         items = value["intervals"]
     elif isinstance(value, Mapping):
         items = [value]
     else:
         items = value
     if not isinstance(items, Sequence) or isinstance(items, str) or len(items) == 0:
-        raise ValueError(f"{name}: a distribution needs at least one interval, got {value!r}")
+        raise ValueError(f"{name}: a distribution needs at least one interval, got {_show(value)}")
     if len(items) == 2 and all(_is_number(x) for x in items):
         raise ValueError(
             f"{name}: ambiguous [a, b]; write {{'low': a, 'high': b}} for a uniform range"
@@ -268,7 +309,7 @@ def parse_distribution(name: str, value: Any, *, integer: bool = False) -> Distr
         if hi1 > lo2 or (integer and hi1 >= lo2):
             raise ValueError(
                 f"{name}: the intervals of a union must be disjoint, "
-                f"but [{lo1:g}, {hi1:g}] overlaps [{lo2:g}, {hi2:g}]"
+                f"but [{_fmt(lo1)}, {_fmt(hi1)}] overlaps [{_fmt(lo2)}, {_fmt(hi2)}]"
             )
     return Distribution(tuple(intervals), weighting=weighting, integer=integer)
 

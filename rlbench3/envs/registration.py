@@ -26,6 +26,11 @@ ENVIRONMENTS = (
         vector_entry_point="rlbench3.envs.sparse_reach:SparseReachVectorEnv",
     ),
     dict(
+        id="rlbench3/Orbit-v0",
+        entry_point="rlbench3.envs.orbit:OrbitEnv",
+        vector_entry_point="rlbench3.envs.orbit:OrbitVectorEnv",
+    ),
+    dict(
         id="rlbench3/ArmReach-v0",
         entry_point="rlbench3.envs.arm_reach:ArmReachEnv",
     ),

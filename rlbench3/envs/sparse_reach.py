@@ -16,12 +16,28 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from rlbench3.envs.batching import check_num_envs, reset_mask
+from rlbench3.envs.batching import (
+    check_max_episode_steps,
+    check_num_envs,
+    check_preset,
+    frozen,
+    masked,
+    per_copy,
+    reset_mask,
+    step_before_reset,
+)
 from rlbench3.envs.parameters import Distribution, EnvParams, choice, number
 from rlbench3.envs.presets import resolve_params
 from rlbench3.envs.rendering import BLUE, GREEN, GREY, Canvas, check_render_mode
 
 _FIXED = "it fixes the observation and action spaces"
+# Bounds (SparseReachEnv, "Arguments"): with every number at most MAX_VALUE and the mass at least
+# MIN_MASS, positions stay below H^2 (action_gain / mass) / 2 = 5e29 after H = MAX_HORIZON steps,
+# finite in float32 (the observation) and their squares in float64 (the distance).
+MAX_ACTION_DIM = 1000
+MAX_HORIZON = 10**6
+MIN_MASS = 1e-6
+MAX_VALUE = 1e6
 
 
 @dataclass(frozen=True)
@@ -30,15 +46,22 @@ class SparseReachParams(EnvParams):
 
     family = "SparseReach"
 
-    action_dim: int = number(2, ge=1, integer=True, randomizable=False, why_fixed=_FIXED)
-    horizon: int = number(
-        50, ge=1, integer=True, randomizable=False, why_fixed="it is the episode length"
+    action_dim: int = number(
+        2, ge=1, le=MAX_ACTION_DIM, integer=True, randomizable=False, why_fixed=_FIXED
     )
-    goal_distance: float | Distribution = number(1.0, gt=0.0)
-    tolerance: float | Distribution = number(0.25, gt=0.0)
-    mass: float | Distribution = number(1.0, gt=0.0)
-    damping: float | Distribution = number(0.5, ge=0.0)
-    action_gain: float | Distribution = number(1.0, gt=0.0)
+    horizon: int = number(
+        50,
+        ge=1,
+        le=MAX_HORIZON,
+        integer=True,
+        randomizable=False,
+        why_fixed="it is the episode length",
+    )
+    goal_distance: float | Distribution = number(1.0, gt=0.0, le=MAX_VALUE)
+    tolerance: float | Distribution = number(0.25, gt=0.0, le=MAX_VALUE)
+    mass: float | Distribution = number(1.0, ge=MIN_MASS, le=MAX_VALUE)
+    damping: float | Distribution = number(0.5, ge=0.0, le=MAX_VALUE)
+    action_gain: float | Distribution = number(1.0, gt=0.0, le=MAX_VALUE)
     dt: float | Distribution = number(0.2, gt=0.0, le=1.0)
     reward_mode: str = choice("sparse", ("sparse", "dense"))
 
@@ -60,6 +83,31 @@ def step_coefficients(
     cvv = np.exp(-kdt)
     force = action_gain / mass
     return c1, c2 * force, cvv, c1 * force
+
+
+def render_reach(
+    mode: str | None, goal: Any, x: Any, tolerance: float, t: int, horizon: int
+) -> str | np.ndarray | None:
+    """A frame of a point mass at ``x`` with its ``goal`` (single and batched envs alike).
+
+    ``mode="ansi"``: the step and the distance to the goal; ``"rgb_array"``: the first two
+    coordinates seen from above (a 1-D task on the x axis), the goal green with a ring of radius
+    ``tolerance``, the origin grey, the mass blue.
+    """
+    if mode == "ansi":
+        return f"step {t}/{horizon}, distance to goal {math.dist(goal, x):.3f}\n"
+    if mode == "rgb_array":
+
+        def plane(p: Any) -> tuple[float, float]:
+            return (p[0], p[1] if len(p) > 1 else 0.0)
+
+        reach = math.hypot(*plane(goal)) + tolerance
+        canvas = Canvas(size=256, extent=2.4 * max(reach, 1e-6))
+        canvas.disc(plane(goal), tolerance, GREEN, ring=True)
+        canvas.disc((0.0, 0.0), 0.02 * reach, GREY)
+        canvas.disc(plane(x), 0.04 * reach, BLUE)
+        return canvas.image
+    return None
 
 
 def goal_positions(rng: np.random.Generator, distances: np.ndarray, dim: int) -> np.ndarray:
@@ -120,13 +168,13 @@ class SparseReachEnv(gym.Env):
     ## Arguments
     | parameter         | default      | valid values |
     |-------------------|--------------|--------------|
-    | ``action_dim``    | ``2``        | an integer >= 1, fixed |
-    | ``horizon``       | ``50``       | an integer >= 1, fixed |
-    | ``goal_distance`` | ``1.0``      | a number > 0 |
-    | ``tolerance``     | ``0.25``     | a number > 0 |
-    | ``mass``          | ``1.0``      | a number > 0 |
-    | ``damping``       | ``0.5``      | a number >= 0 |
-    | ``action_gain``   | ``1.0``      | a number > 0 |
+    | ``action_dim``    | ``2``        | an integer >= 1 and <= 1000, fixed |
+    | ``horizon``       | ``50``       | an integer >= 1 and <= 1000000, fixed |
+    | ``goal_distance`` | ``1.0``      | a number > 0 and <= 1e+06 |
+    | ``tolerance``     | ``0.25``     | a number > 0 and <= 1e+06 |
+    | ``mass``          | ``1.0``      | a number >= 1e-06 and <= 1e+06 |
+    | ``damping``       | ``0.5``      | a number >= 0 and <= 1e+06 |
+    | ``action_gain``   | ``1.0``      | a number > 0 and <= 1e+06 |
     | ``dt``            | ``0.2``      | a number > 0 and <= 1 |
     | ``reward_mode``   | ``'sparse'`` | one of 'sparse', 'dense' |
     | ``preset``        | ``None``     | None, 'D', 'R' or 'E' |
@@ -138,13 +186,22 @@ class SparseReachEnv(gym.Env):
     every reset. A ``preset`` (see ``envs/presets.yaml``) sets several parameters at once; explicit
     keywords override it.
 
+    The bounds keep the dynamics and the float32 observations finite for every valid combination:
+    with no damping, the lightest ``mass`` (1e-6) and the strongest ``action_gain`` (1e6), a
+    position grows at most as ``t^2 / 2 * action_gain / mass``, 5e29 after the longest horizon
+    (1e6 steps). A lighter mass (say ``5e-324``, whose ``action_gain / mass`` is infinite) or a
+    larger number is refused at construction, naming the parameter and its range.
+
     ## Version History
     * v0: initial version.
+    * v0 (0.3): bounds on every number (``mass >= 1e-6``; at most 1e6, 1000 action dimensions,
+      1e6 steps); values outside them gave non-finite observations or could not be allocated.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 5}
 
     def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
+        check_preset(SparseReachParams.family, preset)
         self.params: SparseReachParams = resolve_params(SparseReachParams, preset, kwargs)
         check_render_mode(self, render_mode)
         self.render_mode = render_mode
@@ -215,21 +272,8 @@ class SparseReachEnv(gym.Env):
         return self._observation(), reward, success, truncated, info
 
     def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "ansi":
-            dist = math.dist(self._goal, self._x)
-            return f"step {self._t}/{self.horizon}, distance to goal {dist:.3f}\n"
-        if self.render_mode == "rgb_array":
-            # The first two coordinates (a 1-D task is drawn on the x axis).
-            def plane(p: list[float]) -> tuple[float, float]:
-                return (p[0], p[1] if len(p) > 1 else 0.0)
-
-            reach = math.hypot(*plane(self._goal)) + self._episode["tolerance"]
-            canvas = Canvas(size=256, extent=2.4 * max(reach, 1e-6))
-            canvas.disc(plane(self._goal), self._episode["tolerance"], GREEN, ring=True)
-            canvas.disc((0.0, 0.0), 0.02 * reach, GREY)
-            canvas.disc(plane(self._x), 0.04 * reach, BLUE)
-            return canvas.image
-        return None
+        tolerance = self._episode.get("tolerance", 0.0)
+        return render_reach(self.render_mode, self._goal, self._x, tolerance, self._t, self.horizon)
 
 
 class SparseReachVectorEnv(VectorEnv):
@@ -241,18 +285,45 @@ class SparseReachVectorEnv(VectorEnv):
     action. Goals and randomized parameters of resetting copies are drawn together from the vector
     env's own generator (same distribution as the single env, different stream).
 
-    Takes ``num_envs``, ``preset`` and the parameters of the single env; ``render_mode`` is accepted
-    and ignored (no rendering). See :class:`SparseReachEnv` for the spec.
+    Takes ``num_envs``, ``preset``, ``render_mode``, ``max_episode_steps`` and the parameters of
+    the single env; see :class:`SparseReachEnv` for the spec. The vector API is that of
+    ``SyncVectorEnv`` over single envs made by ``gymnasium.make``:
+
+    * infos: every key of a single env's info is an array with one entry per copy and a ``_key``
+      mask of the copies that have it (``info["params"]``, its fixed parameters too, and
+      ``info["goal"]`` on the copies that reset; ``is_success`` on the copies whose episode
+      ended), so ``gymnasium.wrappers.vector.DictInfoToList`` gives each copy's single-env info;
+    * ``max_episode_steps=N`` truncates every episode at N steps as ``TimeLimit`` does (also on a
+      terminal step); None or -1: no limit beyond the horizon;
+    * ``render_mode`` ``"ansi"`` or ``"rgb_array"``: ``render()`` returns a tuple of the copies'
+      frames, drawn as the single env draws them;
+    * ``step()`` before ``reset()`` raises ``gymnasium.error.ResetNeeded``.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    metadata = {
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+        "render_modes": ["ansi", "rgb_array"],
+        "render_fps": 5,
+    }
 
-    def __init__(self, num_envs: int = 1, preset: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        num_envs: int = 1,
+        preset: str | None = None,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
+        **kwargs: Any,
+    ):
         num_envs = check_num_envs(num_envs)
-        kwargs.pop("render_mode", None)
+        check_preset(SparseReachParams.family, preset)
         self.params: SparseReachParams = resolve_params(SparseReachParams, preset, kwargs)
-        n, d = self.num_envs, self.action_dim = int(num_envs), self.params.action_dim
+        check_render_mode(self, render_mode)
+        self.render_mode = render_mode
+        self.max_episode_steps = check_max_episode_steps(max_episode_steps)
+        n, d = self.num_envs, self.action_dim = num_envs, self.params.action_dim
         self.horizon = self.params.horizon
+        limit = self.max_episode_steps
+        self._limit = limit if limit is not None and limit <= self.horizon else None
         self.single_action_space = spaces.Box(-1.0, 1.0, (d,), np.float32)
         self.single_observation_space = spaces.Box(-np.inf, np.inf, (3 * d,), np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, (n, d), np.float32)
@@ -280,6 +351,15 @@ class SparseReachVectorEnv(VectorEnv):
             )
         self._t = np.zeros(n, dtype=np.int64)
         self._autoreset = np.zeros(n, dtype=bool)
+        self._ready = np.zeros(n, dtype=bool)  # copies reset at least once
+        self._started = False  # every copy reset at least once: step() may run
+        # The info of the fixed parameters never changes: built once, handed out read-only.
+        self._fixed_info = {
+            name: frozen(per_copy(getattr(p, name), n))
+            for name in ("action_dim", "horizon", *names, "reward_mode")
+            if name not in self._randomized
+        }
+        self._everyone = frozen(np.ones(n, dtype=bool))
         self._np_random, self._np_random_seed = seeding.np_random()
 
     def _reset_copies(self, mask: np.ndarray) -> None:
@@ -302,14 +382,28 @@ class SparseReachVectorEnv(VectorEnv):
     def _observations(self) -> np.ndarray:
         return self._state.T.astype(np.float32)
 
-    def _params_info(self) -> dict[str, Any]:
-        fixed = {k: getattr(self.params, k) for k in ("action_dim", "horizon", "reward_mode")}
+    def _reset_info(self, mask: np.ndarray) -> dict[str, Any]:
+        """The single env's reset info (``params`` in field order, ``goal``) of the copies in
+        ``mask`` (read-only)."""
+        params = {
+            name: self._fixed_info[name] if name in self._fixed_info else self._values[name].copy()
+            for name in (
+                "action_dim",
+                "horizon",
+                "goal_distance",
+                "tolerance",
+                "mass",
+                "damping",
+                "action_gain",
+                "dt",
+                "reward_mode",
+            )
+        }
         return {
-            "params": {
-                **{k: v.copy() if k in self._randomized else v[0] for k, v in self._values.items()},
-                **fixed,
-            },
+            "params": masked(params, mask),
+            "_params": mask,
             "goal": self._goal.T.copy(),
+            "_goal": mask,
         }
 
     def reset(
@@ -319,14 +413,20 @@ class SparseReachVectorEnv(VectorEnv):
             self._np_random, self._np_random_seed = seeding.np_random(seed)
         mask = reset_mask(options, self.num_envs)
         if mask is None:
-            mask = np.ones(self.num_envs, dtype=bool)
+            mask = self._everyone
+        else:
+            mask = frozen(mask.copy())
         self._reset_copies(mask)
         self._autoreset[mask] = False
-        return self._observations(), self._params_info()
+        self._ready |= mask
+        self._started = bool(self._ready.all())
+        return self._observations(), self._reset_info(mask)
 
     def step(
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if not self._started:
+            raise step_before_reset()
         a = np.asarray(actions)
         shape = (self.num_envs, self.action_dim)
         if a.shape != shape or not (a.min() >= -1.0 and a.max() <= 1.0):  # NaN fails too
@@ -354,15 +454,36 @@ class SparseReachVectorEnv(VectorEnv):
             self._t[resetting] = 0
             success &= ~resetting
         truncated = ~success & (self._t >= self.horizon)
+        ended = success | truncated  # where the single env gives info["is_success"]
+        if self._limit is not None:  # TimeLimit: truncated at N steps, terminal or not
+            truncated |= self._t >= self._limit
+            self._autoreset = success | truncated
+        else:
+            self._autoreset = ended.copy()
         if self._sparse:
             rewards = success.astype(np.float64)
         else:
             rewards = -np.sqrt(dist2)
             if any_reset:
                 rewards[resetting] = 0.0
-        self._autoreset = success | truncated
-        infos: dict[str, Any] = {"is_success": success, "_is_success": self._autoreset.copy()}
+        infos: dict[str, Any] = {"is_success": success, "_is_success": ended}
         if any_reset:
-            infos.update(self._params_info())
-            infos["_params"] = infos["_goal"] = resetting.copy()
+            infos.update(self._reset_info(frozen(resetting.copy())))
         return self._observations(), rewards, success, truncated, infos
+
+    def render(self) -> tuple[Any, ...] | None:
+        """The copies' frames, as ``SyncVectorEnv.render`` returns them (None without a mode)."""
+        if self.render_mode is None:
+            return None
+        tolerance = self._values["tolerance"]
+        return tuple(
+            render_reach(
+                self.render_mode,
+                self._goal[:, i],
+                self._x[:, i],
+                float(tolerance[i]),
+                int(self._t[i]),
+                self.horizon,
+            )
+            for i in range(self.num_envs)
+        )

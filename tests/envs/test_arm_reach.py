@@ -592,3 +592,102 @@ def test_params_dataclass_describes_every_parameter():
     params = ArmReachParams(link_length={"low": 0.08, "high": 0.12})
     assert isinstance(params.link_length, Distribution)
     assert params.to_config()["link_length"] == {"low": 0.08, "high": 0.12}
+
+
+# -- copy and pickle (issue 11, point 1) -------------------------------------------------------
+
+
+def _trajectory(env, actions):
+    """Observations, rewards and flags of ``actions`` from the env's current state (resets after
+    an episode ends, so the generator and the in-place model changes are exercised too)."""
+    out = []
+    for a in actions:
+        obs, reward, terminated, truncated, info = env.step(a)
+        out.append((obs, reward, terminated, truncated, info["distance"]))
+        if terminated or truncated:
+            obs, info = env.reset()
+            out.append((obs, info["params"]["link_length"], tuple(info["target"])))
+    return out
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(
+        all(np.array_equal(u, v) for u, v in zip(x, y, strict=True))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+@pytest.mark.parametrize("route", ["deepcopy", "pickle", "cloudpickle"])
+@pytest.mark.parametrize("first", ["original", "copy"])
+def test_copies_and_unpickled_envs_step_as_the_original_from_the_same_state(route, first):
+    import copy
+    import pickle
+
+    import cloudpickle
+
+    # Preset R with 3 joints: per-link lengths and masses written into the model in place, a
+    # generator in mid-stream, a state in mid-episode; short episodes to cross resets.
+    env = ArmReachEnv(preset="R", n_joints=3, horizon=15)
+    env.reset(seed=4)
+    actions = fixed_actions(3, steps=120, seed=1)
+    _trajectory(env, actions[:7])
+    dumps, loads = {
+        "deepcopy": (copy.deepcopy, lambda x: x),
+        "pickle": (pickle.dumps, pickle.loads),
+        "cloudpickle": (cloudpickle.dumps, cloudpickle.loads),
+    }[route]
+    clone = loads(dumps(env))
+    assert np.array_equal(clone.fingertip_position(), env.fingertip_position())
+    if first == "original":  # stepping one must not move the other (no shared views)
+        a, b = _trajectory(env, actions), _trajectory(clone, actions)
+    else:
+        b, a = _trajectory(clone, actions), _trajectory(env, actions)
+    assert _same(a, b)
+    assert sum(len(x) == 3 for x in a) >= 5  # several resets crossed
+
+
+def test_a_copy_keeps_its_own_instability_counter():
+    import copy
+
+    env = ArmReachEnv()
+    env.reset(seed=0)
+    clone = copy.deepcopy(env)
+    clone.data.qvel[:] = 1e200  # blow the copy up: its own MuJoCo warning must fire
+    with pytest.raises(RuntimeError, match="numerically unstable"):
+        clone.step(zeros(2))
+    env.step(zeros(2))  # the original is untouched
+
+
+def test_gymnasium_made_env_deepcopies_and_pickles():
+    import copy
+    import pickle
+
+    env = gym.make(ID)
+    env.reset(seed=0)
+    for clone in (copy.deepcopy(env), pickle.loads(pickle.dumps(env))):
+        a = env.unwrapped.fingertip_position()
+        assert np.array_equal(clone.unwrapped.fingertip_position(), a)
+        o1 = clone.step(np.full(2, 0.5, dtype=np.float32))[0]
+        o2 = copy.deepcopy(env).step(np.full(2, 0.5, dtype=np.float32))[0]
+        assert np.array_equal(o1, o2)
+
+
+# -- bounds (issue 11, point 13) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"joint_damping": 5e-324}, r"would need (inf|\S+e\+\d+) RK4 substeps"),
+        ({"joint_armature": 5e-324}, r"would need (inf|\S+e\+\d+) RK4 substeps"),
+        ({"timestep": 5e-324}, r"timestep must be a number >= 0.0001 and <= 0.02, got 5e-324"),
+        ({"link_mass": 1e-12}, r"link_mass must be a number >= 1e-06 and <= 1e\+06, got 1e-12"),
+        ({"link_length": 1e300}, r"link_length must be a number >= 0.001 and <= 1000"),
+        ({"gear": 1e300}, r"gear must be a number > 0 and <= 1e\+06"),
+        ({"horizon": 10**30}, r"horizon must be an integer >= 1 and <= 1000000"),
+        ({"preset": ["R"]}, r"preset must be one of D, R, E for ArmReach, got \['R'\]"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_naming_the_range(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ArmReachEnv(**kwargs)

@@ -177,9 +177,9 @@ def test_unknown_and_invalid_parameters_are_errors():
         gym.make("rlbench3/CartPole-v0", force=10.0)
     with pytest.raises(TypeError, match="unknown parameter 'pole_length'"):
         CartPoleEnv(pole_length=1.0)
-    with pytest.raises(ValueError, match="masspole must be a number > 0"):
+    with pytest.raises(ValueError, match="masspole must be a number >= 1e-06 and <= 1e\\+06"):
         CartPoleEnv(masspole=-0.1)
-    with pytest.raises(ValueError, match="gravity must be a number > 0 everywhere"):
+    with pytest.raises(ValueError, match="gravity must be a number >= 1e-06 .* everywhere"):
         MountainCarEnv(gravity={"low": -1.0, "high": 1.0})
     with pytest.raises(ValueError, match="extreme_sampling must be one of"):
         MountainCarEnv(preset="E", extreme_sampling="uniform")
@@ -415,3 +415,65 @@ def test_variant_seed_is_a_parameter_like_any_other():
     params = CartPoleParams(variant_seed={"low": 0, "high": 9})
     assert isinstance(params.variant_seed, Distribution) and params.variant_seed.integer
     assert params.to_config()["variant_seed"] == {"low": 0, "high": 9}
+
+
+# --------------------------------------------------------------------------------------------
+# Values that cannot work are refused at construction (issue 11, point 13)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs", "message"),
+    [
+        # Each of these gave NaN observations (that never end the episode), a ZeroDivisionError
+        # or a hang in Gymnasium's simulator before the bounds.
+        ("rlbench3/CartPole-v0", {"force_mag": 1e300}, r"force_mag must be a number >= 1e-06"),
+        ("rlbench3/CartPole-v0", {"length": 5e-324}, r"length must be a number >= 1e-06"),
+        ("rlbench3/CartPole-v0", {"length": 1e300}, r"length must be a number >= 1e-06"),
+        ("rlbench3/Pendulum-v0", {"length": 5e-324}, r"length must be a number >= 1e-06"),
+        (
+            "rlbench3/Acrobot-v0",
+            {"link_length": 10.0, "link_mass": 10.0, "link_moi": 0.1},
+            r"link_length must be a number >= 0.2 and <= 5, got 10.0",
+        ),
+        ("rlbench3/Acrobot-v0", {"link_moi": 5e-324}, r"link_moi must be a number >= 0.2 and <= 5"),
+        (
+            "rlbench3/MountainCar-v0",
+            {"variant_seed": 2**70},
+            r"variant_seed must be an integer >= -1 and <= 9223372036854775807",
+        ),
+        ("rlbench3/MountainCar-v0", {"preset": ["R"]}, r"preset must be one of D, R, E for Mou"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_naming_the_range(env_id, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        gym.make(env_id, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "low", "high"),
+    [
+        ("rlbench3/CartPole-v0", 1e-6, 1e6),
+        ("rlbench3/MountainCar-v0", 1e-6, 1e6),
+        ("rlbench3/Pendulum-v0", 1e-6, 1e6),
+        ("rlbench3/Acrobot-v0", 0.2, 5.0),
+    ],
+)
+def test_every_corner_of_the_valid_ranges_stays_finite(env_id, low, high):
+    import itertools
+
+    names = [
+        n for n in gym.make(env_id).unwrapped.params.describe() if "number" in _spec(env_id, n)
+    ]
+    for corner in itertools.product((low, high), repeat=len(names)):
+        env = gym.make(env_id, **dict(zip(names, corner)))
+        obs, _ = env.reset(seed=0)
+        env.action_space.seed(0)
+        for _ in range(200):
+            obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            assert np.isfinite(obs).all() and np.isfinite(reward), (corner, obs)
+            if terminated or truncated:
+                obs, _ = env.reset()
+
+
+def _spec(env_id, name):
+    return gym.make(env_id).unwrapped.params.describe()[name]

@@ -137,16 +137,19 @@ def test_step_after_end_and_invalid_actions_raise():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"horizon": 0}, r"horizon must be an integer >= 1, got 0"),
+        ({"horizon": 0}, r"horizon must be an integer >= 1 and <= 1000, got 0"),
         ({"horizon": 2.5}, r"horizon must be an integer >= 1"),
         ({"horizon": {"low": 2, "high": 4}}, r"horizon cannot be randomized"),
-        ({"num_actions": 1}, r"num_actions must be an integer >= 2, got 1"),
-        ({"combination_seed": -1}, r"combination_seed must be an integer >= 0, got -1"),
+        ({"num_actions": 1}, r"num_actions must be an integer >= 2 and <= 2147483647, got 1"),
+        (
+            {"combination_seed": -1},
+            r"combination_seed must be an integer >= 0 and <= 9223372036854775807, got -1",
+        ),
         ({"combination_seed": {"low": 3, "high": 1}}, r"combination_seed: interval low must be"),
         ({"reward_mode": "shaped"}, r"reward_mode must be one of 'sparse', 'dense'"),
         ({"failure_mode": "reset"}, r"failure_mode must be one of 'absorbing', 'continue'"),
-        ({"distractor_dims": -1}, r"distractor_dims must be an integer >= 0, got -1"),
-        ({"distractor_std": -0.1}, r"distractor_std must be a number >= 0, got -0.1"),
+        ({"distractor_dims": -1}, r"distractor_dims must be an integer >= 0 and <= 10000"),
+        ({"distractor_std": -0.1}, r"distractor_std must be a number >= 0 and <= 1e\+06, got -0.1"),
         ({"distractor_std": [[0, 1], [0.5, 2]]}, r"distractor_std: .* overlaps"),
         ({"horizn": 3}, r"unknown parameter 'horizn' .* did you mean 'horizon'"),
         ({"preset": "X"}, r"preset must be one of D, R, E for CombinationLock, got 'X'"),
@@ -248,7 +251,7 @@ def test_batched_reset_mask_and_bad_actions():
         envs.step(np.array([0, 1]))
     with pytest.raises(ValueError, match=r"actions must be in \[0, 2\)"):
         envs.step(np.array([0, 1, 2]))
-    with pytest.raises(ValueError, match=r"num_envs must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"num_envs must be an integer >= 1 and <= \d+, got 0"):
         CombinationLockVectorEnv(num_envs=0)
 
 
@@ -291,3 +294,164 @@ def test_copies_at_different_steps_after_a_masked_reset_stay_correct():
             step = np.where(mask, step, 0)
     # Copies 0..2 entered their full combination: exactly one success each, at their step H.
     assert terminated[:3].all() and (rewards[:3] == 1.0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# Actions are elements of the action space (issue 11, point 4)
+
+
+@pytest.mark.parametrize("action", [1.5, -0.5, 1.0, "1", True, None, [1], np.array([1]), 2, -1])
+def test_single_env_refuses_what_is_not_an_element_of_the_action_space(action):
+    env = CombinationLockEnv(horizon=3, num_actions=2)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action must be an integer in \[0, 2\)"):
+        env.step(action)
+    assert env.step(0)[0][1] == 1.0  # nothing was entered by the refused action
+
+
+@pytest.mark.parametrize("action", [1, np.int64(1), np.uint8(1), np.int32(1), np.array(1)])
+def test_single_env_takes_what_discrete_contains(action):
+    env = CombinationLockEnv(horizon=3, num_actions=2)
+    assert env.action_space.contains(action)
+    env.reset(seed=0)
+    env.step(action)
+
+
+# --------------------------------------------------------------------------------------------
+# The batched env's vector API (issue 11, point 3)
+
+
+def test_batched_infos_follow_gymnasium_vector_convention():
+    from gymnasium.wrappers.vector import DictInfoToList
+
+    envs = CombinationLockVectorEnv(num_envs=3, horizon=2, preset="R")
+    _, infos = envs.reset(seed=0)
+    params = infos["params"]
+    assert infos["_params"].tolist() == [True] * 3
+    for name in ("horizon", "num_actions", "reward_mode", "failure_mode", "distractor_dims"):
+        assert params[name].shape == (3,) and params[f"_{name}"].tolist() == [True] * 3
+    assert params["horizon"].tolist() == [2, 2, 2] and params["reward_mode"][0] == "sparse"
+    listed = DictInfoToList(envs)
+    _, per_copy = listed.reset(seed=0)
+    assert per_copy[1]["params"]["horizon"] == 2 and set(per_copy[1]) == {"params"}
+    listed.step(np.zeros(3, dtype=np.int64))
+    _, _, terminated, _, per_copy = listed.step(np.zeros(3, dtype=np.int64))
+    assert terminated.all() and all(set(i) == {"is_success"} for i in per_copy)
+    _, _, _, _, per_copy = listed.step(np.zeros(3, dtype=np.int64))  # the autoreset step
+    assert all(set(i) == {"params"} for i in per_copy)
+    # A partial reset gives the reset copies' params only, as SyncVectorEnv does.
+    _, infos = envs.reset(options={"reset_mask": np.array([False, True, False])})
+    assert infos["_params"].tolist() == [False, True, False]
+    assert infos["params"]["_horizon"].tolist() == [False, True, False]
+
+
+def test_batched_step_before_reset_raises():
+    envs = CombinationLockVectorEnv(num_envs=2)
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        envs.step(np.zeros(2, dtype=np.int64))
+    envs.reset(options={"reset_mask": np.array([True, False])})
+    with pytest.raises(gym.error.ResetNeeded):  # copy 1 has never been reset
+        envs.step(np.zeros(2, dtype=np.int64))
+    envs.reset(options={"reset_mask": np.array([False, True])})
+    envs.step(np.zeros(2, dtype=np.int64))
+
+
+@pytest.mark.parametrize("limit", [1, 3, 4, 6])
+@pytest.mark.parametrize("masked_first", [False, True])
+def test_batched_max_episode_steps_truncates_as_sync_time_limit(limit, masked_first):
+    kwargs = dict(horizon=4, num_actions=2, reward_mode="dense", failure_mode="continue")
+    native = gym.make_vec(ID, num_envs=1, max_episode_steps=limit, **kwargs)
+    sync = gym.make_vec(
+        ID, num_envs=1, vectorization_mode="sync", max_episode_steps=limit, **kwargs
+    )
+    native.reset(seed=0)
+    sync.reset(seed=0)
+    if masked_first:  # the per-copy path instead of the lockstep one
+        native.reset(options={"reset_mask": np.array([True])})
+    actions = np.random.default_rng(0).integers(2, size=(30, 1))
+    ends = 0
+    for a in actions:
+        got, want = native.step(a), sync.step(a)
+        for x, y in zip(got[:4], want[:4]):
+            assert np.array_equal(x, y)
+        ends += bool(got[2][0] or got[3][0])
+        if limit <= 4:
+            assert not got[2][0] or limit == 4  # the limit comes first, or together
+    assert ends == 30 // (min(limit, 4) + 1)
+
+
+def test_max_episode_steps_is_validated():
+    with pytest.raises(ValueError, match=r"max_episode_steps must be None, -1"):
+        CombinationLockVectorEnv(num_envs=2, max_episode_steps=0)
+    assert CombinationLockVectorEnv(num_envs=2, max_episode_steps=-1).max_episode_steps is None
+
+
+@pytest.mark.parametrize("mode", ["rgb_array", "ansi"])
+def test_batched_rendering_draws_each_copy_as_the_single_env(mode):
+    kwargs = dict(horizon=3, num_actions=2, failure_mode="continue")
+    envs = CombinationLockVectorEnv(num_envs=2, render_mode=mode, **kwargs)
+    single = CombinationLockEnv(render_mode=mode, **kwargs)
+    envs.reset(seed=0)
+    single.reset(seed=0)
+    for a in ([0, 1], [1, 1]):
+        envs.step(np.array(a))
+        single.step(a[0])
+    frames = envs.render()
+    assert len(frames) == 2
+    assert np.array_equal(frames[0], single.render())
+    if mode == "ansi":
+        assert frames[1].startswith("[") and "step 2/3" in frames[1]
+    envs.reset(options={"reset_mask": np.array([False, True])})  # the per-copy path
+    envs.step(np.array([0, 0]))
+    single.step(0)
+    assert np.array_equal(envs.render()[0], single.render())
+    with pytest.raises(ValueError, match=r"render_mode must be one of \['ansi', 'rgb_array'\]"):
+        CombinationLockVectorEnv(num_envs=2, render_mode="human")
+    assert CombinationLockVectorEnv(num_envs=2).render() is None
+
+
+# --------------------------------------------------------------------------------------------
+# Keywords that cannot work are refused at construction (issue 11, point 13)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"preset": ["R"]}, r"preset must be one of D, R, E for CombinationLock, got \['R'\]"),
+        ({"preset": {"R": 1}}, r"preset must be one of D, R, E for CombinationLock"),
+        ({"horizon": 10**30}, r"horizon must be an integer >= 1 and <= 1000, got 10{30}"),
+        ({"horizon": 1e6}, r"horizon must be an integer >= 1 and <= 1000, got 1000000.0"),
+        ({"horizon": 10**5000}, r"horizon must be an integer .*, got an integer of 16610 bits"),
+        ({"num_actions": 1e30}, r"num_actions must be an integer >= 2 and <= 2147483647"),
+        ({"num_actions": 2**31}, r"num_actions must be an integer >= 2 and <= 2147483647"),
+        ({"combination_seed": 2**70}, r"combination_seed must be an integer >= 0 and <= 9223"),
+        ({"combination_seed": 2**63}, r"combination_seed must be an integer >= 0 and <= 9223"),
+        (
+            {"combination_seed": {"low": 0, "high": 2**70}},
+            r"combination_seed: integer interval high must be in \[.*\] \(int64\)",
+        ),
+        ({"combination_seed": {"low": 0, "high": 1e300}}, r"combination_seed: integer interval"),
+        ({"distractor_dims": 10**9}, r"distractor_dims must be an integer >= 0 and <= 10000"),
+        ({"distractor_std": 1e300}, r"distractor_std must be a number >= 0 and <= 1e\+06"),
+        ({"distractor_std": 10**400}, r"distractor_std must be a number >= 0 and <= 1e\+06"),
+        ({"reward_mode": ["sparse"]}, r"reward_mode must be one of 'sparse', 'dense'"),
+    ],
+)
+def test_keywords_that_cannot_work_are_refused_naming_the_range(kwargs, message):
+    for make in (CombinationLockEnv, lambda **kw: CombinationLockVectorEnv(2, **kw)):
+        with pytest.raises((ValueError, TypeError), match=message):
+            make(**kwargs)
+
+
+def test_largest_valid_values_work():
+    env = CombinationLockEnv(horizon=1000, num_actions=2**31 - 1, combination_seed=2**63 - 1)
+    env.reset(seed=0)
+    assert env.step(env.optimal_action())[0][1] == 1.0
+    envs = CombinationLockVectorEnv(
+        num_envs=2, horizon=3, combination_seed={"low": 2**63 - 10, "high": 2**63 - 1}
+    )
+    _, info = envs.reset(seed=0)
+    seeds = info["params"]["combination_seed"]
+    assert ((seeds >= 2**63 - 10) & (seeds <= 2**63 - 1)).all()
+    with pytest.raises(ValueError, match=r"num_envs must be an integer >= 1 and <= 1048576"):
+        CombinationLockVectorEnv(num_envs=10**12)

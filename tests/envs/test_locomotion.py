@@ -229,3 +229,19 @@ def test_pickle_and_deepcopy_rebuild_the_same_env():
     for clone in (pickle.loads(pickle.dumps(env)), copy.deepcopy(env)):
         assert clone.params == env.params
         assert clone.reset(seed=2)[1]["params"] == env.reset(seed=2)[1]["params"]
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs", "message"),
+    [
+        # Hopper's state overflowed to NaN with a friction of 1e300 before the bounds.
+        ("rlbench3/Hopper-v0", {"friction": 1e300}, r"friction must be a number >= 0 and <= 1e"),
+        ("rlbench3/HalfCheetah-v0", {"density": 5e-324}, r"density must be a number >= 1e-06"),
+        ("rlbench3/HalfCheetah-v0", {"power": 10**30}, r"power must be a number >= 1e-06 and"),
+        ("rlbench3/Hopper-v0", {"variant_seed": 2**70}, r"variant_seed must be an integer >= -1"),
+        ("rlbench3/Hopper-v0", {"preset": ["R"]}, r"preset must be one of D, R, E for Hopper"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_naming_the_range(env_id, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        gym.make(env_id, **kwargs)

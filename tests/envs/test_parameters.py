@@ -149,3 +149,130 @@ def test_describe_lists_default_and_range():
     assert text["size"] == "3 (an integer >= 1, fixed)"
     assert text["fraction"] == "0.5 (a number >= 0 and <= 1)"
     assert text["mode"] == "'a' (one of 'a', 'b')"
+
+
+# --------------------------------------------------------------------------------------------
+# Values that cannot work (issue 11, point 13)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"mass": 10**400}, ValueError, r"mass must be a number > 0, got 1000000000.*\.\.\."),
+        ({"mass": {"low": 1.0, "high": 10**400}}, TypeError, r"mass: interval high must be a fin"),
+        ({"fraction": 10**5000}, ValueError, r"fraction must be .*, got an integer of 16610 bits"),
+        ({"seed": {"low": 0, "high": 2**64}}, ValueError, r"seed: integer interval high must be"),
+        ({"seed": {"low": -(2**64), "high": 0}}, ValueError, r"seed: integer interval low must"),
+        ({"mode": ["a"]}, ValueError, r"mode must be one of 'a', 'b', got \['a'\]"),
+        ({"mode": np.array(["a", "b"])}, ValueError, r"mode must be one of 'a', 'b', got array"),
+    ],
+)
+def test_huge_and_odd_values_get_a_clear_error(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        ToyParams(**kwargs)
+
+
+def test_integer_distributions_sample_exactly_beyond_float_precision():
+    # Bounds above 2**53 are not floats: every draw must lie in the closed interval.
+    d = parse_distribution("seed", {"low": 2**62 + 1, "high": 2**62 + 3}, integer=True)
+    xs = d.sample(np.random.default_rng(0), size=1000)
+    assert set(xs.tolist()) == {2**62 + 1, 2**62 + 2, 2**62 + 3}
+    top = parse_distribution("seed", {"low": 2**63 - 2, "high": 2**63 - 1}, integer=True)
+    assert set(top.sample(np.random.default_rng(0), size=100).tolist()) == {2**63 - 2, 2**63 - 1}
+
+
+def test_integer_sampling_stream_is_unchanged():
+    # Drawn with rng.integers(low, high, endpoint=True), which draws what rng.integers(low,
+    # high + 1) drew: recorded results keep their parameter draws.
+    d = parse_distribution("seed", [{"low": 0, "high": 9}, {"low": 20, "high": 29}], integer=True)
+    rng = np.random.default_rng(5)
+    k = rng.choice(2, size=50, p=[0.5, 0.5])
+    expected = rng.integers(np.array([0, 20])[k], np.array([9, 29])[k] + 1)
+    assert np.array_equal(d.sample(np.random.default_rng(5), size=50), expected)
+
+
+def test_integer_bounds_are_described_exactly():
+    @dataclass(frozen=True)
+    class Seeded(EnvParams):
+        seed: int = number(0, ge=0, le=2**63 - 1, integer=True)
+
+    assert Seeded.describe()["seed"] == "0 (an integer >= 0 and <= 9223372036854775807)"
+
+
+def _family_params():
+    from rlbench3.envs import (
+        arm_reach,
+        classic_control,
+        combination_lock,
+        locomotion,
+        sparse_reach,
+    )
+
+    return [
+        combination_lock.CombinationLockParams,
+        sparse_reach.SparseReachParams,
+        arm_reach.ArmReachParams,
+        classic_control.CartPoleParams,
+        classic_control.MountainCarParams,
+        classic_control.AcrobotParams,
+        classic_control.PendulumParams,
+        locomotion.HalfCheetahParams,
+        locomotion.HopperParams,
+    ]
+
+
+@pytest.mark.parametrize("params_cls", _family_params(), ids=lambda c: c.__name__)
+def test_every_number_of_the_families_has_a_finite_range(params_cls):
+    from dataclasses import fields
+
+    from rlbench3.envs.parameters import NumberSpec
+
+    for f in fields(params_cls):
+        spec = f.metadata["spec"]
+        if isinstance(spec, NumberSpec):
+            assert spec.le is not None or spec.lt is not None, f"{f.name} has no upper bound"
+            assert spec.ge is not None or spec.gt is not None, f"{f.name} has no lower bound"
+            if spec.integer:
+                assert (spec.le if spec.le is not None else spec.lt) <= 2**63 - 1, f.name
+
+
+FAMILY_IDS = [
+    "rlbench3/CombinationLock-v0",
+    "rlbench3/SparseReach-v0",
+    "rlbench3/ArmReach-v0",
+    "rlbench3/CartPole-v0",
+    "rlbench3/MountainCar-v0",
+    "rlbench3/Acrobot-v0",
+    "rlbench3/Pendulum-v0",
+    "rlbench3/HalfCheetah-v0",
+    "rlbench3/Hopper-v0",
+]
+
+
+@pytest.mark.parametrize("env_id", FAMILY_IDS)
+@pytest.mark.parametrize("preset", [["R"], {"R": 1}, 1, ("R",)])
+def test_a_preset_that_is_not_a_name_is_refused_naming_the_valid_ones(env_id, preset):
+    import gymnasium as gym
+
+    import rlbench3  # noqa: F401
+
+    with pytest.raises(TypeError, match=r"preset must be one of D, R, E for \w+, got "):
+        gym.make(env_id, preset=preset)
+
+
+@pytest.mark.parametrize("env_id", FAMILY_IDS)
+def test_huge_integers_are_refused_at_construction(env_id):
+    import gymnasium as gym
+
+    import rlbench3  # noqa: F401
+
+    params_cls = type(gym.make(env_id).unwrapped.params)
+    from dataclasses import fields
+
+    from rlbench3.envs.parameters import NumberSpec
+
+    for f in fields(params_cls):
+        if isinstance(f.metadata["spec"], NumberSpec):
+            for huge in (10**30, 1e30, 2**70, 10**5000):
+                with pytest.raises(ValueError, match=rf"^{f.name} must be .* and <= "):
+                    gym.make(env_id, **{f.name: huge})

@@ -45,7 +45,12 @@ def check_both(env):
 
 def test_every_family_is_registered():
     tasks = ("CartPole", "MountainCar", "Acrobot", "Pendulum", "HalfCheetah", "Hopper")
-    expected = {"rlbench3/ArmReach-v0", "rlbench3/CombinationLock-v0", "rlbench3/SparseReach-v0"}
+    expected = {
+        "rlbench3/ArmReach-v0",
+        "rlbench3/CombinationLock-v0",
+        "rlbench3/Orbit-v0",
+        "rlbench3/SparseReach-v0",
+    }
     expected |= {f"rlbench3/{t}{v}-v0" for t in tasks for v in ("", "-D", "-R", "-E")}
     assert set(IDS) == expected
 

@@ -117,16 +117,16 @@ def test_invalid_actions_raise_instead_of_clipping(action):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"action_dim": 0}, r"action_dim must be an integer >= 1, got 0"),
+        ({"action_dim": 0}, r"action_dim must be an integer >= 1 and <= 1000, got 0"),
         ({"action_dim": {"low": 1, "high": 3}}, r"action_dim cannot be randomized"),
-        ({"horizon": 0}, r"horizon must be an integer >= 1, got 0"),
-        ({"goal_distance": 0.0}, r"goal_distance must be a number > 0, got 0.0"),
-        ({"tolerance": 0.0}, r"tolerance must be a number > 0, got 0.0"),
+        ({"horizon": 0}, r"horizon must be an integer >= 1 and <= 1000000, got 0"),
+        ({"goal_distance": 0.0}, r"goal_distance must be a number > 0 and <= 1e\+06, got 0.0"),
+        ({"tolerance": 0.0}, r"tolerance must be a number > 0 and <= 1e\+06, got 0.0"),
         ({"tolerance": -1}, r"tolerance must be a number > 0"),
-        ({"mass": -1.0}, r"mass must be a number > 0, got -1.0"),
-        ({"mass": {"low": 0.0, "high": 1.0}}, r"mass must be a number > 0 everywhere"),
-        ({"damping": -0.5}, r"damping must be a number >= 0, got -0.5"),
-        ({"action_gain": 0}, r"action_gain must be a number > 0, got 0"),
+        ({"mass": -1.0}, r"mass must be a number >= 1e-06 and <= 1e\+06, got -1.0"),
+        ({"mass": {"low": 0.0, "high": 1.0}}, r"mass must be a number >= 1e-06 .* everywhere"),
+        ({"damping": -0.5}, r"damping must be a number >= 0 and <= 1e\+06, got -0.5"),
+        ({"action_gain": 0}, r"action_gain must be a number > 0 and <= 1e\+06, got 0"),
         ({"dt": 2.0}, r"dt must be a number > 0 and <= 1, got 2.0"),
         ({"dt": {"low": 0.5, "high": 0.1}}, r"dt: interval low must be <= high"),
         ({"reward_mode": "shaped"}, r"reward_mode must be one of 'sparse', 'dense'"),
@@ -217,3 +217,104 @@ def test_rgb_rendering_draws_goal_and_mass_headless():
     assert image.shape == (256, 256, 3) and image.dtype == np.uint8
     assert (image == (60, 90, 200)).all(axis=-1).any()  # the mass
     assert (image == (60, 170, 80)).all(axis=-1).any()  # the goal's tolerance ring
+
+
+# --------------------------------------------------------------------------------------------
+# The batched env's vector API (issue 11, point 3)
+
+
+def test_batched_infos_follow_gymnasium_vector_convention():
+    envs = SparseReachVectorEnv(3, preset="R", horizon=2)
+    _, infos = envs.reset(seed=0)
+    params = infos["params"]
+    for name in ("action_dim", "horizon", "goal_distance", "tolerance", "dt", "reward_mode"):
+        assert params[name].shape == (3,) and params[f"_{name}"].tolist() == [True] * 3
+    assert params["tolerance"].dtype == np.float64 and params["reward_mode"][2] == "sparse"
+    assert infos["goal"].shape == (3, 2) and infos["_goal"].all() and infos["_params"].all()
+    zeros = np.zeros((3, 2), dtype=np.float32)
+    envs.step(zeros)
+    _, _, _, truncated, infos = envs.step(zeros)
+    assert truncated.all() and infos["_is_success"].all() and "params" not in infos
+    _, _, _, _, infos = envs.step(zeros)  # the autoreset step: every copy's reset info
+    assert infos["_params"].all() and infos["params"]["_mass"].all()
+    assert not infos["_is_success"].any()
+
+
+def test_batched_step_before_reset_raises():
+    envs = SparseReachVectorEnv(2)
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        envs.step(np.zeros((2, 2), dtype=np.float32))
+
+
+@pytest.mark.parametrize("limit", [1, 4, 25, 30])
+def test_batched_max_episode_steps_truncates_as_sync_time_limit(limit):
+    kwargs = dict(action_dim=1, horizon=25, tolerance=0.5, max_episode_steps=limit)
+    native = gym.make_vec(ID, num_envs=1, **kwargs)
+    sync = gym.make_vec(ID, num_envs=1, vectorization_mode="sync", **kwargs)
+    native.reset(seed=0)
+    sync.reset(seed=0)
+    rng = np.random.default_rng(0)
+    ends = 0
+    for a in rng.uniform(-1, 1, (200, 1, 1)).astype(np.float32):
+        got, want = native.step(a), sync.step(a)
+        for x, y in zip(got[:4], want[:4]):
+            assert np.array_equal(x, y)
+        ends += bool(got[2][0] or got[3][0])
+    assert ends >= 200 // (min(limit, 25) + 1)
+
+
+@pytest.mark.parametrize("mode", ["rgb_array", "ansi"])
+def test_batched_rendering_draws_each_copy_as_the_single_env(mode):
+    envs = SparseReachVectorEnv(1, render_mode=mode, preset="R")
+    single = SparseReachEnv(render_mode=mode, preset="R")
+    envs.reset(seed=3)
+    single.reset(seed=3)
+    for _ in range(4):
+        a = np.full(2, 0.7, dtype=np.float32)
+        envs.step(a[None])
+        single.step(a)
+    (frame,) = envs.render()
+    assert np.array_equal(frame, single.render())
+    with pytest.raises(ValueError, match=r"render_mode must be one of \['ansi', 'rgb_array'\]"):
+        SparseReachVectorEnv(2, render_mode="human")
+
+
+# --------------------------------------------------------------------------------------------
+# Keywords that cannot work are refused at construction (issue 11, point 13)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mass": 5e-324}, r"mass must be a number >= 1e-06 and <= 1e\+06, got 5e-324"),
+        ({"mass": {"low": 1e-300, "high": 1.0}}, r"mass must be a number >= 1e-06"),
+        ({"action_gain": 1e300}, r"action_gain must be a number > 0 and <= 1e\+06"),
+        ({"goal_distance": 10**400}, r"goal_distance must be a number > 0 and <= 1e\+06"),
+        ({"horizon": 10**30}, r"horizon must be an integer >= 1 and <= 1000000"),
+        ({"action_dim": 1e30}, r"action_dim must be an integer >= 1 and <= 1000"),
+        ({"preset": ["R"]}, r"preset must be one of D, R, E for SparseReach, got \['R'\]"),
+    ],
+)
+def test_keywords_that_cannot_work_are_refused_naming_the_range(kwargs, message):
+    for make in (SparseReachEnv, lambda **kw: SparseReachVectorEnv(2, **kw)):
+        with pytest.raises((ValueError, TypeError), match=message):
+            make(**kwargs)
+
+
+def test_extreme_valid_parameters_keep_the_dynamics_finite():
+    # The lightest mass pushed by the strongest gain without damping for the longest steps: the
+    # fastest growth there is. Positions grow as t^2 / 2 * gain / mass, 5e29 at the largest
+    # horizon (1e6 steps): finite in float32. Checked here over 2000 steps, then by the formula.
+    kwargs = dict(action_dim=1, mass=1e-6, action_gain=1e6, damping=0.0, dt=1.0, goal_distance=1e6)
+    env = SparseReachEnv(horizon=10**6, reward_mode="dense", **kwargs)
+    env.reset(seed=0)
+    for _ in range(2000):
+        obs, reward, *_ = env.step(np.ones(1, dtype=np.float32))
+    assert np.isfinite(obs).all() and math.isfinite(reward)
+    assert obs[0] == pytest.approx(2000**2 / 2 * 1e12, rel=1e-3)
+    assert (10**6) ** 2 / 2 * 1e12 < np.finfo(np.float32).max
+    # The stiffest damping on the lightest mass: the velocity decays at once, nothing overflows.
+    env = SparseReachEnv(horizon=100, action_dim=1, mass=1e-6, damping=1e6, action_gain=1e6)
+    env.reset(seed=0)
+    obs = [env.step(np.ones(1, dtype=np.float32))[0] for _ in range(50)]
+    assert np.isfinite(obs).all()
