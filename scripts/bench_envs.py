@@ -9,6 +9,7 @@ figure is the median over ``--repeats`` timed runs; ratios are taken within this
 
 Targets (issue: core environments): CombinationLock >= 1.5x CartPole-v1, SparseReach >= 1.0x
 CartPole-v1, ArmReach >= 1.0x Reacher-v5, batched path >= 100x its single env at 1024 copies.
+Orbit (issue 15): single >= 1.0x CartPole-v1, 1024 batched copies >= 50x CartPole-v1 single.
 """
 
 from __future__ import annotations
@@ -82,11 +83,13 @@ def main(argv: list[str] | None = None) -> None:
         "CombinationLock-v0": single_env_rate("rlbench3/CombinationLock-v0", t, r),
         "SparseReach-v0": single_env_rate("rlbench3/SparseReach-v0", t, r),
         "ArmReach-v0": single_env_rate("rlbench3/ArmReach-v0", t, r),
+        "Orbit-v0": single_env_rate("rlbench3/Orbit-v0", t, r),
         "CombinationLock-v0 (preset R)": single_env_rate(
             "rlbench3/CombinationLock-v0", t, r, preset="R"
         ),
         "SparseReach-v0 (preset R)": single_env_rate("rlbench3/SparseReach-v0", t, r, preset="R"),
         "ArmReach-v0 (preset R)": single_env_rate("rlbench3/ArmReach-v0", t, r, preset="R"),
+        "Orbit-v0 (preset R)": single_env_rate("rlbench3/Orbit-v0", t, r, preset="R"),
     }
     baseline = {
         name: "Reacher-v5" if "ArmReach" in name or "Reacher" in name else "CartPole-v1"
@@ -105,6 +108,11 @@ def main(argv: list[str] | None = None) -> None:
         for n in (1, 64, 1024, 4096):
             rate = batched_rate(f"rlbench3/{family}", n, t, r)
             print(f"| {family} | {n} | {rate:,.0f} | {rate / rates[family]:.1f}x |")
+
+    print("\n| batched (gymnasium.make_vec) | copies | env-steps/s | vs CartPole-v1 single |")
+    print("|---|---:|---:|---:|")
+    rate = batched_rate("rlbench3/Orbit-v0", 1024, t, r)
+    print(f"| Orbit-v0 | 1024 | {rate:,.0f} | {rate / rates['CartPole-v1']:.1f}x |")
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ def test_every_registered_family_is_covered():
     assert {c.__name__ for c in VECTOR_CLASSES.values()} == {
         "CombinationLockVectorEnv",
         "SparseReachVectorEnv",
+        "OrbitVectorEnv",
     }
 
 
