@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 from gymnasium.error import ResetNeeded
+from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rlbench3.envs.parameters import _show
-from rlbench3.envs.presets import all_presets
+from rlbench3.envs.presets import all_presets, resolve_params
+from rlbench3.envs.rendering import check_render_mode
 
 # The most copies one numpy-batched env steps (about a million: far beyond what one CPU process
 # steps usefully, and a bound that turns a typo such as num_envs=10**9 into a clear error).
@@ -110,3 +112,38 @@ def masked(values: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
         out[key] = masked(value, mask) if type(value) is dict else value
         out["_" + key] = mask
     return out
+
+
+class BatchedVectorEnv(VectorEnv):
+    """The constructor arguments and conventions every numpy-batched family shares.
+
+    A subclass sets ``params_class`` and ``metadata["render_fps"]``; its ``__init__`` calls
+    :meth:`_setup` first. Its vector API is that of ``SyncVectorEnv`` over single envs made by
+    ``gymnasium.make`` (see this module's docstring): per-copy infos with ``_key`` masks,
+    ``max_episode_steps=N`` truncating as ``TimeLimit`` does (None or -1: no limit beyond the
+    horizon), ``render_mode`` ``"ansi"`` or ``"rgb_array"`` returning a tuple of the copies'
+    frames drawn as the single env draws them, and ``ResetNeeded`` on a step before a reset.
+    """
+
+    metadata: dict[str, Any] = {
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+        "render_modes": ["ansi", "rgb_array"],
+    }
+    params_class: type
+
+    def _setup(
+        self,
+        num_envs: Any,
+        preset: Any,
+        render_mode: Any,
+        max_episode_steps: Any,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Check the shared arguments and build the parameters (returned, and ``self.params``)."""
+        self.num_envs = check_num_envs(num_envs)
+        check_preset(self.params_class.family, preset)
+        self.params = resolve_params(self.params_class, preset, kwargs)
+        check_render_mode(self, render_mode)
+        self.render_mode = render_mode
+        self.max_episode_steps = check_max_episode_steps(max_episode_steps)
+        return self.params

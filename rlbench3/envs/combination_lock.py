@@ -15,11 +15,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
-from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rlbench3.envs.batching import (
-    check_max_episode_steps,
-    check_num_envs,
+    BatchedVectorEnv,
     check_preset,
     frozen,
     masked,
@@ -300,7 +298,7 @@ class CombinationLockEnv(gym.Env):
         return render_lock(self.render_mode, self.horizon, self._entered, self._dead)
 
 
-class CombinationLockVectorEnv(VectorEnv):
+class CombinationLockVectorEnv(BatchedVectorEnv):
     """``num_envs`` copies of :class:`CombinationLockEnv` stepped by one numpy operation.
 
     Same dynamics, observations and rewards as the single env: given the same parameter values and
@@ -311,24 +309,12 @@ class CombinationLockVectorEnv(VectorEnv):
 
     Takes ``num_envs``, ``preset``, ``render_mode``, ``max_episode_steps`` and the parameters of
     the single env; see :class:`CombinationLockEnv` for the spec. The vector API is that of
-    ``SyncVectorEnv`` over single envs made by ``gymnasium.make``:
-
-    * infos: every key of a single env's info is an array with one entry per copy and a ``_key``
-      mask of the copies that have it (``info["params"]`` on the copies that reset, its fixed
-      parameters too; ``is_success`` on the copies that terminated), so
-      ``gymnasium.wrappers.vector.DictInfoToList`` gives each copy's single-env info;
-    * ``max_episode_steps=N`` truncates every episode at N steps as ``TimeLimit`` does (also on
-      the terminal step when N equals the horizon); None or -1: no limit beyond the horizon;
-    * ``render_mode`` ``"ansi"`` or ``"rgb_array"``: ``render()`` returns a tuple of the copies'
-      frames, drawn as the single env draws them;
-    * ``step()`` before ``reset()`` raises ``gymnasium.error.ResetNeeded``.
+    ``SyncVectorEnv`` over single envs made by ``gymnasium.make`` (see
+    :class:`~rlbench3.envs.batching.BatchedVectorEnv`).
     """
 
-    metadata = {
-        "autoreset_mode": AutoresetMode.NEXT_STEP,
-        "render_modes": ["ansi", "rgb_array"],
-        "render_fps": 4,
-    }
+    metadata = {**BatchedVectorEnv.metadata, "render_fps": 4}
+    params_class = CombinationLockParams
 
     def __init__(
         self,
@@ -338,14 +324,10 @@ class CombinationLockVectorEnv(VectorEnv):
         max_episode_steps: int | None = None,
         **kwargs: Any,
     ):
-        num_envs = check_num_envs(num_envs)
-        check_preset(CombinationLockParams.family, preset)
-        self.params: CombinationLockParams = resolve_params(CombinationLockParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        self.render_mode = render_mode
-        self.max_episode_steps = check_max_episode_steps(max_episode_steps)
-        p = self.params
-        self.num_envs = n = num_envs
+        p: CombinationLockParams = self._setup(
+            num_envs, preset, render_mode, max_episode_steps, kwargs
+        )
+        n = self.num_envs
         self.horizon, self.num_actions = p.horizon, p.num_actions
         self.single_action_space = spaces.Discrete(p.num_actions)
         self.single_observation_space = observation_space(p)

@@ -33,11 +33,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
-from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rlbench3.envs.batching import (
-    check_max_episode_steps,
-    check_num_envs,
+    BatchedVectorEnv,
     check_preset,
     frozen,
     masked,
@@ -916,7 +914,7 @@ class OrbitEnv(gym.Env):
         )
 
 
-class OrbitVectorEnv(VectorEnv):
+class OrbitVectorEnv(BatchedVectorEnv):
     """``num_envs`` copies of :class:`OrbitEnv` stepped by one numpy operation per update.
 
     Same dynamics, observations and rewards as the single env: given the same parameter values,
@@ -931,25 +929,12 @@ class OrbitVectorEnv(VectorEnv):
 
     Takes ``num_envs``, ``preset``, ``render_mode``, ``max_episode_steps`` and the parameters of
     the single env; see :class:`OrbitEnv` for the spec. The vector API is that of
-    ``SyncVectorEnv`` over single envs made by ``gymnasium.make``:
-
-    * infos: every key of a single env's info is an array with one entry per copy and a ``_key``
-      mask of the copies that have it (``info["params"]``, its fixed parameters too, and
-      ``info["angles"]`` on the copies that reset; ``is_success`` and ``collided`` on the copies
-      whose episode ended), so ``gymnasium.wrappers.vector.DictInfoToList`` gives each copy's
-      single-env info;
-    * ``max_episode_steps=N`` truncates every episode at N steps as ``TimeLimit`` does (also on a
-      terminal step); None or -1: no limit beyond the horizon;
-    * ``render_mode`` ``"ansi"`` or ``"rgb_array"``: ``render()`` returns a tuple of the copies'
-      frames, drawn as the single env draws them;
-    * ``step()`` before ``reset()`` raises ``gymnasium.error.ResetNeeded``.
+    ``SyncVectorEnv`` over single envs made by ``gymnasium.make`` (see
+    :class:`~rlbench3.envs.batching.BatchedVectorEnv`).
     """
 
-    metadata = {
-        "autoreset_mode": AutoresetMode.NEXT_STEP,
-        "render_modes": ["ansi", "rgb_array"],
-        "render_fps": 20,
-    }
+    metadata = {**BatchedVectorEnv.metadata, "render_fps": 20}
+    params_class = OrbitParams
 
     def __init__(
         self,
@@ -959,14 +944,10 @@ class OrbitVectorEnv(VectorEnv):
         max_episode_steps: int | None = None,
         **kwargs: Any,
     ):
-        num_envs = check_num_envs(num_envs)
-        check_preset(OrbitParams.family, preset)
-        self.params: OrbitParams = resolve_params(OrbitParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        self.render_mode = render_mode
-        self.max_episode_steps = check_max_episode_steps(max_episode_steps)
-        p = self.params
-        n, d = self.num_envs, self.dim = num_envs, p.dim
+        p: OrbitParams = self._setup(
+            num_envs, preset, render_mode, max_episode_steps, kwargs
+        )
+        n, d = self.num_envs, self.dim = self.num_envs, p.dim
         self.horizon, self.n_bodies = p.horizon, p.n_bodies
         # A time limit only matters when it cuts an episode short.
         limit = self.max_episode_steps

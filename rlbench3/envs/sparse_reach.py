@@ -14,11 +14,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
-from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rlbench3.envs.batching import (
-    check_max_episode_steps,
-    check_num_envs,
+    BatchedVectorEnv,
     check_preset,
     frozen,
     masked,
@@ -276,7 +274,7 @@ class SparseReachEnv(gym.Env):
         return render_reach(self.render_mode, self._goal, self._x, tolerance, self._t, self.horizon)
 
 
-class SparseReachVectorEnv(VectorEnv):
+class SparseReachVectorEnv(BatchedVectorEnv):
     """``num_envs`` copies of :class:`SparseReachEnv` stepped by one numpy operation per update.
 
     Same dynamics, observations and rewards as the single env: given the same parameter values,
@@ -287,24 +285,12 @@ class SparseReachVectorEnv(VectorEnv):
 
     Takes ``num_envs``, ``preset``, ``render_mode``, ``max_episode_steps`` and the parameters of
     the single env; see :class:`SparseReachEnv` for the spec. The vector API is that of
-    ``SyncVectorEnv`` over single envs made by ``gymnasium.make``:
-
-    * infos: every key of a single env's info is an array with one entry per copy and a ``_key``
-      mask of the copies that have it (``info["params"]``, its fixed parameters too, and
-      ``info["goal"]`` on the copies that reset; ``is_success`` on the copies whose episode
-      ended), so ``gymnasium.wrappers.vector.DictInfoToList`` gives each copy's single-env info;
-    * ``max_episode_steps=N`` truncates every episode at N steps as ``TimeLimit`` does (also on a
-      terminal step); None or -1: no limit beyond the horizon;
-    * ``render_mode`` ``"ansi"`` or ``"rgb_array"``: ``render()`` returns a tuple of the copies'
-      frames, drawn as the single env draws them;
-    * ``step()`` before ``reset()`` raises ``gymnasium.error.ResetNeeded``.
+    ``SyncVectorEnv`` over single envs made by ``gymnasium.make`` (see
+    :class:`~rlbench3.envs.batching.BatchedVectorEnv`).
     """
 
-    metadata = {
-        "autoreset_mode": AutoresetMode.NEXT_STEP,
-        "render_modes": ["ansi", "rgb_array"],
-        "render_fps": 5,
-    }
+    metadata = {**BatchedVectorEnv.metadata, "render_fps": 5}
+    params_class = SparseReachParams
 
     def __init__(
         self,
@@ -314,13 +300,10 @@ class SparseReachVectorEnv(VectorEnv):
         max_episode_steps: int | None = None,
         **kwargs: Any,
     ):
-        num_envs = check_num_envs(num_envs)
-        check_preset(SparseReachParams.family, preset)
-        self.params: SparseReachParams = resolve_params(SparseReachParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        self.render_mode = render_mode
-        self.max_episode_steps = check_max_episode_steps(max_episode_steps)
-        n, d = self.num_envs, self.action_dim = num_envs, self.params.action_dim
+        p: SparseReachParams = self._setup(
+            num_envs, preset, render_mode, max_episode_steps, kwargs
+        )
+        n, d = self.num_envs, self.action_dim = self.num_envs, p.action_dim
         self.horizon = self.params.horizon
         limit = self.max_episode_steps
         self._limit = limit if limit is not None and limit <= self.horizon else None
