@@ -235,6 +235,13 @@ def _central_text() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def _cell_head(exp: str, setting: str, agent: str, n: int) -> tuple[dict[str, Any], str]:
+    """A per-cell row's identity columns, and the aggregate ``n`` seeds support."""
+    aggregate = M.central_aggregate(n)
+    row = {"experiment": exp, "setting": setting, "agent": agent, "seeds": n}
+    return {**row, "aggregate": _AGGREGATE_LABEL[aggregate]}, aggregate
+
+
 def _swiss(data: _Data) -> dict[str, pd.DataFrame]:
     o, scores = data.options, data.scores
     metric, reps, seed, confidence, solved_at = o.metric, o.reps, o.seed, o.confidence, o.solved_at
@@ -244,15 +251,7 @@ def _swiss(data: _Data) -> dict[str, pd.DataFrame]:
     rows = []
     for (exp, setting, agent), group in train.groupby(["experiment", "setting", "agent"]):
         group = group.sort_values("seed")
-        n = len(group)
-        aggregate = M.central_aggregate(n)
-        row: dict[str, Any] = {
-            "experiment": exp,
-            "setting": setting,
-            "agent": agent,
-            "seeds": n,
-            "aggregate": _AGGREGATE_LABEL[aggregate],
-        }
+        row, aggregate = _cell_head(exp, setting, agent, len(group))
         est = data.cell(group, M.rng_for(seed, "final", exp, setting, agent), (aggregate,))
         _put(row, f"final_{label}", est[aggregate])
         zs = group["zero_signal_fraction"].to_numpy(float)
@@ -357,14 +356,7 @@ def _seeds(data: _Data) -> dict[str, pd.DataFrame]:
         group = group.sort_values("seed")
         s = group["score"].to_numpy(float)
         n = len(s)
-        aggregate = M.central_aggregate(n)
-        row: dict[str, Any] = {
-            "experiment": exp,
-            "setting": setting,
-            "agent": agent,
-            "seeds": n,
-            "aggregate": _AGGREGATE_LABEL[aggregate],
-        }
+        row, aggregate = _cell_head(exp, setting, agent, n)
         names = ("mean", "median", "optimality_gap")
         est = data.cell(group, M.rng_for(seed, "final", exp, setting, agent), (aggregate, *names))
         _put(row, "central", est[aggregate])
