@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from rlbench3.envs.batching import check_preset
@@ -68,3 +69,40 @@ def draw_episode_params(params: EnvParams, rng: np.random.Generator) -> dict[str
         else:
             out[f.name] = value.sample(source) if isinstance(value, Distribution) else value
     return out
+
+
+class RandomizedTask:
+    """The reset and step of a Gymnasium task whose parameters are drawn at every reset.
+
+    A mixin listed before the Gymnasium class in the bases. A subclass writes an episode's drawn
+    values into the simulator in ``_apply(ep)`` (before Gymnasium's reset draws the starting
+    state), starts its success bookkeeping in ``_start()`` and gives ``info["is_success"]`` after
+    every step from ``_success(terminated)``. ``info["params"]`` at reset holds the episode's
+    values of every parameter.
+    """
+
+    params: EnvParams
+
+    def _apply(self, ep: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+    def _success(self, terminated: bool) -> bool:
+        raise NotImplementedError
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        gym.Env.reset(self, seed=seed)  # type: ignore[arg-type]
+        ep = draw_episode_params(self.params, self.np_random)  # type: ignore[attr-defined]
+        self._apply(ep)
+        obs, info = super().reset(options=options)  # type: ignore[misc]
+        self._start()
+        return obs, {**info, "params": ep}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = super().step(action)  # type: ignore[misc]
+        info["is_success"] = self._success(terminated)
+        return obs, reward, terminated, truncated, info

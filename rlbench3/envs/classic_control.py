@@ -67,15 +67,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import gymnasium as gym
-import numpy as np
 from gymnasium.envs.classic_control.acrobot import AcrobotEnv as _GymAcrobot
 from gymnasium.envs.classic_control.cartpole import CartPoleEnv as _GymCartPole
 from gymnasium.envs.classic_control.mountain_car import MountainCarEnv as _GymMountainCar
 from gymnasium.envs.classic_control.pendulum import PendulumEnv as _GymPendulum
 
 from rlbench3.envs._randomized import (
-    draw_episode_params,
+    RandomizedTask,
     extreme_sampling_field,
     resolve_task_params,
     variant_seed_field,
@@ -158,7 +156,29 @@ class PendulumParams(EnvParams):
 # The envs
 
 
-class CartPoleEnv(_GymCartPole):
+class _ClassicTask(RandomizedTask):
+    """Construction shared by the four tasks, and the episode's step count for success."""
+
+    params_class: type[EnvParams]
+
+    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
+        self.params = resolve_task_params(self.params_class, preset, kwargs)
+        check_render_mode(self, render_mode)
+        super().__init__(render_mode=render_mode)  # type: ignore[call-arg]
+        self._t = 0
+
+    def _start(self) -> None:
+        self._t = 0
+
+    def _success(self, terminated: bool) -> bool:
+        self._t += 1
+        return self._solved(terminated)
+
+    def _solved(self, terminated: bool) -> bool:
+        raise NotImplementedError
+
+
+class CartPoleEnv(_ClassicTask, _GymCartPole):
     """Gymnasium's CartPole, its push force and pole length and mass randomized (Packer et al.).
 
     ## Description
@@ -225,34 +245,21 @@ class CartPoleEnv(_GymCartPole):
     * v0: initial version.
     """
 
-    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
-        self.params: CartPoleParams = resolve_task_params(CartPoleParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        super().__init__(render_mode=render_mode)
-        self._t = 0
+    params_class = CartPoleParams
+    params: CartPoleParams
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        gym.Env.reset(self, seed=seed)
-        ep = draw_episode_params(self.params, self.np_random)
+    def _apply(self, ep: dict[str, Any]) -> None:
         self.force_mag = ep["force_mag"]
         self.length = ep["length"]
         self.masspole = ep["masspole"]
         self.total_mass = self.masspole + self.masscart
         self.polemass_length = self.masspole * self.length
-        obs, info = super().reset(options=options)
-        self._t = 0
-        return obs, {**info, "params": ep}
 
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = super().step(action)
-        self._t += 1
-        info["is_success"] = self._t >= CARTPOLE_SUCCESS_STEPS
-        return obs, reward, terminated, truncated, info
+    def _solved(self, terminated: bool) -> bool:
+        return self._t >= CARTPOLE_SUCCESS_STEPS
 
 
-class MountainCarEnv(_GymMountainCar):
+class MountainCarEnv(_ClassicTask, _GymMountainCar):
     """Gymnasium's discrete MountainCar with its force and gravity randomized (Packer et al.).
 
     ## Description
@@ -318,31 +325,18 @@ class MountainCarEnv(_GymMountainCar):
     * v0: initial version.
     """
 
-    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
-        self.params: MountainCarParams = resolve_task_params(MountainCarParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        super().__init__(render_mode=render_mode)
-        self._t = 0
+    params_class = MountainCarParams
+    params: MountainCarParams
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        gym.Env.reset(self, seed=seed)
-        ep = draw_episode_params(self.params, self.np_random)
+    def _apply(self, ep: dict[str, Any]) -> None:
         self.force = ep["force"]
         self.gravity = ep["gravity"]
-        obs, info = super().reset(options=options)
-        self._t = 0
-        return obs, {**info, "params": ep}
 
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = super().step(action)
-        self._t += 1
-        info["is_success"] = terminated and self._t <= MOUNTAINCAR_SUCCESS_STEPS
-        return obs, reward, terminated, truncated, info
+    def _solved(self, terminated: bool) -> bool:
+        return terminated and self._t <= MOUNTAINCAR_SUCCESS_STEPS
 
 
-class AcrobotEnv(_GymAcrobot):
+class AcrobotEnv(_ClassicTask, _GymAcrobot):
     """Gymnasium's Acrobot, its links' length, mass and inertia randomized (Packer et al.).
 
     ## Description
@@ -417,33 +411,20 @@ class AcrobotEnv(_GymAcrobot):
     * v0: initial version.
     """
 
-    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
-        self.params: AcrobotParams = resolve_task_params(AcrobotParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        super().__init__(render_mode=render_mode)
-        self._t = 0
+    params_class = AcrobotParams
+    params: AcrobotParams
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        gym.Env.reset(self, seed=seed)
-        ep = draw_episode_params(self.params, self.np_random)
+    def _apply(self, ep: dict[str, Any]) -> None:
         # Instance attributes shadow Gymnasium's class constants, which _dsdt reads.
         self.LINK_LENGTH_1 = self.LINK_LENGTH_2 = ep["link_length"]
         self.LINK_MASS_1 = self.LINK_MASS_2 = ep["link_mass"]
         self.LINK_MOI = ep["link_moi"]
-        obs, info = super().reset(options=options)
-        self._t = 0
-        return obs, {**info, "params": ep}
 
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = super().step(action)
-        self._t += 1
-        info["is_success"] = terminated and self._t <= ACROBOT_SUCCESS_STEPS
-        return obs, reward, terminated, truncated, info
+    def _solved(self, terminated: bool) -> bool:
+        return terminated and self._t <= ACROBOT_SUCCESS_STEPS
 
 
-class PendulumEnv(_GymPendulum):
+class PendulumEnv(_ClassicTask, _GymPendulum):
     """Gymnasium's Pendulum swing-up with the pendulum's length and mass randomized (Packer et al.).
 
     ## Description
@@ -511,29 +492,20 @@ class PendulumEnv(_GymPendulum):
     * v0: initial version.
     """
 
-    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
-        self.params: PendulumParams = resolve_task_params(PendulumParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        super().__init__(render_mode=render_mode)
-        self._upright = 0
+    params_class = PendulumParams
+    params: PendulumParams
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        gym.Env.reset(self, seed=seed)
-        ep = draw_episode_params(self.params, self.np_random)
+    def _apply(self, ep: dict[str, Any]) -> None:
         self.l = ep["length"]
         self.m = ep["mass"]
-        obs, info = super().reset(options=options)
-        self._upright = 0
-        return obs, {**info, "params": ep}
 
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = super().step(action)
+    def _start(self) -> None:
+        self._upright = 0  # consecutive upright steps
+
+    def _success(self, terminated: bool) -> bool:
         upright = abs(pendulum_angle(float(self.state[0]))) <= PENDULUM_UPRIGHT_ANGLE
         self._upright = self._upright + 1 if upright else 0
-        info["is_success"] = self._upright >= PENDULUM_UPRIGHT_STEPS
-        return obs, reward, terminated, truncated, info
+        return self._upright >= PENDULUM_UPRIGHT_STEPS
 
 
 def pendulum_angle(theta: float) -> float:

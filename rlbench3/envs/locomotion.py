@@ -56,7 +56,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import gymnasium as gym
 import mujoco
 import numpy as np
 from gymnasium import utils
@@ -64,7 +63,7 @@ from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv as _GymHalfChee
 from gymnasium.envs.mujoco.hopper_v5 import HopperEnv as _GymHopper
 
 from rlbench3.envs._randomized import (
-    draw_episode_params,
+    RandomizedTask,
     extreme_sampling_field,
     resolve_task_params,
     variant_seed_field,
@@ -117,7 +116,7 @@ def mean_inertia(model: mujoco.MjModel) -> float:
     return float(np.diag(full).mean())
 
 
-class _RandomizedLocomotion:
+class _RandomizedLocomotion(RandomizedTask):
     """Parameter handling shared by the two locomotion envs (a mixin over Gymnasium's env)."""
 
     params: EnvParams
@@ -143,6 +142,16 @@ class _RandomizedLocomotion:
         model.stat.meanmass = float(model.body_mass[1:].mean())
         return model, data
 
+    params_class: type[EnvParams]
+
+    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
+        self.params = resolve_task_params(self.params_class, preset, kwargs)
+        check_render_mode(self, render_mode)
+        super().__init__(render_mode=render_mode)  # type: ignore[call-arg]
+        # Pickling and deep copies rebuild the env from these arguments (Gymnasium's EzPickle).
+        utils.EzPickle.__init__(self, render_mode=render_mode, preset=preset, **kwargs)
+        self._record_defaults()
+
     def _record_defaults(self) -> None:
         m = self.model
         self._gear0 = m.actuator_gear[:, 0].copy()
@@ -166,20 +175,11 @@ class _RandomizedLocomotion:
         m.stat.meaninertia = scale * self._body_meaninertia0 + self._armature_mean
         m.stat.meanmass = scale * self._meanmass0
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        gym.Env.reset(self, seed=seed)  # type: ignore[arg-type]
-        ep = draw_episode_params(self.params, self.np_random)  # type: ignore[attr-defined]
-        self._apply(ep)
-        obs, info = super().reset(options=options)  # type: ignore[misc]
+    def _start(self) -> None:
         self._x_start = float(self.data.qpos[0])
-        return obs, {**info, "params": ep}
 
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = super().step(action)  # type: ignore[misc]
-        info["is_success"] = float(self.data.qpos[0]) - self._x_start >= SUCCESS_DISTANCE
-        return obs, reward, terminated, truncated, info
+    def _success(self, terminated: bool) -> bool:
+        return float(self.data.qpos[0]) - self._x_start >= SUCCESS_DISTANCE
 
 
 class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
@@ -264,13 +264,8 @@ class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
     * v0: initial version.
     """
 
-    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
-        self.params: HalfCheetahParams = resolve_task_params(HalfCheetahParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        super().__init__(render_mode=render_mode)
-        # Pickling and deep copies rebuild the env from these arguments (Gymnasium's EzPickle).
-        utils.EzPickle.__init__(self, render_mode=render_mode, preset=preset, **kwargs)
-        self._record_defaults()
+    params_class = HalfCheetahParams
+    params: HalfCheetahParams
 
 
 class HopperEnv(_RandomizedLocomotion, _GymHopper):
@@ -354,9 +349,5 @@ class HopperEnv(_RandomizedLocomotion, _GymHopper):
     * v0: initial version.
     """
 
-    def __init__(self, render_mode: str | None = None, preset: str | None = None, **kwargs: Any):
-        self.params: HopperParams = resolve_task_params(HopperParams, preset, kwargs)
-        check_render_mode(self, render_mode)
-        super().__init__(render_mode=render_mode)
-        utils.EzPickle.__init__(self, render_mode=render_mode, preset=preset, **kwargs)
-        self._record_defaults()
+    params_class = HopperParams
+    params: HopperParams
