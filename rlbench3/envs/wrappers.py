@@ -109,7 +109,22 @@ class _Perturbation(gym.Wrapper):
         return self.env.reset(seed=seed, options=options)
 
 
-class ObservationNoise(_Perturbation):
+class _ObservationPerturbation(_Perturbation):
+    """A perturbation of every observation the agent sees, at reset and after each step."""
+
+    def _perturb(self, obs: Any) -> Any:
+        raise NotImplementedError
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = super().reset(**kwargs)
+        return self._perturb(obs), info
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return self._perturb(obs), reward, terminated, truncated, info
+
+
+class ObservationNoise(_ObservationPerturbation):
     """Gaussian observation noise: ``obs + scale * N(0, 1)`` (see the module docstring)."""
 
     _stream = _OBS_NOISE_STREAM
@@ -133,16 +148,8 @@ class ObservationNoise(_Perturbation):
             self.observation_space.dtype, copy=False
         )
 
-    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        obs, info = super().reset(**kwargs)
-        return self._perturb(obs), info
 
-    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        return self._perturb(obs), reward, terminated, truncated, info
-
-
-class ObservationDropout(_Perturbation):
+class ObservationDropout(_ObservationPerturbation):
     """Each observation dimension set to 0 with probability ``p`` (see the module docstring)."""
 
     _stream = _DROPOUT_STREAM
@@ -162,14 +169,6 @@ class ObservationDropout(_Perturbation):
             return obs
         dropped = self.perturbation_rng.random(self._shape) < self.p
         return np.where(dropped, 0, obs).astype(self.observation_space.dtype, copy=False)
-
-    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        obs, info = super().reset(**kwargs)
-        return self._perturb(obs), info
-
-    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        return self._perturb(obs), reward, terminated, truncated, info
 
 
 class ActionNoise(_Perturbation):
