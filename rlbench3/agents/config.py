@@ -18,6 +18,16 @@ is loaded, so a misspelled argument fails with the file, line and key instead of
 So are the keys of ``overrides`` (an env family such as ``CombinationLock``, or a registered id)
 and numbers that YAML reads as strings (``3e-4`` is a string in YAML 1.1: write ``3.0e-4``).
 
+**The population backend.** ``algo: PPO_population`` is PPO trained by rlbench3's own population
+trainer (:mod:`rlbench3.agents.population`: a run's seed trained alongside the other seeds of its
+setting, in one process) instead of by Stable-Baselines3: the same agent-file keys (SB3's PPO names
+and defaults) and the same ``MlpPolicy`` networks, so ``agents/ppo_population.yaml`` is
+``agents/ppo.yaml`` with only ``algo`` changed. It is its own algorithm key, so records and tables
+keep the two implementations apart ("PPO" and "PPO_population" rows), and run configs keep their
+shape. A key the population trainer cannot honour (``use_sde``, ``target_kl``, a policy other than
+``MlpPolicy``, ...) is an error when the file is loaded, as for any agent; so is a value it rejects
+(e.g. ``n_steps: 0``), checked for the defaults and for every override.
+
 Trained policies are saved in a weights-only format (:mod:`rlbench3.agents.policy_files`,
 re-exported here as :func:`policy_bytes` and :func:`load_policy_bytes`): loading one never
 unpickles anything.
@@ -49,6 +59,7 @@ from rlbench3.data.yaml_lines import (
 
 __all__ = [
     "ALGORITHMS",
+    "POPULATION_ALGORITHMS",
     "AgentConfig",
     "AgentSpec",
     "algorithm_class",
@@ -60,6 +71,7 @@ __all__ = [
     "override_targets",
     "parse_agent",
     "policy_bytes",
+    "population_settings",
 ]
 
 # algorithm -> (module, supported action spaces)
@@ -72,7 +84,11 @@ ALGORITHMS: dict[str, tuple[str, frozenset[str]]] = {
     "ARS": ("sb3_contrib", frozenset({"Discrete", "Box"})),
     "TRPO": ("sb3_contrib", frozenset({"Discrete", "Box"})),
     "random_search": ("rlbench3.agents.random_search", frozenset({"Discrete", "Box"})),
+    "PPO_population": ("rlbench3.agents.population", frozenset({"Discrete", "Box"})),
 }
+# Algorithms trained by rlbench3's population trainer (runs of one setting that differ only in
+# their seed are trained together; see rlbench3.harness.training.train_population).
+POPULATION_ALGORITHMS = frozenset({"PPO_population"})
 # Constructor arguments the harness sets itself.
 RESERVED = ("policy", "env", "seed", "verbose", "device", "tensorboard_log", "_init_setup_model")
 
@@ -132,6 +148,8 @@ def algorithm_class(algo: str) -> type:
     module, _ = ALGORITHMS[algo]
     if algo == "random_search":
         return importlib.import_module(module).RandomSearch
+    if algo in POPULATION_ALGORITHMS:
+        return importlib.import_module(module).PopulationPPO
     return getattr(importlib.import_module(module), algo)
 
 
@@ -182,8 +200,57 @@ def check_numeric_strings(value: Any, parent: Any, path: str, key: str | None) -
         )
 
 
+def population_settings(agent: AgentSpec) -> Any:
+    """The population trainer's settings (:class:`rlbench3.agents.population.PPOSettings`) of a
+    resolved ``PPO_population`` agent; :class:`ConfigError` for one it cannot honour."""
+    from rlbench3.agents.population import PPOSettings
+
+    if agent.policy != "MlpPolicy":
+        raise ConfigError(
+            f"agent {agent.name!r}: the population trainer runs MlpPolicy, got {agent.policy!r}"
+        )
+    return PPOSettings.from_hyperparams(agent.hyperparams, agent.n_envs)
+
+
+def _check_population(data: Node, config: AgentConfig) -> None:
+    """Every setting of a population agent (its defaults, and each override applied) is one the
+    population trainer honours; the error points at the file's line."""
+    from rlbench3.agents.population import SettingError
+
+    for key in ("", *config.overrides):
+        spec = config.resolve(key, key) if key else config.resolve("", "")
+        node: Any = data
+        path = "hyperparams"
+        if key:
+            override = data["overrides"][key]
+            node = override.get("hyperparams", override)
+            path = f"overrides.{key}" + (".hyperparams" if "hyperparams" in override else "")
+        elif "hyperparams" in data:
+            node = data["hyperparams"]
+        try:
+            population_settings(spec)
+        except (SettingError, ConfigError) as err:
+            message = str(err)
+            bad = re.match(r"hyperparams\.(\w+)", message)
+            at = bad.group(1) if bad and isinstance(node, dict) and bad.group(1) in node else None
+            raise fail(
+                node,
+                f"{path}.{at}" if at else path,
+                f"{message} ({config.algo} is PPO trained by rlbench3's population trainer)",
+                at,
+            ) from None
+
+
 def _check_hyperparams(algo: str, hyperparams: Any, parent: Node, path: str) -> dict[str, Any]:
     check_type(hyperparams, parent, path, dict, "a mapping of constructor arguments", "hyperparams")
+    if algo in POPULATION_ALGORITHMS:  # checked as a whole by _check_population
+        for key in hyperparams:
+            if key in RESERVED:
+                raise fail(
+                    hyperparams, f"{path}.{key}", "is set by the harness, not by agent files", key
+                )
+            check_numeric_strings(hyperparams[key], hyperparams, f"{path}.{key}", key)
+        return dict(hyperparams)
     valid = constructor_arguments(algo)
     for key in hyperparams:
         if key in RESERVED:
@@ -260,7 +327,10 @@ def parse_agent(data: Any, name: str) -> AgentConfig:
         check_keys(override, path, optional=("policy", "n_envs", "hyperparams"))
         if "hyperparams" in override:
             _check_hyperparams(algo, override["hyperparams"], override, f"{path}.hyperparams")
-    return AgentConfig(name, algo, policy, n_envs, hyperparams, dict(overrides))
+    config = AgentConfig(name, algo, policy, n_envs, hyperparams, dict(overrides))
+    if algo in POPULATION_ALGORITHMS:
+        _check_population(data, config)
+    return config
 
 
 def load_agent(name_or_path: str | Path) -> AgentConfig:

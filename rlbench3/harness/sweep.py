@@ -28,6 +28,16 @@ What can go wrong, and what a sweep does about it:
 crashes the interpreter then takes the driver with it. Use two or more workers (or Ray) for runs
 that may crash.
 
+**Jobs.** A worker computes a job: one run, or a population chunk: pending runs of a population
+agent (``algo: PPO_population``) that differ only in their seed, trained together by
+:func:`~rlbench3.harness.training.train_population` (:func:`plan_jobs`; at most
+:data:`MAX_POPULATION` seeds, and split further while there are fewer jobs than workers). A job
+returns one result per run, and the driver writes each run's record as for any run: a resumed
+sweep trains only the seeds still missing. A job whose worker dies is retried as a whole, then
+all its runs are recorded as failed; a job that raises records the traceback for each of its runs.
+Population runs are grouped only with the default ``train``; a custom ``train`` function gets
+each run alone.
+
 A local Ray instance started here binds to 127.0.0.1 only and starts no dashboard; see the README
 for running on an existing cluster (``ray_address``).
 """
@@ -59,6 +69,8 @@ from rlbench3.harness.storage import RunStore, StorageError
 from rlbench3.harness.suites import MAX_RUNS, Suite, load_suite, plan_runs
 
 BACKENDS = ("process", "ray")
+# The most seeds a population job trains together.
+MAX_POPULATION = 64
 # A run whose worker dies is tried 1 + MAX_RETRIES times before it is recorded as failed.
 MAX_RETRIES = 1
 # Lines of a dead worker's stderr kept in its run's failure report.
@@ -76,9 +88,11 @@ TYPICAL_STEPS_PER_SECOND = {
     "TD3": 120.0,
     "ARS": 8000.0,
     "random_search": 8000.0,
+    "PPO_population": 6000.0,
 }
 
 Result = tuple[str, str, Any]  # (run id, "ok" | "error", (record, policy bytes) | message)
+Job = list[RunConfig]  # runs computed together by one worker: one run, or a population chunk
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -128,6 +142,78 @@ def run_safely(config: RunConfig, train: Callable[[RunConfig], Any] | None = Non
         return config.run_id, "ok", (record, policy)
     except Exception:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
         return config.run_id, "error", traceback.format_exc()
+
+
+def run_job(job: Job, train: Callable[[RunConfig], Any] | None = None) -> list[Result]:
+    """Worker entry point for a job: one :data:`Result` per run, in the job's order. A job of
+    several runs is a population chunk (see :func:`plan_jobs`); if training it raises, every run
+    of the job gets the traceback."""
+    if len(job) == 1:
+        return [run_safely(job[0], train)]
+    from rlbench3.harness.training import train_population
+
+    try:
+        with _sb3_logs_discarded():
+            results = train_population(job)
+        return [(c.run_id, "ok", payload) for c, payload in zip(job, results, strict=True)]
+    except Exception:  # noqa: BLE001 - failed runs are recorded, the sweep goes on
+        message = traceback.format_exc()
+        return [(config.run_id, "error", message) for config in job]
+
+
+def _job_name(job: Job) -> str:
+    rid = job[0].run_id
+    return rid if len(job) == 1 else f"the population of {len(job)} runs {rid}, ..."
+
+
+def plan_jobs(
+    todo: list[RunConfig],
+    workers: int = 1,
+    train: Callable[[RunConfig], Any] | None = None,
+    max_population: int = MAX_POPULATION,
+) -> list[Job]:
+    """Group pending runs into jobs: population runs (``algo`` in
+    :data:`~rlbench3.agents.config.POPULATION_ALGORITHMS`) that differ only in their seed form
+    chunks of at most ``max_population`` seeds (near-equal sizes), split further while there are
+    fewer jobs than ``workers``; every other run is a job of its own. Only with the default
+    ``train`` (a custom one trains runs one at a time)."""
+    from rlbench3.agents.config import POPULATION_ALGORITHMS
+    from rlbench3.harness.training import population_key
+
+    if max_population < 1:
+        raise ValueError(f"max_population must be >= 1, got {max_population}")
+    jobs: list[Job] = []
+    groups: dict[str, Job] = {}
+    for config in todo:
+        if train is not None or config.agent.algo not in POPULATION_ALGORITHMS:
+            jobs.append([config])
+            continue
+        key = population_key(config)
+        if key not in groups:
+            groups[key] = []
+            jobs.append(groups[key])
+        groups[key].append(config)
+    chunked: list[Job] = []
+    for job in jobs:
+        pieces = -(-len(job) // max_population)
+        chunked.extend(_split(job, pieces))
+    while len(chunked) < workers:
+        largest = max(range(len(chunked)), key=lambda i: len(chunked[i]), default=None)
+        if largest is None or len(chunked[largest]) < 2:
+            break
+        chunked[largest : largest + 1] = _split(chunked[largest], 2)
+    return chunked
+
+
+def _split(job: Job, pieces: int) -> list[Job]:
+    """``job`` in ``pieces`` consecutive chunks whose sizes differ by at most one."""
+    size, extra = divmod(len(job), pieces)
+    out, start = [], 0
+    for i in range(pieces):
+        end = start + size + (i < extra)
+        out.append(job[start:end])
+        start = end
+    return out
 
 
 @dataclass
@@ -211,8 +297,8 @@ def _worker_main(conn: Any, parent_pid: int, log_path: str) -> None:
             return
         if task is None:
             return
-        train, config = task
-        conn.send(run_safely(config, train))
+        train, job = task
+        conn.send(run_job(job, train))
 
 
 class _Worker:
@@ -229,7 +315,7 @@ class _Worker:
         )
         self.process.start()
         child.close()
-        self.task: RunConfig | None = None
+        self.task: Job | None = None
 
     def death(self) -> tuple[str, str]:
         """Why the worker ended (``"was killed by signal 9 (SIGKILL)"``), and the last lines it
@@ -276,21 +362,21 @@ def _stop_workers(pool: list[_Worker]) -> None:
 
 
 def _process_backend(
-    todo: list[RunConfig],
+    todo: list[Job],
     workers: int,
     train: Callable[[RunConfig], Any] | None,
     max_retries: int,
     warn: Callable[[str], None],
 ) -> Iterator[Result]:
     if workers == 1:  # in-process: no pool start-up, easy to debug and profile
-        for item in todo:
-            yield run_safely(item, train)
+        for job in todo:
+            yield from run_job(job, train)
         return
     # spawn, not fork: each worker starts clean (no inherited torch thread pools or RNG state),
     # as a Ray worker does, so both backends compute the same records.
     context = multiprocessing.get_context("spawn")
     log_dir = Path(tempfile.mkdtemp(prefix="rlbench3-workers-"))
-    queue: deque[RunConfig] = deque(todo)
+    queue: deque[Job] = deque(todo)
     attempts: dict[str, int] = {}
     pool: list[_Worker] = []
     started = 0
@@ -312,32 +398,30 @@ def _process_backend(
                 if id(worker) in handled or worker.task is None:
                     continue
                 handled.add(id(worker))
-                result = _receive(worker)
-                if result is not None:
+                results = _receive(worker)
+                if results is not None:
                     worker.task = None
-                    yield result
+                    yield from results
                     continue
-                config, worker.task = worker.task, None
+                job, worker.task = worker.task, None
                 pool.remove(worker)
                 cause, stderr = worker.death()
                 worker.close()
-                rid = config.run_id
+                rid = job[0].run_id
                 attempts[rid] = attempts.get(rid, 0) + 1
                 summary = (
-                    f"the worker running {rid} {cause} "
+                    f"the worker running {_job_name(job)} {cause} "
                     f"(attempt {attempts[rid]} of {max_retries + 1})"
                 )
                 if attempts[rid] <= max_retries:
                     warn(f"{summary}; retrying on a fresh worker")
-                    queue.appendleft(config)
+                    queue.appendleft(job)
                 else:
                     # Laid out like a traceback: what led to it, then one summary line last.
                     tail = stderr or "(nothing)"
-                    yield (
-                        rid,
-                        "error",
-                        f"The worker's last stderr lines:\n{tail}\nWorkerDied: {summary}",
-                    )
+                    message = f"The worker's last stderr lines:\n{tail}\nWorkerDied: {summary}"
+                    for config in job:
+                        yield (config.run_id, "error", message)
     finally:
         _stop_workers(pool)
         shutil.rmtree(log_dir, ignore_errors=True)
@@ -347,21 +431,21 @@ def _busy(pool: list[_Worker]) -> int:
     return sum(w.task is not None for w in pool)
 
 
-def _assign(worker: _Worker, queue: deque[RunConfig], pool: list[_Worker], train: Any) -> None:
-    config = queue.popleft()
+def _assign(worker: _Worker, queue: deque[Job], pool: list[_Worker], train: Any) -> None:
+    job = queue.popleft()
     try:
-        worker.conn.send((train, config))
-    except (OSError, ValueError):  # the idle worker is gone: put the run back, drop the worker
-        queue.appendleft(config)
+        worker.conn.send((train, job))
+    except (OSError, ValueError):  # the idle worker is gone: put the job back, drop the worker
+        queue.appendleft(job)
         pool.remove(worker)
         worker.process.join(timeout=1)
         worker.close()
         return
-    worker.task = config
+    worker.task = job
 
 
-def _receive(worker: _Worker) -> Result | None:
-    """The worker's result, or ``None`` if it died instead."""
+def _receive(worker: _Worker) -> list[Result] | None:
+    """The worker's results, or ``None`` if it died instead."""
     try:
         if worker.conn.poll():
             return worker.conn.recv()
@@ -529,7 +613,7 @@ def _ray_session(workers: int, address: str | None) -> Iterator[None]:
 
 
 def _ray_backend(
-    todo: list[RunConfig],
+    todo: list[Job],
     workers: int,
     address: str | None,
     train: Callable[[RunConfig], Any] | None,
@@ -542,26 +626,26 @@ def _ray_backend(
         raise BackendError("the ray backend needs Ray: pip install 'rlbench3[ray]'") from None
     with _ray_session(workers, address):
         _reclaim_stop_signals()
-        remote = ray.remote(num_cpus=1, max_retries=max_retries)(run_safely)
-        refs = {remote.remote(item, train): item for item in todo}
+        remote = ray.remote(num_cpus=1, max_retries=max_retries)(run_job)
+        refs = {remote.remote(job, train): job for job in todo}
         try:
             pending = list(refs)
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
                 for ref in done:
-                    config = refs.pop(ref)
+                    job = refs.pop(ref)
                     try:
-                        result = ray.get(ref)
+                        results = ray.get(ref)
                     except RayError as err:
                         lines = [line for line in str(err).splitlines() if line.strip()]
                         detail = "\n".join(lines[:STDERR_LINES])
-                        result = (
-                            config.run_id,
-                            "error",
-                            f"{detail}\n{type(err).__name__}: the Ray task of run {config.run_id} "
-                            f"failed after {max_retries + 1} attempt(s) ({_first(lines)})",
+                        what = f"run {job[0].run_id}" if len(job) == 1 else _job_name(job)
+                        message = (
+                            f"{detail}\n{type(err).__name__}: the Ray task of {what} "
+                            f"failed after {max_retries + 1} attempt(s) ({_first(lines)})"
                         )
-                    yield result
+                        results = [(config.run_id, "error", message) for config in job]
+                    yield from results
         finally:
             for ref in refs:  # stop what is queued or running (an external cluster keeps going)
                 with contextlib.suppress(Exception):
@@ -677,10 +761,11 @@ def execute(
             raise StorageError(f"cannot write to the results folder {out}: {err}") from None
         todo = pending_runs(runs, store, report, warn)
         configs = {config.run_id: config for config in todo}
+        jobs = plan_jobs(todo, workers, train)
         if backend == "process":
-            results = _process_backend(todo, workers, train, max_retries, warn)
+            results = _process_backend(jobs, workers, train, max_retries, warn)
         else:
-            results = _ray_backend(todo, workers, ray_address, train, max_retries)
+            results = _ray_backend(jobs, workers, ray_address, train, max_retries)
         bar = tqdm(
             total=len(todo),
             desc="runs",

@@ -21,6 +21,13 @@ learned from that held no non-zero reward. Its ``unit`` says which batches:
   from the replay buffer. A rollout of ``train_freq`` env steps is not what their gradient sees:
   once one reward is in the buffer, most minibatches may hold it, or none, whatever the last
   rollout held.
+
+Agents of the population backend (``algo: PPO_population``, see :mod:`rlbench3.agents.config`)
+are trained by :func:`train_population`: the runs of one setting that differ only in their seed,
+trained together by :class:`~rlbench3.agents.population.PopulationPPO`, each writing the record
+:func:`train_run` writes (the same evaluation schedule, episodes and seeds, zero-signal unit
+``"rollout"``, an SB3 ``ActorCriticPolicy`` saved as its policy). A seed's record does not depend
+on the population it was trained in, up to the wall-clock fields.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import math
 import platform
 import socket
 import time
@@ -240,9 +248,16 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
     from stable_baselines3.common.utils import set_random_seed
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from rlbench3.agents.config import algorithm_class, constructor_kwargs, null_logger
+    from rlbench3.agents.config import (
+        POPULATION_ALGORITHMS,
+        algorithm_class,
+        constructor_kwargs,
+        null_logger,
+    )
     from rlbench3.agents.policy_files import policy_bytes
 
+    if config.agent.algo in POPULATION_ALGORITHMS:
+        return train_population([config])[0]
     torch.set_num_threads(1)  # faster for small MLPs, and identical results in every worker
     seed = config.seed
     set_random_seed(seed)
@@ -312,3 +327,182 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
         },
     }
     return record, saved
+
+
+# --------------------------------------------------------------------------------------------
+# A population of seeds
+
+
+class _SeedModel:
+    """Population member ``index`` as an :class:`Evaluator` sees a model."""
+
+    def __init__(self, trainer: Any, index: int):
+        self.trainer, self.index = trainer, index
+        self.action_space = trainer.action_space
+
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> tuple[np.ndarray, None]:
+        return self.trainer.predict(obs, self.index, deterministic), None
+
+
+def _population_recorder(
+    configs: list[RunConfig], evaluators: list[dict[str, Evaluator]], clock: Callable
+) -> Any:
+    from rlbench3.agents.population import PopulationCallback
+
+    budget, every = configs[0].budget, configs[0].eval.every
+
+    class PopulationRecorder(PopulationCallback):
+        """:func:`train_run`'s recorder for every seed: each seed's evaluators at the steps SB3's
+        ``_on_step`` would evaluate (the start, the first step at or past every ``every`` steps
+        before the budget; the policy does not change within a rollout), the final point added
+        by the caller."""
+
+        def __init__(self) -> None:
+            self.curves: list[list[dict[str, Any]]] = [[] for _ in configs]
+            self.last_episodes: list[dict[str, tuple[np.ndarray, np.ndarray]]] = [
+                {} for _ in configs
+            ]
+            self.eval_steps = [0] * len(configs)
+            self.eval_seconds = 0.0
+            self.next_eval = 0
+
+        def evaluate(self, trainer: Any, step: int) -> None:
+            start = time.perf_counter()
+            for j, seed_evaluators in enumerate(evaluators):
+                model = _SeedModel(trainer, j)
+                for split, evaluate in seed_evaluators.items():
+                    returns, success, steps = evaluate(model)
+                    self.eval_steps[j] += steps
+                    self.last_episodes[j][split] = (returns, success)
+                    self.curves[j].append(
+                        {
+                            "step": int(step),
+                            "split": split,
+                            "mean_return": float(returns.mean()),
+                            "success_rate": float(success.mean()),
+                            "wall_time": round(clock(), 4),
+                        }
+                    )
+            self.eval_seconds += time.perf_counter() - start
+            self.next_eval = step + every
+
+        def on_training_start(self, trainer: Any) -> None:
+            self.evaluate(trainer, trainer.num_timesteps)
+
+        def on_rollout_start(self, trainer: Any) -> None:
+            n, start = trainer.n_envs, trainer.num_timesteps
+            end = start + trainer.settings.rollout_size
+            while True:  # the steps of this rollout at which train_run's recorder evaluates
+                step = max(start + n, math.ceil(self.next_eval / n) * n)
+                if step > end or step >= budget:
+                    return
+                self.evaluate(trainer, step)
+
+    return PopulationRecorder()
+
+
+def _check_population(configs: list[RunConfig]) -> None:
+    from rlbench3.agents.config import POPULATION_ALGORITHMS
+
+    if not configs:
+        raise ValueError("train_population needs at least one run config")
+    first = configs[0]
+    if first.agent.algo not in POPULATION_ALGORITHMS:
+        raise ValueError(
+            f"run {first.run_id}: agent {first.agent.name!r} ({first.agent.algo}) is not trained "
+            "by the population trainer"
+        )
+    shared = population_key(first)
+    for config in configs[1:]:
+        if population_key(config) != shared:
+            raise ValueError(
+                f"runs {first.run_id} and {config.run_id} differ in more than their seed: they "
+                "cannot be trained as one population"
+            )
+    seeds = [config.seed for config in configs]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"a population's seeds must be distinct, got {seeds}")
+
+
+def population_key(config: RunConfig) -> str:
+    """What runs trained as one population share: the run config without its seed (JSON)."""
+    import json
+
+    data = config.to_dict()
+    data.pop("seed")
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def train_population(configs: list[RunConfig]) -> list[tuple[dict[str, Any], bytes]]:
+    """Train runs that differ only in their seed as one population; each run's record and
+    policy bytes, in the order of ``configs``, as :func:`train_run` returns them.
+
+    ``meta.train_seconds`` is the run's share of the population's training time (the
+    population's divided by its size), so ``meta.steps_per_second`` (the run's steps over its
+    share) is the population's env steps per second; ``meta.population_size`` and
+    ``meta.population_train_seconds`` give the whole.
+    """
+    import torch
+
+    from rlbench3.agents.config import population_settings
+    from rlbench3.agents.policy_files import policy_bytes
+    from rlbench3.agents.population import PopulationPPO
+
+    _check_population(configs)
+    torch.set_num_threads(1)
+    first = configs[0]
+    settings = population_settings(first.agent)
+    size = len(configs)
+    trainer = PopulationPPO(
+        first.env_id, [config.seed for config in configs], settings, first.splits[TRAIN]
+    )
+    evaluators = [
+        {split: Evaluator.for_split(config, split) for split in config.splits} for config in configs
+    ]
+    started = time.perf_counter()
+    recorder = _population_recorder(configs, evaluators, lambda: time.perf_counter() - started)
+    try:
+        trainer.learn(first.budget, recorder)
+        recorder.evaluate(trainer, trainer.num_timesteps)  # the final point, as train_run's
+        total_seconds = time.perf_counter() - started
+    finally:
+        for seed_evaluators in evaluators:
+            for evaluate in seed_evaluators.values():
+                evaluate.close()
+        trainer.close()
+    population_seconds = total_seconds - recorder.eval_seconds
+    train_seconds = population_seconds / size
+    steps = int(trainer.num_timesteps)
+    versions = package_versions()
+    host = socket.gethostname()
+    out = []
+    for j, config in enumerate(configs):
+        policy = trainer.export_policy(j)
+        saved = policy_bytes(policy)
+        record = {
+            "curve": recorder.curves[j],
+            "final": {
+                split: {"returns": returns.tolist(), "successes": success.astype(int).tolist()}
+                for split, (returns, success) in recorder.last_episodes[j].items()
+            },
+            "zero_signal": _zero_signal(
+                ROLLOUT, int(trainer.rollouts), int(trainer.empty_rollouts[j])
+            ),
+            "meta": {
+                "steps": steps,
+                "train_seconds": round(train_seconds, 3),
+                "eval_seconds": round(recorder.eval_seconds / size, 3),
+                "eval_env_steps": recorder.eval_steps[j],
+                "eval_mode": config.eval.mode,
+                "eval_seeds": config.eval_seeds,
+                "steps_per_second": round(steps / max(train_seconds, 1e-9), 1),
+                "population_size": size,
+                "population_train_seconds": round(population_seconds, 3),
+                "host": host,
+                "versions": versions,
+                "policy_class": f"{type(policy).__module__}:{type(policy).__qualname__}",
+                "policy_sha256": hashlib.sha256(saved).hexdigest(),
+            },
+        }
+        out.append((record, saved))
+    return out

@@ -153,3 +153,41 @@ def test_constructor_kwargs_builds_schedules_activations_and_noise():
     assert kwargs["policy_kwargs"]["activation_fn"] is torch.nn.Tanh
     assert kwargs["action_noise"]._sigma.tolist() == [0.2, 0.2, 0.2]
     assert kwargs["gamma"] == 0.9
+
+
+def test_the_population_agent_is_ppo_with_the_same_settings():
+    from rlbench3.agents.config import POPULATION_ALGORITHMS, population_settings
+
+    sb3, population = load_agent("ppo"), load_agent("ppo_population")
+    assert population.algo in POPULATION_ALGORITHMS and sb3.algo == "PPO"
+    assert (population.policy, population.n_envs) == (sb3.policy, sb3.n_envs)
+    assert population.hyperparams == sb3.hyperparams
+    assert population.overrides == sb3.overrides
+    settings = population_settings(population.resolve("rlbench3/ArmReach-v0", "ArmReach"))
+    assert (settings.n_steps, settings.gamma, settings.n_envs) == (256, 0.98, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "algo: PPO_population\nhyperparams:\n  n_steps: 64\n  use_sde: true\n",
+            r"agent.yaml:4: hyperparams.use_sde: .*does not support it",
+        ),
+        (
+            "algo: PPO_population\nhyperparams:\n  n_step: 64\n",
+            r"agent.yaml:3: hyperparams.n_step: .*not a setting .*did you mean 'n_steps'",
+        ),
+        (
+            "algo: PPO_population\noverrides:\n  CombinationLock:\n"
+            "    hyperparams: {target_kl: 0.01}\n",
+            r"agent.yaml:4: overrides.CombinationLock.hyperparams.target_kl: .*does not support it",
+        ),
+        ("algo: PPO_population\npolicy: CnnPolicy\n", r"runs MlpPolicy, got 'CnnPolicy'"),
+        ("algo: PPO_population\nhyperparams:\n  n_steps: 0\n", r"agent.yaml:3: .*n_steps"),
+        ("algo: PPO_population\nhyperparams:\n  seed: 3\n", r"hyperparams.seed: is set by"),
+    ],
+)
+def test_settings_the_population_trainer_cannot_honour_fail_at_load(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_agent(write(tmp_path, text))

@@ -484,3 +484,39 @@ def test_saved_policies_reload_verified_and_act_like_the_evaluation(reference):
             load_policy(out, config.run_id)
     finally:
         path.write_bytes(original)
+
+
+def population_suite(directory: Path) -> Path:
+    path = directory / "pop.yaml"
+    path.write_text(
+        """\
+seeds: 3
+budget: 512
+eval: {every: 256, episodes: 4}
+agents: [ppo_population]
+experiments:
+  - name: lock
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 2, horizon: 2}
+"""
+    )
+    return path
+
+
+def test_a_population_job_that_raises_fails_each_of_its_runs(tmp_path):
+    from rlbench3.harness.sweep import run_job
+
+    _, runs = plan_suite(population_suite(tmp_path))
+    results = run_job([runs[0], runs[0]])  # one seed twice: not a population
+    assert [(rid, state) for rid, state, _ in results] == [(runs[0].run_id, "error")] * 2
+    assert "distinct" in results[0][2]
+
+
+def test_population_jobs_run_on_ray_as_on_the_pool(tmp_path):
+    ray = pytest.importorskip("ray")
+    suite = population_suite(tmp_path)
+    pooled = run_suite(suite, tmp_path / "pool", workers=1, progress=False)
+    on_ray = run_suite(suite, tmp_path / "ray", workers=2, backend="ray", progress=False)
+    assert on_ray.report.finished == 3 and not on_ray.report.failed
+    assert not ray.is_initialized()
+    pd.testing.assert_frame_equal(comparable(load(on_ray.out)), comparable(load(pooled.out)))
