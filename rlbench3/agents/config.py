@@ -46,14 +46,13 @@ from pathlib import Path
 from typing import Any
 
 from rlbench3.agents.policy_files import load_policy_bytes, policy_bytes
-from rlbench3.data import find
+from rlbench3.data import load_mapping
 from rlbench3.data.yaml_lines import (
     ConfigError,
     Node,
     check_keys,
     check_type,
     fail,
-    load_yaml,
     plain_data,
 )
 
@@ -335,13 +334,7 @@ def parse_agent(data: Any, name: str) -> AgentConfig:
 
 def load_agent(name_or_path: str | Path) -> AgentConfig:
     """Load a shipped agent by name (``ppo``: ``agents/ppo.yaml``) or an agent file by path."""
-    path = find("agents", name_or_path, "agent")
-    data = load_yaml(path)
-    if not isinstance(data, dict):
-        shape = "empty" if data is None else f"a {type(data).__name__}"
-        raise ConfigError(
-            f"{path}: an agent file must be a mapping with at least 'algo:', but it is {shape}"
-        )
+    path, data = load_mapping("agents", name_or_path, "agent", "at least 'algo:'")
     return parse_agent(data, path.name.rsplit(".", 1)[0])
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from rlbench3.data.yaml_lines import ConfigError
 
@@ -49,3 +50,19 @@ def find(kind: str, name_or_path: str | Path, what: str) -> Traversable:
             f"{', '.join(shipped_names(kind))} (or give a path to a .yaml file)"
         )
     return found
+
+
+def load_mapping(kind: str, name_or_path: str | Path, what: str, needs: str) -> tuple[Any, Any]:
+    """``(path, data)`` of a shipped or user YAML file that must hold a mapping (its keys know
+    their lines); ``needs`` says what the mapping must contain, for the error message."""
+    from rlbench3.data.yaml_lines import load_yaml
+
+    path = find(kind, name_or_path, what)
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        shape = "empty" if data is None else f"a {type(data).__name__}"
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise ConfigError(
+            f"{path}: {article} {what} file must be a mapping with {needs}, but it is {shape}"
+        )
+    return path, data

@@ -56,14 +56,13 @@ from rlbench3.agents.config import (
     check_numeric_strings,
     load_agent,
 )
-from rlbench3.data import find
+from rlbench3.data import load_mapping
 from rlbench3.data.yaml_lines import (
     ConfigError,
     Node,
     check_keys,
     check_type,
     fail,
-    load_yaml,
     plain_data,
 )
 from rlbench3.harness.run_config import TRAIN, EvalSpec, RunConfig, setting_label
@@ -215,13 +214,7 @@ def _canonical(value: Any) -> str:
 
 def load_suite(name_or_path: str | Path) -> Suite:
     """Read and validate a suite file (structure only; see :func:`plan_runs` for the runs)."""
-    path = find("envs", name_or_path, "suite")
-    data = load_yaml(path)
-    if not isinstance(data, dict):
-        shape = "empty" if data is None else f"a {type(data).__name__}"
-        raise ConfigError(
-            f"{path}: a suite file must be a mapping with an 'experiments:' list, but it is {shape}"
-        )
+    path, data = load_mapping("envs", name_or_path, "suite", "an 'experiments:' list")
     check_keys(data, "", required=("experiments",), optional=SUITE_KEYS)
     defaults: dict[str, Any] = {
         "seeds": _check_positive_int(data.get("seeds", 3), data, "seeds", "seeds"),
