@@ -138,17 +138,6 @@ def sb3_run(config: RunConfig) -> dict[str, Any]:
     }
 
 
-class SeedModel:
-    """Population member ``index`` as the harness's evaluator sees a model."""
-
-    def __init__(self, trainer: PopulationPPO, index: int):
-        self.trainer, self.index = trainer, index
-        self.action_space = trainer.action_space
-
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> tuple[np.ndarray, None]:
-        return self.trainer.predict(obs, self.index, deterministic), None
-
-
 class Recorder(PopulationCallback):
     """train_run's evaluation of every seed: its evaluator (``Evaluator.for_split`` of the
     seed's run config: the same episodes, seeds and mode as SB3's record) at its schedule (the
@@ -167,7 +156,7 @@ class Recorder(PopulationCallback):
         start = time.perf_counter()
         self.final = []
         for j, evaluator in enumerate(self.evaluators):
-            returns, successes, _ = evaluator(SeedModel(trainer, j))
+            returns, successes, _ = evaluator(trainer.member(j))
             success, ret = float(successes.mean()), float(returns.mean())
             self.curves[j].append((step, success, ret))
             self.final.append((success, ret))

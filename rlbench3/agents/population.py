@@ -878,6 +878,11 @@ class PopulationPPO:
             array = np.clip(array, self.action_space.low, self.action_space.high)
         return array[0] if single else array
 
+    def member(self, seed_index: int) -> PopulationMember:
+        """Seed ``seed_index`` as an SB3-style model (``predict`` and ``action_space``), for code
+        that evaluates models, such as the harness's ``Evaluator``."""
+        return PopulationMember(self, seed_index)
+
     def export_policy(self, seed_index: int) -> Any:
         """Seed ``seed_index``'s policy as SB3's ``ActorCriticPolicy`` (the same architecture,
         its weights copied): ``policy.save`` / ``ActorCriticPolicy.load`` and every tool that
@@ -892,3 +897,15 @@ class PopulationPPO:
 
     def close(self) -> None:
         self.envs.close()
+
+
+class PopulationMember:
+    """One seed of a :class:`PopulationPPO` with SB3's model interface:
+    ``predict(obs, deterministic) -> (actions, None)`` and ``action_space``."""
+
+    def __init__(self, trainer: PopulationPPO, seed_index: int):
+        self.trainer, self.seed_index = trainer, seed_index
+        self.action_space = trainer.action_space
+
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> tuple[np.ndarray, None]:
+        return self.trainer.predict(obs, self.seed_index, deterministic), None
