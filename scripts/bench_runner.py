@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import copy
 import cProfile
-import functools
 import io
 import pstats
 import statistics
@@ -38,16 +37,13 @@ import tempfile
 import time
 from typing import Any
 
-import gymnasium as gym
-import numpy as np
 import torch
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.agents.config import algorithm_class, constructor_kwargs
-from rlbench3.harness.run_config import TRAIN, RunConfig
+from rlbench3.harness.run_config import RunConfig
 from rlbench3.harness.storage import RunStore
 from rlbench3.harness.sweep import execute, plan_suite
-from rlbench3.harness.training import train_run
+from rlbench3.harness.training import make_model, train_run, training_env
 
 
 def lock_runs(budget: int, seeds: int, horizon: int) -> list[RunConfig]:
@@ -64,31 +60,13 @@ def ppo_config(budget: int, horizon: int = 8, seed: int = 0) -> RunConfig:
 
 
 def bare_run(config: RunConfig) -> tuple[float, float]:
-    """The same model on the same env as train_run, without the harness.
+    """The same model on the same env as train_run (its own builders), without the harness.
 
     Returns (construction seconds, learn seconds)."""
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.vec_env import DummyVecEnv
-
     torch.set_num_threads(1)
     start = time.perf_counter()
-    seed, agent = config.seed, config.agent
-    venv = make_vec_env(
-        functools.partial(gym.make, config.env_id, **config.splits[TRAIN]),
-        n_envs=agent.n_envs,
-        seed=seed,
-        vec_env_cls=DummyVecEnv,
-    )
-    space = venv.action_space
-    action_dim = int(np.prod(space.shape)) if space.shape else None
-    model = algorithm_class(agent.algo)(
-        agent.policy,
-        venv,
-        seed=seed,
-        verbose=0,
-        device="cpu",
-        **constructor_kwargs(agent.hyperparams, action_dim),
-    )
+    venv = training_env(config)
+    model = make_model(config, venv)
     built = time.perf_counter()
     model.learn(total_timesteps=config.budget)
     done = time.perf_counter()

@@ -235,6 +235,37 @@ def package_versions() -> dict[str, str]:
     }
 
 
+def training_env(config: RunConfig) -> Any:
+    """The run's training envs: an SB3 ``DummyVecEnv`` of ``agent.n_envs`` copies of the train
+    split, seeded as ``make_vec_env(seed=config.seed)`` seeds them."""
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    return make_vec_env(
+        functools.partial(gym.make, config.env_id, **config.splits[TRAIN]),
+        n_envs=config.agent.n_envs,
+        seed=config.seed,
+        vec_env_cls=DummyVecEnv,
+    )
+
+
+def make_model(config: RunConfig, venv: Any) -> Any:
+    """The run's model (an SB3 / sb3-contrib algorithm or random search) on ``venv``, built from
+    the agent's settings and seeded with the run's seed, on the CPU."""
+    from rlbench3.agents.config import algorithm_class, constructor_kwargs
+
+    agent, space = config.agent, venv.action_space
+    action_dim = int(np.prod(space.shape)) if space.shape else None
+    return algorithm_class(agent.algo)(
+        agent.policy,
+        venv,
+        seed=config.seed,
+        verbose=0,
+        device="cpu",
+        **constructor_kwargs(agent.hyperparams, action_dim),
+    )
+
+
 def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
     """Train and evaluate one run: its record and its final policy, serialised.
 
@@ -243,15 +274,11 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
     loads them (see :func:`rlbench3.analysis.results.load_policy`).
     """
     import torch
-    from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
     from stable_baselines3.common.utils import set_random_seed
-    from stable_baselines3.common.vec_env import DummyVecEnv
 
     from rlbench3.agents.config import (
         POPULATION_ALGORITHMS,
-        algorithm_class,
-        constructor_kwargs,
         null_logger,
     )
     from rlbench3.agents.policy_files import policy_bytes
@@ -261,24 +288,8 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
     torch.set_num_threads(1)  # faster for small MLPs, and identical results in every worker
     seed = config.seed
     set_random_seed(seed)
-    env_id, agent = config.env_id, config.agent
-    venv = make_vec_env(
-        functools.partial(gym.make, env_id, **config.splits[TRAIN]),
-        n_envs=agent.n_envs,
-        seed=seed,
-        vec_env_cls=DummyVecEnv,
-    )
-    monitor = _reward_signal_monitor()(venv)
-    action_space = monitor.action_space
-    action_dim = int(np.prod(action_space.shape)) if action_space.shape else None
-    model = algorithm_class(agent.algo)(
-        agent.policy,
-        monitor,
-        seed=seed,
-        verbose=0,
-        device="cpu",
-        **constructor_kwargs(agent.hyperparams, action_dim),
-    )
+    monitor = _reward_signal_monitor()(training_env(config))
+    model = make_model(config, monitor)
     replay = (
         ReplayBatchCounter(model.replay_buffer) if isinstance(model, OffPolicyAlgorithm) else None
     )
@@ -333,17 +344,6 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
 # A population of seeds
 
 
-class _SeedModel:
-    """Population member ``index`` as an :class:`Evaluator` sees a model."""
-
-    def __init__(self, trainer: Any, index: int):
-        self.trainer, self.index = trainer, index
-        self.action_space = trainer.action_space
-
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> tuple[np.ndarray, None]:
-        return self.trainer.predict(obs, self.index, deterministic), None
-
-
 def _population_recorder(
     configs: list[RunConfig], evaluators: list[dict[str, Evaluator]], clock: Callable
 ) -> Any:
@@ -369,7 +369,7 @@ def _population_recorder(
         def evaluate(self, trainer: Any, step: int) -> None:
             start = time.perf_counter()
             for j, seed_evaluators in enumerate(evaluators):
-                model = _SeedModel(trainer, j)
+                model = trainer.member(j)
                 for split, evaluate in seed_evaluators.items():
                     returns, success, steps = evaluate(model)
                     self.eval_steps[j] += steps
