@@ -43,6 +43,13 @@ LINK_LENGTH_RANGE = (1e-3, 1e3)
 LINK_MASS_RANGE = (1e-6, 1e6)
 MAX_COEFFICIENT = 1e6
 MAX_FRAME_SKIP = 1000  # a control period of at most 20 s
+# The expert (ArmReachEnv.optimal_action, "Expert" in its docstring): the desired joint velocity
+# is EXPERT_POSITION_GAIN times the inertia-weighted damped least-squares step toward the target
+# (regularised by EXPERT_REGULARISATION^2 times half the trace of J M^-1 J^T), tracked by computed
+# torque with EXPERT_VELOCITY_GAIN (both in 1/s).
+EXPERT_POSITION_GAIN = 10.0
+EXPERT_VELOCITY_GAIN = 20.0
+EXPERT_REGULARISATION = 0.2
 
 
 def max_turn_per_step(n_joints: int) -> float:
@@ -332,6 +339,27 @@ class ArmReachEnv(gym.Env):
     :mod:`rlbench3.envs.rendering` (no OpenGL or display needed): links grey, joints blue, fingertip
     red, the target green with a ring of radius ``tolerance``.
 
+    ## Expert
+    ``optimal_action()`` is a deterministic controller that reaches the target, computed from the
+    current state and the episode's model (link lengths and masses, damping, gear, which the
+    observation does not show under randomized parameters). With ``J`` the fingertip's Jacobian
+    and ``M`` the joint-space inertia matrix, the desired joint velocity is
+    ``10 M^-1 J^T (J M^-1 J^T + 0.04 tr(J M^-1 J^T) / 2 I)^-1 (target - fingertip)`` (a damped
+    least-squares step weighted by inertia, so light outer joints move more than heavy inner
+    ones); the torque ``M 20 (desired - dq/dt) + joint_damping * desired`` tracks it, divided by
+    ``gear`` and clipped to ``[-1, 1]`` joint by joint. Success of the expert over 100 episodes
+    each (default horizon 150):
+
+    | ``n_joints`` | 1 | 2 | 3 | 5 | 10 |
+    |---|---|---|---|---|---|
+    | D | 1.00 | 1.00 | 1.00 | 1.00 | 1.00 |
+    | R | 1.00 | 1.00 | 1.00 | 1.00 | 0.97 |
+    | E | 1.00 | 1.00 | 1.00 | 0.97 | 0.62 |
+
+    Its failures are episodes that run out of time, not divergences: in preset E the motors
+    are weaker (``gear`` down to 0.05) and the links heavier, and a long arm cannot turn its
+    heavy inner joints far enough within 3 s for every target.
+
     ## Numerical stability
     A joint under full torque spins up towards its terminal speed ``S = gear / joint_damping`` (33
     rad/s at the defaults), and bang-bang actions whirl the links faster still (joint speeds up to
@@ -438,6 +466,7 @@ class ArmReachEnv(gym.Env):
       ``implicit`` integrator up in presets R and E.
     * v0 (0.3): bounds on every number (values outside them failed at compilation, overflowed or
       hung); ``copy.deepcopy`` and pickling give an env that steps as the original.
+    * v0 (0.4): the expert ``optimal_action()`` (see "Expert"; the env is unchanged).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
@@ -555,6 +584,35 @@ class ArmReachEnv(gym.Env):
         m.site_size[self._tip_id, 0] = 0.1 * lengths[-1]
         mujoco.mj_setConst(m, self.data)
         self._lengths, self._masses = lengths, masses
+
+    # -- the expert ---------------------------------------------------------------------------
+    def optimal_action(self) -> np.ndarray:
+        """The expert's action in the current state (see "Expert"; valid after ``reset``).
+
+        Reads the state only: the inertia matrix and the Jacobian are computed on a separate
+        ``MjData``, so the simulation is not touched.
+        """
+        if self._done:
+            raise RuntimeError("optimal_action() needs an episode in progress; call reset() first")
+        m, n = self.model, self.n_joints
+        d = self.__dict__.get("_expert_data")
+        if d is None:
+            d = self._expert_data = mujoco.MjData(m)
+        d.qpos[:] = self.data.qpos
+        d.qvel[:] = self.data.qvel
+        mujoco.mj_fwdPosition(m, d)
+        inertia = np.zeros((n, n))
+        mujoco.mj_fullM(m, d, inertia)
+        jacobian = np.zeros((3, n))
+        mujoco.mj_jacSite(m, d, jacobian, None, self._tip_id)
+        jac = jacobian[:2]
+        error = self._target - d.site_xpos[self._tip_id, :2]
+        inv_jt = np.linalg.solve(inertia, jac.T)  # M^-1 J^T
+        a = jac @ inv_jt
+        a += (EXPERT_REGULARISATION**2 * np.trace(a) / 2.0) * np.eye(2)
+        desired = EXPERT_POSITION_GAIN * (inv_jt @ np.linalg.solve(a, error))
+        torque = inertia @ (EXPERT_VELOCITY_GAIN * (desired - d.qvel)) + m.dof_damping * desired
+        return np.clip(torque / m.actuator_gear[:, 0], -1.0, 1.0).astype(np.float32)
 
     # -- helpers ------------------------------------------------------------------------------
     def fingertip_position(self) -> np.ndarray:

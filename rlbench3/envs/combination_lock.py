@@ -63,6 +63,7 @@ class CombinationLockParams(EnvParams):
         0, ge=0, le=MAX_DISTRACTOR_DIMS, integer=True, randomizable=False, why_fixed=_FIXED_SHAPE
     )
     distractor_std: float | Distribution = number(1.0, ge=0.0, le=MAX_DISTRACTOR_STD)
+    observation_mode: str = choice("standard", ("standard", "feedback"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -108,10 +109,12 @@ def render_lock(
 
 
 def observation_space(params: CombinationLockParams) -> spaces.Box:
-    """Step one-hot and dead flag lie in [0, 1]; Gaussian distractors are unbounded."""
-    low = np.zeros(params.horizon + 2 + params.distractor_dims, dtype=np.float32)
+    """Step one-hot, dead flag and feedback bit lie in [0, 1]; Gaussian distractors are
+    unbounded."""
+    end = params.horizon + 2 + params.distractor_dims
+    low = np.zeros(end + (params.observation_mode == "feedback"), dtype=np.float32)
     high = np.ones_like(low)
-    low[params.horizon + 2 :], high[params.horizon + 2 :] = -np.inf, np.inf
+    low[params.horizon + 2 : end], high[params.horizon + 2 : end] = -np.inf, np.inf
     return spaces.Box(low, high, dtype=np.float32)
 
 
@@ -133,16 +136,26 @@ class CombinationLockEnv(gym.Env):
     env does; nothing is rounded or cast.
 
     ## Observation Space
-    A ``float32`` ``Box`` of shape ``(H + 2 + distractor_dims,)``, bounded by [0, 1] except for the
-    distractors, which are unbounded:
+    A ``float32`` ``Box`` of shape ``(H + 2 + distractor_dims,)`` (one more with
+    ``observation_mode="feedback"``), bounded by [0, 1] except for the distractors, which are
+    unbounded:
 
     | index | observation |
     |---|---|
     | 0 .. H | one-hot of the step t (t = H is the terminal observation) |
     | H + 1 | 1.0 in the dead state (after a wrong digit, ``failure_mode="absorbing"``) |
     | H + 2 .. | ``distractor_dims`` dims of fresh i.i.d. Gaussian noise, std ``distractor_std`` |
+    | last | ``observation_mode="feedback"`` only: the feedback bit (below) |
 
     With ``failure_mode="continue"`` mistakes are not revealed: index H + 1 is always 0.0.
+
+    ``observation_mode="feedback"`` makes the observation informative while the reward stays as
+    it is: one more entry, last, that is 1.0 when the digit entered at the previous step equals
+    the combination's digit at that step, else 0.0 (0.0 at t = 0). It is the match of that one
+    digit, whether or not the lock is already dead: after a mistake in ``"absorbing"`` mode it
+    still tells which later digits would have been right, and in ``"continue"`` mode it reveals
+    each mistake. Nothing else changes: the other entries, the rewards, the episode end and the
+    infos are those of ``"standard"`` for the same seed and actions.
 
     ## Rewards
     * ``reward_mode="sparse"``: 1.0 at step H if all H digits were right, else 0.0.
@@ -173,6 +186,7 @@ class CombinationLockEnv(gym.Env):
     | ``failure_mode``     | ``'absorbing'`` | one of 'absorbing', 'continue' |
     | ``distractor_dims``  | ``0``           | an integer >= 0 and <= 10000, fixed |
     | ``distractor_std``   | ``1.0``         | a number >= 0 and <= 1e+06 |
+    | ``observation_mode`` | ``'standard'``  | one of 'standard', 'feedback' |
     | ``preset``           | ``None``        | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``        | None, 'ansi' or 'rgb_array' |
 
@@ -194,6 +208,8 @@ class CombinationLockEnv(gym.Env):
     * v0 (0.3): upper bounds on ``horizon``, ``num_actions``, ``combination_seed``,
       ``distractor_dims`` and ``distractor_std`` (see "Arguments"; the dynamics are unchanged);
       actions must be elements of ``Discrete(K)`` (``1.5`` or ``"1"`` were truncated by ``int()``).
+    * v0 (0.4): ``observation_mode`` (default ``"standard"``, the observation of before);
+      ``"feedback"`` adds the previous digit's match to the observation, rewards unchanged.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -214,12 +230,14 @@ class CombinationLockEnv(gym.Env):
         self._obs_table = table
         self._absorbing = p.failure_mode == "absorbing"
         self._sparse = p.reward_mode == "sparse"
+        self._feedback = p.observation_mode == "feedback"
         self._randomized = bool(p.randomized)
         self._episode = p.sample(np.random.default_rng(0)) if not self._randomized else None
         self._combination: tuple[int, ...] = ()
         self._t = 0
         self._dead = False
         self._correct = 0
+        self._matched = False  # the previous digit equalled the combination's (feedback mode)
         self._entered: list[bool] = []
 
     # -- the expert ------------------------------------------------------------------------
@@ -237,12 +255,15 @@ class CombinationLockEnv(gym.Env):
     # -- gymnasium API ------------------------------------------------------------------------
     def _observation(self) -> np.ndarray:
         obs = self._obs_table[self._t, int(self._dead)]
+        parts = [obs]
         if self.params.distractor_dims:
             noise = self.np_random.normal(
                 0.0, self._episode["distractor_std"], self.params.distractor_dims
             )
-            return np.concatenate((obs, noise.astype(np.float32)))
-        return obs.copy()
+            parts.append(noise.astype(np.float32))
+        if self._feedback:
+            parts.append(np.array([float(self._matched)], dtype=np.float32))
+        return np.concatenate(parts) if len(parts) > 1 else obs.copy()
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -255,6 +276,7 @@ class CombinationLockEnv(gym.Env):
                 self._episode["combination_seed"], self.horizon, self.num_actions
             )
         self._t, self._dead, self._correct = 0, False, 0
+        self._matched = False
         self._entered = []
         return self._observation(), {"params": dict(self._episode)}
 
@@ -279,7 +301,8 @@ class CombinationLockEnv(gym.Env):
         t = self._t
         if t >= self.horizon:
             raise RuntimeError("step() called after the episode ended; call reset() first")
-        right = not self._dead and a == self._combination[t]
+        self._matched = a == self._combination[t]
+        right = not self._dead and self._matched
         if right:
             self._correct += 1
         elif self._absorbing:
@@ -335,6 +358,7 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, n)
         self._absorbing = p.failure_mode == "absorbing"
         self._sparse = p.reward_mode == "sparse"
+        self._feedback = p.observation_mode == "feedback"
         # A time limit only matters when it cuts an episode short (or ends it at H too).
         limit = self.max_episode_steps
         self._limit = limit if limit is not None and limit <= p.horizon else None
@@ -343,6 +367,7 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         self._t = np.zeros(n, dtype=np.int64)
         self._dead = np.zeros(n, dtype=bool)
         self._correct = np.zeros(n, dtype=np.int64)
+        self._matched = np.zeros(n, dtype=bool)  # the previous digit was the right one
         # Indexed [step, copy]: a step's digits of all copies are one contiguous row.
         self._combination_by_step = np.zeros((p.horizon, n), dtype=np.int64)
         self._std = np.zeros(n)
@@ -354,7 +379,14 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         self._ready = np.zeros(n, dtype=bool)  # copies reset at least once
         self._started = False  # every copy reset at least once: step() may run
         # The info of the fixed parameters never changes: built once, handed out read-only.
-        fixed = ("horizon", "num_actions", "reward_mode", "failure_mode", "distractor_dims")
+        fixed = (
+            "horizon",
+            "num_actions",
+            "reward_mode",
+            "failure_mode",
+            "distractor_dims",
+            "observation_mode",
+        )
         self._fixed_info = {name: frozen(per_copy(getattr(p, name), n)) for name in fixed}
         self._everyone = frozen(np.ones(n, dtype=bool))
         self._np_random, self._np_random_seed = seeding.np_random()
@@ -380,6 +412,7 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         self._t[mask] = 0
         self._dead[mask] = False
         self._correct[mask] = 0
+        self._matched[mask] = False
         if self._entered is not None:
             self._entered[:, mask] = False
 
@@ -393,7 +426,9 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         obs[:, p.horizon + 1] = self._dead
         if p.distractor_dims:
             noise = self._np_random.standard_normal((self.num_envs, p.distractor_dims))
-            obs[:, p.horizon + 2 :] = noise * self._std[:, None]
+            obs[:, p.horizon + 2 : p.horizon + 2 + p.distractor_dims] = noise * self._std[:, None]
+        if self._feedback:
+            obs[:, -1] = self._matched
         return obs
 
     def _params_info(self, mask: np.ndarray) -> dict[str, Any]:
@@ -407,6 +442,7 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
             "failure_mode": fixed["failure_mode"],
             "distractor_dims": fixed["distractor_dims"],
             "distractor_std": self._std.copy(),
+            "observation_mode": fixed["observation_mode"],
         }
         return {"params": masked(values, mask), "_params": mask}
 
@@ -467,6 +503,8 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
             )
         t = self._synced_t
         right = a == self._combination_by_step[t]
+        if self._feedback:
+            self._matched[:] = right
         if self._absorbing:
             right &= ~self._dead
             self._dead |= ~right
@@ -494,7 +532,10 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
             self._reset_copies(resetting)
         active = ~resetting
         t = np.minimum(self._t, self.horizon - 1)
-        right = active & ~self._dead & (a == self._combination_by_step[t, self._rows])
+        matched = active & (a == self._combination_by_step[t, self._rows])
+        if self._feedback:
+            self._matched[:] = matched
+        right = matched & ~self._dead
         self._correct += right
         if self._absorbing:
             self._dead |= active & ~right

@@ -691,3 +691,89 @@ def test_gymnasium_made_env_deepcopies_and_pickles():
 def test_values_that_cannot_work_are_refused_naming_the_range(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         ArmReachEnv(**kwargs)
+
+
+# -- the expert (issue 13) -----------------------------------------------------------------------
+
+
+def expert_success(preset, n_joints, episodes, seed=0):
+    env = ArmReachEnv(n_joints=n_joints, preset=preset)
+    env.reset(seed=seed)
+    successes = 0
+    for episode in range(episodes):
+        if episode:
+            env.reset()
+        while True:
+            _, _, terminated, truncated, _ = env.step(env.optimal_action())
+            if terminated or truncated:
+                successes += terminated
+                break
+    return successes / episodes
+
+
+@pytest.mark.parametrize("preset", ["D", "R", "E"])
+@pytest.mark.parametrize("n_joints", [1, 2, 3])
+def test_expert_reaches_the_target_with_short_arms(preset, n_joints):
+    assert expert_success(preset, n_joints, 20) == 1.0
+
+
+def expert_table_in_docstring():
+    """``{preset: [rate per n_joints]}`` and the ``n_joints`` of the "Expert" table."""
+    lines = [line.strip() for line in ArmReachEnv.__doc__.splitlines()]
+    start = lines.index("## Expert")
+    header = next(line for line in lines[start:] if line.startswith("| ``n_joints``"))
+    joints = [int(x) for x in header.split("|")[2:-1]]
+    rows = {}
+    for line in lines[lines.index(header) + 2 : lines.index(header) + 5]:
+        preset, *rates = (x.strip() for x in line.strip("|").split("|"))
+        rows[preset] = [float(r) for r in rates]
+    return joints, rows
+
+
+@pytest.mark.slow
+def test_expert_success_table_in_the_docstring_is_what_the_expert_does():
+    joints, rows = expert_table_in_docstring()
+    assert set(rows) == {"D", "R", "E"} and joints == [1, 2, 3, 5, 10]
+    for preset, rates in rows.items():
+        for n, rate in zip(joints, rates, strict=True):
+            assert expert_success(preset, n, 100) == pytest.approx(rate, abs=0.005), (preset, n)
+
+
+def test_expert_is_deterministic_and_leaves_the_simulation_alone():
+    env, twin = ArmReachEnv(n_joints=3, preset="R"), ArmReachEnv(n_joints=3, preset="R")
+    env.reset(seed=1)
+    twin.reset(seed=1)
+    for _ in range(30):
+        a = env.optimal_action()
+        assert a.dtype == np.float32 and env.action_space.contains(a)
+        assert np.array_equal(a, env.optimal_action())  # asking twice changes nothing
+        o1, _, terminated, truncated, _ = env.step(a)
+        o2, *_ = twin.step(a)  # a twin never asked steps the same
+        assert np.array_equal(o1, o2)
+        if terminated or truncated:
+            break
+    assert terminated
+    with pytest.raises(RuntimeError, match="reset"):
+        ArmReachEnv().optimal_action()
+
+
+def test_expert_moves_the_fingertip_toward_the_target_from_the_first_step():
+    env = ArmReachEnv(n_joints=2)
+    env.reset(seed=0, options={"target": (0.0, 0.15)})
+    distances = []
+    for _ in range(5):
+        distances.append(env.step(env.optimal_action())[4]["distance"])
+    assert all(b < a for a, b in zip(distances, distances[1:]))
+
+
+def test_env_copies_after_the_expert_was_asked():
+    import copy
+    import pickle
+
+    env = ArmReachEnv(n_joints=2, preset="R")
+    env.reset(seed=3)
+    env.optimal_action()
+    for clone in (copy.deepcopy(env), pickle.loads(pickle.dumps(env))):
+        assert np.array_equal(clone.optimal_action(), env.optimal_action())
+        a = env.optimal_action()
+        assert np.array_equal(copy.deepcopy(env).step(a)[0], clone.step(a)[0])

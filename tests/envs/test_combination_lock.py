@@ -455,3 +455,138 @@ def test_largest_valid_values_work():
     assert ((seeds >= 2**63 - 10) & (seeds <= 2**63 - 1)).all()
     with pytest.raises(ValueError, match=r"num_envs must be an integer >= 1 and <= 1048576"):
         CombinationLockVectorEnv(num_envs=10**12)
+
+
+# --------------------------------------------------------------------------------------------
+# Informative observations, sparse reward unchanged (issue 14)
+
+
+def random_episodes(env, seed, episodes):
+    """Transitions of ``episodes`` episodes of seeded uniform actions (the same for every mode)."""
+    rng = np.random.default_rng(seed)
+    obs, info = env.reset(seed=seed)
+    out = [(obs, info)]
+    for _ in range(episodes):
+        done = False
+        while not done:
+            a = int(rng.integers(env.unwrapped.num_actions))
+            obs, reward, terminated, truncated, info = env.step(a)
+            out.append((a, obs, reward, terminated, truncated, info))
+            done = terminated or truncated
+        obs, info = env.reset()
+        out.append((obs, info))
+    return out
+
+
+@pytest.mark.parametrize("failure_mode", ["absorbing", "continue"])
+@pytest.mark.parametrize("reward_mode", ["sparse", "dense"])
+@pytest.mark.parametrize("preset", [None, "R"])
+def test_feedback_observation_changes_only_the_observation(failure_mode, reward_mode, preset):
+    kwargs = dict(
+        horizon=3,
+        num_actions=2,
+        failure_mode=failure_mode,
+        reward_mode=reward_mode,
+        preset=preset,
+        distractor_dims=2,
+    )
+    standard = random_episodes(gym.make(ID, **kwargs), seed=4, episodes=60)
+    feedback_env = gym.make(ID, observation_mode="feedback", **kwargs)
+    feedback = random_episodes(feedback_env, seed=4, episodes=60)
+    assert feedback_env.observation_space.shape == (3 + 2 + 2 + 1,)
+    assert len(standard) == len(feedback)
+    code, successes, bits = None, 0, []
+    for s, f in zip(standard, feedback):
+        if len(s) == 2:  # a reset: the same observation plus a feedback bit of 0
+            assert np.array_equal(s[0], f[0][:-1]) and f[0][-1] == 0.0
+            assert s[1]["params"] == {**f[1]["params"], "observation_mode": "standard"}
+            code, t = combination(f[1]["params"]["combination_seed"], 3, 2), 0
+            continue
+        a, *s_rest = s
+        _, f_obs, *f_rest = f
+        assert s_rest[1:] == f_rest  # reward, terminated, truncated, info
+        assert np.array_equal(s_rest[0], f_obs[:-1])
+        assert f_obs[-1] == float(a == code[t])  # the previous digit's match, dead or not
+        bits.append(f_obs[-1])
+        successes += f_rest[1] and f_rest[-1]["is_success"]
+        t += 1
+    assert 0 < sum(bits) < len(bits) and successes > 0  # both bits and some successes were seen
+
+
+def test_feedback_bit_reveals_matches_after_death_in_absorbing_mode():
+    env = CombinationLockEnv(horizon=4, num_actions=2, observation_mode="feedback")
+    env.reset(seed=0)
+    code = env.combination
+    observations = [env.step(int(a))[0] for a in (1 - code[0], code[1], 1 - code[2], code[3])]
+    assert [o[5] for o in observations] == [1.0] * 4  # dead from the first digit on
+    assert [o[6] for o in observations] == [0.0, 1.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("observation_mode", ["standard", "feedback"])
+@pytest.mark.parametrize("failure_mode", ["absorbing", "continue"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_batched_feedback_equals_single_env(observation_mode, failure_mode, masked):
+    # One copy, a fixed combination and no distractors: nothing random, so the per-copy path (a
+    # masked reset first) and the lockstep path must both replay the single env exactly.
+    kwargs = dict(
+        horizon=4,
+        num_actions=2,
+        combination_seed=7,
+        failure_mode=failure_mode,
+        observation_mode=observation_mode,
+    )
+    env, envs = CombinationLockEnv(**kwargs), CombinationLockVectorEnv(1, **kwargs)
+    o1, i1 = env.reset(seed=0)
+    o2, i2 = envs.reset(seed=0)
+    if masked:
+        o2, i2 = envs.reset(options={"reset_mask": np.array([True])})
+    assert np.array_equal(o1, o2[0]) and i2["params"]["observation_mode"][0] == observation_mode
+    assert envs.single_observation_space == env.observation_space
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        a = int(rng.integers(2))
+        o1, r1, t1, _, _ = env.step(a)
+        o2, r2, t2, _, _ = envs.step(np.array([a]))
+        assert np.array_equal(o1, o2[0]) and r1 == r2[0] and t1 == t2[0]
+        if t1:
+            o1, _ = env.reset()
+            o2, *_ = envs.step(np.array([a]))
+            assert np.array_equal(o1, o2[0])
+
+
+def test_batched_feedback_copies_follow_the_single_env():
+    n, steps = 8, 30
+    kwargs = dict(horizon=3, num_actions=2, preset="R", observation_mode="feedback")
+    envs = CombinationLockVectorEnv(n, **kwargs)
+    _, info = envs.reset(seed=0)
+    seeds = info["params"]["combination_seed"].copy()
+    actions = np.random.default_rng(1).integers(2, size=(steps, n))
+    observations = [envs.step(a)[0] for a in actions[:3]]  # the first episode of every copy
+    for i in range(n):
+        env = CombinationLockEnv(**{**kwargs, "preset": None}, combination_seed=int(seeds[i]))
+        env.reset(seed=0)
+        for t in range(3):
+            assert np.array_equal(env.step(int(actions[t, i]))[0], observations[t][i])
+
+
+@pytest.mark.parametrize("observation_mode", ["standard", "feedback"])
+@pytest.mark.parametrize("preset", [None, "R", "E"])
+def test_checkers_pass_in_every_observation_mode(observation_mode, preset):
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env as gym_check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = gym.make(ID, observation_mode=observation_mode, preset=preset, distractor_dims=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gym_check_env(env.unwrapped, skip_render_check=True)
+        sb3_check_env(env.unwrapped, warn=True)
+    assert all("infinity" in str(w.message) for w in caught)
+
+
+def test_bad_observation_mode_is_refused():
+    with pytest.raises(ValueError, match=r"observation_mode must be one of 'standard', 'feedback'"):
+        gym.make(ID, observation_mode="progress")
+    with pytest.raises(ValueError, match=r"observation_mode must be one of"):
+        CombinationLockVectorEnv(2, observation_mode=True)

@@ -318,3 +318,148 @@ def test_extreme_valid_parameters_keep_the_dynamics_finite():
     env.reset(seed=0)
     obs = [env.step(np.ones(1, dtype=np.float32))[0] for _ in range(50)]
     assert np.isfinite(obs).all()
+
+
+# --------------------------------------------------------------------------------------------
+# The expert and the distance observation (issues 13 and 14)
+
+
+def expert_success(preset, d, episodes, seed=0, **kwargs):
+    """Success rate of the expert over ``episodes`` episodes of the batched env (one per copy)."""
+    envs = SparseReachVectorEnv(episodes, preset=preset, action_dim=d, **kwargs)
+    envs.reset(seed=seed)
+    ended = np.zeros(episodes, dtype=bool)
+    success = np.zeros(episodes, dtype=bool)
+    while not ended.all():
+        _, _, terminated, truncated, _ = envs.step(envs.optimal_actions())
+        success |= terminated & ~ended
+        ended |= terminated | truncated
+    return success.mean()
+
+
+@pytest.mark.parametrize("preset", ["D", "R", "E"])
+@pytest.mark.parametrize("d", [1, 2, 4, 8])
+def test_expert_reaches_the_goal_in_every_preset(preset, d):
+    # The docstring ("Expert") states 200 of 200 episodes for each of these.
+    assert expert_success(preset, d, 200) == 1.0
+
+
+def test_expert_is_a_deterministic_function_of_the_observation():
+    from rlbench3.envs.sparse_reach import expert_force
+
+    env = SparseReachEnv(action_dim=3, preset="R")
+    obs, _ = env.reset(seed=2)
+    for _ in range(10):
+        a = env.optimal_action()
+        assert np.array_equal(a, env.optimal_action()) and a.dtype == np.float32
+        assert env.action_space.contains(a) and np.abs(a).max() <= 1.0
+        # From the float32 observation, the same action up to its rounding.
+        assert np.allclose(expert_force(obs[6:9], obs[3:6]), a, atol=1e-5)
+        obs, *_ = env.step(a)
+    with pytest.raises(RuntimeError, match="reset"):
+        SparseReachEnv().optimal_action()
+
+
+def test_expert_keeps_the_direction_when_it_saturates():
+    from rlbench3.envs.sparse_reach import expert_force
+
+    rel, v = np.array([3.0, -1.0]), np.zeros(2)
+    assert expert_force(rel, v).tolist() == pytest.approx([1.0, -1.0 / 3.0])
+    assert expert_force(np.array([0.1, 0.0]), np.array([0.05, 0.0])).tolist() == pytest.approx(
+        [0.3, 0.0]
+    )
+
+
+def test_batched_expert_equals_the_single_env_expert():
+    kwargs = dict(action_dim=3, preset="R")
+    env, envs = SparseReachEnv(**kwargs), SparseReachVectorEnv(1, **kwargs)
+    env.reset(seed=9)
+    envs.reset(seed=9)
+    with pytest.raises(gym.error.ResetNeeded):
+        SparseReachVectorEnv(2).optimal_actions()
+    for _ in range(100):
+        a, b = env.optimal_action(), envs.optimal_actions()
+        assert b.shape == (1, 3) and np.array_equal(a, b[0])
+        _, _, t, tr, _ = env.step(a)
+        envs.step(b)
+        if t or tr:
+            env.reset()
+            envs.step(b)  # the autoreset step
+
+
+@pytest.mark.parametrize("reward_mode", ["sparse", "dense"])
+@pytest.mark.parametrize("preset", [None, "R"])
+def test_distance_observation_changes_only_the_observation(reward_mode, preset):
+    kwargs = dict(action_dim=2, horizon=30, reward_mode=reward_mode, preset=preset)
+    standard, distance = gym.make(ID, **kwargs), gym.make(ID, observation_mode="distance", **kwargs)
+    assert distance.observation_space.shape == (7,) and distance.observation_space.low[6] == 0.0
+    rng = np.random.default_rng(0)
+    o1, i1 = standard.reset(seed=3)
+    o2, i2 = distance.reset(seed=3)
+    ends = successes = 0
+
+    def same_reset_info(i1, i2):
+        assert i1["params"] == {**i2["params"], "observation_mode": "standard"}
+        assert set(i1) == set(i2) and np.array_equal(i1["goal"], i2["goal"])
+
+    same_reset_info(i1, i2)
+    for _ in range(600):
+        assert np.array_equal(o1, o2[:6])
+        assert o2[6] == pytest.approx(np.linalg.norm(o2[4:6].astype(np.float64)), rel=1e-6)
+        # Half the steps the expert (successes), half random actions (truncations).
+        a = standard.unwrapped.optimal_action() if ends % 2 else rng.uniform(-1, 1, 2)
+        a = a.astype(np.float32)
+        o1, r1, t1, tr1, i1 = standard.step(a)
+        o2, r2, t2, tr2, i2 = distance.step(a)
+        assert (r1, t1, tr1, i1) == (r2, t2, tr2, i2)
+        if t1 or tr1:
+            ends += 1
+            successes += t1
+            o1, i1 = standard.reset()
+            o2, i2 = distance.reset()
+            same_reset_info(i1, i2)
+    assert ends > 10 and 0 < successes < ends
+
+
+@pytest.mark.parametrize("reward_mode", ["sparse", "dense"])
+def test_batched_distance_observation_equals_single_env(reward_mode):
+    kwargs = dict(preset="R", action_dim=3, horizon=20, observation_mode="distance")
+    env, envs = SparseReachEnv(**kwargs), SparseReachVectorEnv(1, **kwargs)
+    o1, i1 = env.reset(seed=5)
+    o2, i2 = envs.reset(seed=5)
+    assert envs.single_observation_space == env.observation_space
+    assert i2["params"]["observation_mode"][0] == "distance"
+    assert np.array_equal(o1, o2[0])
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        a = rng.uniform(-1, 1, 3).astype(np.float32)
+        o1, r1, t1, tr1, _ = env.step(a)
+        o2, r2, t2, tr2, _ = envs.step(a[None])
+        assert np.array_equal(o1, o2[0]) and (r1, t1, tr1) == (r2[0], t2[0], tr2[0])
+        if t1 or tr1:
+            o1, _ = env.reset()
+            o2, *_ = envs.step(a[None])
+            assert np.array_equal(o1, o2[0])
+
+
+@pytest.mark.parametrize("observation_mode", ["standard", "distance"])
+@pytest.mark.parametrize("preset", [None, "R", "E"])
+def test_checkers_pass_in_every_observation_mode(observation_mode, preset):
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env as gym_check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = gym.make(ID, observation_mode=observation_mode, preset=preset)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gym_check_env(env.unwrapped, skip_render_check=True)
+        sb3_check_env(env.unwrapped, warn=True)
+    assert all("infinity" in str(w.message) for w in caught)
+
+
+def test_bad_observation_mode_is_refused():
+    with pytest.raises(ValueError, match=r"observation_mode must be one of 'standard', 'distance'"):
+        gym.make(ID, observation_mode="progress")
+    with pytest.raises(ValueError, match=r"observation_mode must be one of"):
+        SparseReachVectorEnv(2, observation_mode=None)
