@@ -11,7 +11,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TORCH  := torch==2.13.0
 
-.PHONY: venv bench test lint install-check bench-envs clean
+.PHONY: venv bench test lint install-check bench-envs clean browser
 
 venv: $(VENV)/.installed
 
@@ -46,6 +46,22 @@ install-check:
 	cd $(CHECK)/elsewhere && $(CHECK)/venv/bin/rlbench3 run quick --dry-run > ../dry-run.txt
 	tail -n 1 $(CHECK)/dry-run.txt
 	rm -rf $(CHECK)
+
+# The report page's browser test (tests/test_report.py) opens a page in headless Chromium, and
+# skips where there is none. CI installs Debian's package first (as root or through sudo); nothing
+# is done when it is installed already, the package lists are refreshed only if needed, and a
+# machine where it cannot be installed gets a warning (the test then skips, saying why).
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		echo "chromium: installed"; \
+	else \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		APT="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -y -q"; \
+		$$APT install chromium >/dev/null 2>&1 || \
+			{ $$APT update >/dev/null && $$APT install chromium >/dev/null; } && \
+		echo "chromium: installed" || \
+		echo "chromium: could not be installed; the browser test will be skipped" >&2; \
+	fi
 
 bench-envs: venv
 	$(PY) scripts/bench_envs.py

@@ -10,14 +10,17 @@ Commands (``rlbench3 COMMAND --help`` lists a command's options)::
     rlbench3 table -r DIR --kind KIND         trainability, seed-variance or gen. tables
     rlbench3 plot -r DIR --kind KIND -o FILE  one figure: curves, frontier, landscape, ...
     rlbench3 robust -r DIR --kind KIND        trained policies under obs/action noise or FGSM
+    rlbench3 report -r DIR -o FILE.html       one self-contained HTML page of tables and figures
 
 Folders and files, the same on every command (in the manner of rl-baselines3-zoo's
 ``-f/--log-folder``):
 
 * ``-r/--results DIR``: the results folder a command reads or writes. ``run`` writes into it
-  (default ``results/<suite name>``); ``ls``, ``table``, ``plot`` and ``robust`` read it.
+  (default ``results/<suite name>``); ``ls``, ``table``, ``plot``, ``robust`` and ``report``
+  read it.
 * ``-o/--output FILE``: a file a command writes: the figure of ``plot`` (``.png``/``.pdf``,
-  required), the table of ``table`` and ``robust`` (optional; default: standard output).
+  required), the page of ``report`` (``.html``, required), the table of ``table`` and
+  ``robust`` (optional; default: standard output).
 
 Mistakes (a bad suite or agent file, a bad env parameter, a missing results folder, records in a
 format this version does not read, a results folder another ``run`` is writing, a full disk, a
@@ -453,6 +456,19 @@ def cmd_robust(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from rlbench3.report import write_report
+
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"-o/--output must end in .html, got {args.output!r}")
+    output_file(args.output)
+    folder = Path(args.results)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no results folder {folder}")
+    print(write_report(folder, args.output, reps=args.reps, seed=args.seed))
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # The parser
 # ---------------------------------------------------------------------------------------------
@@ -663,6 +679,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     robust.add_argument(
         "-o", "--output", metavar="FILE", help="write the table to FILE (default: standard output)"
+    )
+
+    report = command(
+        "report", cmd_report, "one self-contained HTML page of a results folder's tables"
+    )
+    _results(
+        report,
+        help="results folder: a suite's (from rlbench3 run) and/or one holding section.json files",
+    )
+    report.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the page to write, FILE.html"
+    )
+    report.add_argument(
+        "--reps",
+        type=int_at_least(1),
+        default=2000,
+        metavar="N",
+        help="bootstrap resamples of the suite tables (default: %(default)s)",
+    )
+    report.add_argument(
+        "--seed", type=int_at_least(0), default=0, help="seed of the bootstrap (default: 0)"
     )
     return parser
 

@@ -18,7 +18,7 @@ from rlbench3.analysis import robustness, tables
 from rlbench3.cli import build_parser, hit_table, main
 from rlbench3.harness.storage import RunStore
 
-COMMANDS = ("envs", "hit", "survey", "run", "ls", "table", "plot", "robust")
+COMMANDS = ("envs", "hit", "survey", "run", "ls", "table", "plot", "robust", "report")
 
 
 def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -91,12 +91,12 @@ def test_choices_are_the_modules_constants(capsys):
 
 def test_one_results_flag_everywhere():
     commands = subparsers(build_parser())
-    for name in ("run", "ls", "table", "plot", "robust"):
+    for name in ("run", "ls", "table", "plot", "robust", "report"):
         (action,) = [a for a in commands[name]._actions if a.dest == "results"]
         assert action.option_strings == ["-r", "--results"], name
         assert action.required == (name != "run"), name
         assert not [a for a in commands[name]._actions if a.dest == "out"], name
-    for name in ("table", "plot", "robust"):
+    for name in ("table", "plot", "robust", "report"):
         (action,) = [a for a in commands[name]._actions if a.dest == "output"]
         assert action.option_strings == ["-o", "--output"], name
 
@@ -106,7 +106,8 @@ def test_help_does_not_import_the_heavy_modules():
         "import sys\n"
         "from rlbench3.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = ['pandas', 'torch', 'matplotlib', 'rlbench3.analysis.tables', 'rlbench3.plots']\n"
+        "heavy = ['pandas', 'torch', 'matplotlib', 'rlbench3.analysis.tables', 'rlbench3.plots',\n"
+        "         'rlbench3.report']\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     result = subprocess.run(
@@ -132,6 +133,8 @@ def test_help_does_not_import_the_heavy_modules():
         (["table", "--kind", "swiss"], "the following arguments are required: -r/--results"),
         (["robust", "-r", ".", "--kind", "fgsm", "--eps", "-1"], "argument --eps: expected"),
         (["robust", "-r", ".", "--kind", "fgsm", "--episodes", "0"], "argument --episodes"),
+        (["report", "-r", "."], "the following arguments are required: -o/--output"),
+        (["report", "-r", ".", "-o", "r.html", "--reps", "0"], "argument --reps: expected"),
     ],
 )
 def test_bad_arguments_exit_2_naming_the_flag(argv, message, capsys):
@@ -380,3 +383,44 @@ def test_robust_writes_a_titled_section_like_table(tiny_run, capsys):
     assert lines[0].startswith("# Final success under action_noise")
     assert lines[1] == "experiment,setting,agent,seeds,ε=0,ε=0.5"
     assert len(lines) == 4  # title, header, one row per setting
+
+
+def test_report_writes_one_page_of_the_folder(tiny_run, tmp_path, capsys):
+    _, folder, _ = tiny_run
+    target = tmp_path / "pages" / "report.html"
+    assert main(["report", "-r", str(folder), "-o", str(target), "--reps", "50"]) == 0
+    assert capsys.readouterr().out.strip() == str(target)
+    page = target.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    # 2 seeds per cell, no held-out split: the swiss and seeds tables, not gen.
+    assert page.count("<h3>How it was produced</h3>") == 2
+    assert f"rlbench3 table -r {folder} --kind seeds --reps 50 --seed 0" in page
+    assert page.count('<img alt="') == 3  # curves, frontier, profiles
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["report", "-r", "{results}", "-o", "{dir}/r.pdf"], "-o/--output must end in .html"),
+        (["report", "-r", "{dir}/missing", "-o", "{dir}/r.html"], "no results folder"),
+        (["report", "-r", "{file}", "-o", "{dir}/r.html"], "no results folder"),
+        (["report", "-r", "{results}", "-o", "{dir}/r.html"], "nothing to report"),
+        (["report", "-r", "{dir}", "-o", "{dir}.html"], "is a folder"),
+        (["report", "-r", "{dir}", "-o", "{file}/r.html"], "is a file, not a folder"),
+        (["report", "-r", "{damaged}", "-o", "{dir}/r.html"], "not a section file"),
+    ],
+)
+def test_report_mistakes_are_one_line_errors(argv, message, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir.html").mkdir()
+    (tmp_path / "results" / "runs").mkdir(parents=True)
+    (tmp_path / "damaged" / "T1").mkdir(parents=True)
+    (tmp_path / "damaged" / "T1" / "section.json").write_text('{"format": 1')
+    argv = [
+        a.format(**{n: str(tmp_path / n) for n in ("file", "dir", "results", "damaged")})
+        for a in argv
+    ]
+    err = one_line_error(argv, capsys)
+    assert message in err
+    assert not (tmp_path / "dir" / "r.html").exists()

@@ -1,7 +1,8 @@
 """The package's folders are its architecture: a module imports only from its own layer or below.
 
-data -> envs -> agents -> harness -> analysis -> plots -> cli. Every import counts, including those
-inside functions (a lazy import is still a dependency).
+data -> envs -> agents -> harness -> analysis -> plots -> paper -> report -> cli. Every import
+counts, including those inside functions (a lazy import is still a dependency). A layer may have
+no module yet (``paper``): it still orders the layers around it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import rlbench3
 
 PACKAGE = Path(rlbench3.__file__).parent
-LAYERS = ("data", "envs", "agents", "harness", "analysis", "plots", "cli")
+LAYERS = ("data", "envs", "agents", "harness", "analysis", "plots", "paper", "report", "cli")
 
 
 def layer_of(module: str) -> str:
