@@ -166,7 +166,8 @@ def plot_frontier(data: F.Frontiers, out_path: str | Path) -> Path:
         data: :func:`rlbench3.analysis.figures.trainability_frontiers`.
 
     Points: the fraction of seeds that solved each level, with exact Clopper-Pearson
-    intervals; faint crosses: each seed's final success. Curve and band:
+    intervals; dashed vertical lines: the panel's ``marks``; faint crosses: each seed's final
+    success. Curve and band:
     :func:`rlbench3.analysis.metrics.trainability_frontier` (logistic MLE, percentile-bootstrap
     band resampling seeds within levels) with its H50/d50 and CI marked at 1/2 unless the
     midpoint lies outside the tested range.
@@ -229,6 +230,18 @@ def plot_frontier(data: F.Frontiers, out_path: str | Path) -> Path:
                         capsize=3,
                         lw=1,
                     )
+        for x, text in panel.marks:
+            ax.axvline(x, color="black", lw=1, ls="--")
+            ax.annotate(
+                text,
+                (x, 0.98),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize=7,
+                va="top",
+                ha="left",
+                rotation=90,
+            )
         ax.set_title(
             f"{panel.experiment}" + (f" ({panel.fixed})" if panel.fixed else ""), fontsize=9
         )
@@ -477,6 +490,58 @@ def _landscape_title(data: F.LandscapeData) -> str:
         f"PPO init, deterministic policy, {sl.returns.shape[-1]} episodes per point; "
         f"1-D parameters: direction {sl.bias}"
     )
+
+
+def plot_report_card(card: Any, out_path: str | Path, *, expressive_at: float = 0.8) -> Path:
+    """Trainability against expressivity, one point per report-card row (T5), with their
+    intervals; the shaded corner is the "trainability bottleneck" (expressive, rarely trained).
+
+    Args:
+        card: :func:`rlbench3.analysis.report_card.report_card` (rows without an expressivity
+            estimate are left out).
+    """
+    out_path = _check_path(out_path)
+    rows = card[card["expressivity"].notna()]
+    if not len(rows):
+        return _empty(out_path, "no row with an expressivity estimate")
+    fig, axes = _figure(1, 1, panel=(5.0, 4.2))
+    ax = axes[0, 0]
+    ax.axvspan(expressive_at, 1.05, ymin=0, ymax=(0.5 + 0.05) / 1.1, color="tab:red", alpha=0.08)
+    ax.text(expressive_at + 0.01, 0.02, "trainability\nbottleneck", fontsize=7, color="tab:red")
+    families = sorted(rows["family"].unique())
+    markers = dict(zip(families, "osD^v<>"))
+    colors = _colors(families)
+    for _, r in rows.iterrows():
+        ax.errorbar(
+            r["expressivity"],
+            r["trainability"],
+            xerr=[
+                [r["expressivity"] - r["expressivity_low"]],
+                [r["expressivity_high"] - r["expressivity"]],
+            ],
+            yerr=[
+                [r["trainability"] - r["trainability_low"]],
+                [r["trainability_high"] - r["trainability"]],
+            ],
+            fmt=markers[r["family"]],
+            color=colors[r["family"]],
+            ms=5,
+            capsize=2,
+            lw=0.8,
+        )
+        ax.annotate(
+            f"{r['setting']} ({r['agent']})",
+            (r["expressivity"], r["trainability"]),
+            xytext=(4, 3),
+            textcoords="offset points",
+            fontsize=6,
+        )
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("expressivity: cloned network's success", fontsize=8)
+    ax.set_ylabel("trainability: share of RL seeds that succeed", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return _finish(fig, "Expressivity vs trainability (report card)", colors, out_path)
 
 
 def render_plot(results_dir: str | Path, kind: str, out_path: str | Path, **kwargs: Any) -> Path:

@@ -292,6 +292,8 @@ class FrontierPanel:
     fixed: str  # the other grid parameters, ``"name=value, ..."`` ("" when there are none)
     levels: np.ndarray  # (num_levels,) every level of the panel, any agent
     curves: tuple[FrontierCurve, ...]  # by agent
+    # vertical reference lines (difficulty, label), e.g. T1's H* where B/H * K^-H = 1
+    marks: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(frozen=True)

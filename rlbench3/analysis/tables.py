@@ -67,9 +67,21 @@ KINDS = ("swiss", "seeds", "gen")
 FORMATS = ("md", "latex", "csv")
 PACKER_VARIANTS = M.PACKER_VARIANTS
 MIN_SEEDS = M.MIN_SEEDS
-# Columns written as whole numbers; "h50" with 3 significant digits; everything else 2 decimals.
-_INT_COLUMNS = {"seeds", "seeds_x", "seeds_y", "seeds_needed", "partitions"}
-_SIG_COLUMNS = {"h50"}
+# Columns written as whole numbers; frontiers and probabilities that span decades (T1's lock
+# probes) with 3 significant digits; everything else 2 decimals.
+_INT_COLUMNS = {
+    "seeds",
+    "seeds_x",
+    "seeds_y",
+    "seeds_needed",
+    "partitions",
+    "budget",
+    "horizon",
+    "num_actions",
+    "uniform_episodes",
+    "policies",
+}
+_SIG_COLUMNS = {"h50", "collapse_h", "uniform_closed_form", "uniform_hit", "expected_rewarded"}
 _AGGREGATE_LABEL = {"iqm": "IQM", "mean": "mean"}
 
 
@@ -732,7 +744,8 @@ def _n_text(row: pd.Series) -> str:
 
 def _estimate_text(row: pd.Series, name: str) -> str:
     point, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
-    n = _n_text(row)
+    # an estimate over other units than the row's seeds names its own n (``<name>_n``)
+    n = f"n={row[f'{name}_n']:.0f}" if f"{name}_n" in row else _n_text(row)
     suffix = f" ({n})" if n else ""
     if pd.isna(point) and (pd.isna(low) or pd.isna(high)):
         return "n/a" + suffix
@@ -755,9 +768,10 @@ def estimate_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A section as text: each estimate as ``point [low, high] (n=seeds)``, numbers rounded."""
+    """A section as text: each estimate as ``point [low, high] (n=seeds)``, numbers rounded
+    (``n`` is the row's ``seeds``, or the estimate's own ``<name>_n`` column where it has one)."""
     estimates = estimate_columns(frame)
-    hidden = {f"{c}_{s}" for c in estimates for s in ("low", "high")}
+    hidden = {f"{c}_{s}" for c in estimates for s in ("low", "high", "n")}
     if "h50" in estimates:
         hidden |= {"h50_censored", "h50_low_censored", "h50_high_censored"}
     out = {}

@@ -350,7 +350,9 @@ def test_two_level_point_is_rliables_aggregate_on_seed_means():
     means = np.array([e.mean() for e in episodes])[:, None]
     out = M.two_level_estimates(episodes, 0, metrics=M.AGGREGATES, reps=500)
     for name, func in RLIABLE.items():
-        assert out[name].point == func(means)
+        # rliable's one-task median is the mean over runs; here it is the median over seeds
+        expected = np.median(means) if name == "median" else func(means)
+        assert out[name].point == pytest.approx(expected, abs=1e-15)
         assert out[name].low <= out[name].point <= out[name].high
     assert out == M.two_level_estimates(episodes, 0, metrics=M.AGGREGATES, reps=500)
     with pytest.raises(ValueError, match="unknown metrics"):
@@ -580,3 +582,11 @@ def test_profile_interval_ends_are_where_the_likelihood_ratio_crosses():
         assert min(plain, penalized) == pytest.approx(cut, abs=2e-3)
     inside = _lr_statistics(x, y, fr.midpoint)
     assert min(inside) < cut
+
+
+def test_two_level_median_point_is_the_median_over_seeds():
+    # rliable's one-task median is the mean over runs; the table's median is over seeds
+    seeds = [np.array([v]) for v in (0.0, 0.0, 0.0, 0.1, 1.0, 1.0)]
+    est = M.two_level_estimates(seeds, 0, metrics=("median", "mean"), reps=200)
+    assert est["median"].point == pytest.approx(0.05)
+    assert est["mean"].point == pytest.approx(2.1 / 6)
