@@ -16,54 +16,38 @@ The tables go to stdout (or ``-o``); the time each study took goes to stderr.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import itertools
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from rlbench3.analysis import metrics as M
 from rlbench3.analysis import seed_study as S
 from rlbench3.analysis.results import curves_frame, episodes_frame, stored_runs
 from rlbench3.analysis.tables import FORMATS, protocol_text, run_scores
 from rlbench3.harness.run_config import TRAIN
 
-KEYS = ("experiment", "setting", "agent")
-Cells = dict[tuple[str, str, str], np.ndarray]  # (experiment, setting, agent) -> (num_seeds,)
 
-
-def results_cells(folder: str | Path, metric: str, min_seeds: int) -> tuple[Cells, str]:
+def results_cells(folder: str | Path, metric: str, min_seeds: int) -> tuple[S.Cells, str]:
     """Each cell's per-seed final train scores (cells of at least ``min_seeds`` seeds), and the
     evaluation protocol of their runs for the captions."""
     runs = stored_runs(folder)
     scores = run_scores(curves_frame(runs), episodes_frame(runs), metric=metric)
     if scores.empty:
         raise SystemExit(f"seed_study: no finished runs in {folder}")
-    train = scores[scores["split"] == TRAIN]
-    cells: Cells = {}
-    for key, group in train.groupby(list(KEYS)):
-        values = group.sort_values("seed")["score"].to_numpy(float)
-        if len(values) >= min_seeds:
-            cells[tuple(map(str, key))] = values
-        else:
-            print(
-                f"seed_study: skipping {'/'.join(map(str, key))}: {len(values)} seeds "
-                f"(fewer than {min_seeds})",
-                file=sys.stderr,
-            )
+    cells, skipped = S.seed_cells(scores, min_seeds)
+    for line in skipped:
+        print(f"seed_study: skipping {line}", file=sys.stderr)
     if not cells:
         raise SystemExit(f"seed_study: no cell in {folder} has {min_seeds} seeds or more")
-    used = train[[tuple(map(str, k)) in cells for k in train[list(KEYS)].to_numpy()]]
+    train = scores[scores["split"] == TRAIN]
+    used = train[[tuple(map(str, k)) in cells for k in train[list(S.KEYS)].to_numpy()]]
     counts = used["episodes"].tolist() if "episodes" in used else []
     configs = {run.run_id: run.config for run in runs}
     return cells, protocol_text(used["run_id"].astype(str).unique(), configs, counts)
 
 
-def synthetic_cells(pool: int, seed: int) -> tuple[Cells, str]:
+def synthetic_cells(pool: int, seed: int) -> tuple[S.Cells, str]:
     """Two settings with two agents each, ``pool`` seeds per agent: normal final returns (B's
     mean 0.3 standard deviations above A's), and bimodal success rates over 20 episodes (a seed
     solves the task, success ~ Beta(18, 2), with probability 0.6 for A and 0.5 for B, else
@@ -75,80 +59,13 @@ def synthetic_cells(pool: int, seed: int) -> tuple[Cells, str]:
         p = np.where(solved, rng.beta(18, 2, pool), rng.beta(1, 19, pool))
         return rng.binomial(20, p) / 20
 
-    cells: Cells = {
+    cells: S.Cells = {
         ("synthetic", "normal returns", "a"): rng.normal(100.0, 20.0, pool),
         ("synthetic", "normal returns", "b"): rng.normal(106.0, 20.0, pool),
         ("synthetic", "bimodal success", "a"): bimodal(0.6),
         ("synthetic", "bimodal success", "b"): bimodal(0.5),
     }
     return cells, f"synthetic pools ({pool} seeds per agent, seed {seed}), no evaluation"
-
-
-class Clock:
-    """Seconds spent per study, summed over cells."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextlib.contextmanager
-    def timing(self, label: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - start
-
-
-def ranking_pairs(cells: Cells) -> list[tuple[str, str, str, str]]:
-    """``(experiment, setting, agent_a, agent_b)`` for every pair of agents of one setting."""
-    agents: dict[tuple[str, str], list[str]] = {}
-    for exp, setting, agent in cells:
-        agents.setdefault((exp, setting), []).append(agent)
-    return [
-        (exp, setting, a, b)
-        for (exp, setting), names in agents.items()
-        for a, b in itertools.combinations(sorted(names), 2)
-    ]
-
-
-def study(
-    cells: Cells, args: argparse.Namespace, protocol: str
-) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
-    """The three T3 sections (title -> DataFrame) and the seconds each study took."""
-    clock = Clock()
-    henderson, subsample, ranking = {}, {}, {}
-    for key, scores in cells.items():
-        with clock.timing("split test"):
-            rng = M.rng_for(args.seed, "henderson", *key)
-            henderson[key] = S.henderson_splits(
-                scores, rng, max_splits=args.max_splits, normal_sims=args.normal_sims
-            )
-        with clock.timing("subsampling"):
-            rng = M.rng_for(args.seed, "subsample", *key)
-            subsample[key] = S.subsample_study(
-                scores,
-                rng,
-                sizes=args.sizes,
-                reps=args.reps,
-                boot_reps=args.boot_reps,
-                interval=args.interval,
-            )
-    for exp, setting, a, b in ranking_pairs(cells):
-        with clock.timing("ranking"):
-            rng = M.rng_for(args.seed, "ranking", exp, setting, a, b)
-            ranking[(exp, setting, f"{a} vs {b}")] = S.ranking_error(
-                cells[(exp, setting, a)],
-                cells[(exp, setting, b)],
-                rng,
-                sizes=args.sizes,
-                reps=args.rank_reps,
-                aggregate=args.aggregate,
-            )
-    sections: dict[str, pd.DataFrame] = {}
-    sections.update(S.henderson_section(henderson, key_names=KEYS, protocol=protocol))
-    sections.update(S.subsample_section(subsample, key_names=KEYS, protocol=protocol))
-    if ranking:
-        names = ("experiment", "setting", "pair")
-        sections.update(S.ranking_section(ranking, key_names=names, protocol=protocol))
-    return sections, clock.seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,7 +129,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         cells, protocol = results_cells(args.results, args.metric, args.min_seeds)
     try:
-        sections, times = study(cells, args, protocol)
+        settings = S.StudySettings(
+            sizes=tuple(args.sizes),
+            reps=args.reps,
+            boot_reps=args.boot_reps,
+            interval=args.interval,
+            rank_reps=args.rank_reps,
+            aggregate=args.aggregate,
+            max_splits=args.max_splits,
+            normal_sims=args.normal_sims,
+            seed=args.seed,
+            min_seeds=args.min_seeds,
+        )
+        sections, times = S.study(cells, settings, protocol)
     except ValueError as err:
         parser.error(str(err))
     text = S.render(sections, args.format)

@@ -26,10 +26,12 @@ pool the empirical distribution instead, which removes that effect.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +41,7 @@ from scipy import stats
 from rlbench3.analysis import metrics as M
 from rlbench3.analysis.probes import clopper_pearson
 from rlbench3.analysis.tables import FORMATS, render_sections
+from rlbench3.harness.run_config import TRAIN
 
 __all__ = [
     "HENDERSON_GROUP",
@@ -834,3 +837,123 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     if "of" in out:
         out["of"] = [f"{v:.3g}" if v >= 1e6 else str(v) for v in out["of"]]
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole study of a results folder's cells (T3)
+# ---------------------------------------------------------------------------------------------
+
+KEYS = ("experiment", "setting", "agent")
+Cells = dict[tuple[str, str, str], np.ndarray]  # (experiment, setting, agent) -> (num_seeds,)
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """The sizes of a T3 study (see :func:`henderson_splits`, :func:`subsample_study`,
+    :func:`ranking_error` for each)."""
+
+    sizes: tuple[int, ...] = SIZES
+    reps: int = 200  # draws per N, subsampling
+    boot_reps: int = 1000  # bootstrap replicates per interval
+    interval: str = "expanded"
+    rank_reps: int = 1000  # draws per N, ranking
+    aggregate: str = "iqm"  # the aggregate that ranks two agents
+    max_splits: int = 2000
+    normal_sims: int = 500
+    seed: int = 0
+    min_seeds: int = 10  # smallest cell studied
+
+    def __post_init__(self) -> None:
+        _sizes(self.sizes)
+        for name in ("reps", "boot_reps", "rank_reps", "max_splits", "normal_sims", "min_seeds"):
+            _count(name, getattr(self, name), 1)
+        if self.interval not in STUDY_INTERVALS:
+            raise ValueError(f"interval must be one of {STUDY_INTERVALS}, got {self.interval!r}")
+        if self.aggregate not in STUDY_AGGREGATES:
+            raise ValueError(
+                f"aggregate must be one of {STUDY_AGGREGATES}, got {self.aggregate!r}"
+            )
+
+
+def seed_cells(scores: pd.DataFrame, min_seeds: int) -> tuple[Cells, list[str]]:
+    """Each cell's per-seed final train scores, from
+    :func:`rlbench3.analysis.tables.run_scores` rows: the cells of at least ``min_seeds`` seeds,
+    and a line for each cell left out."""
+    train = scores[scores["split"] == TRAIN] if len(scores) else scores
+    cells: Cells = {}
+    skipped = []
+    for key, group in train.groupby(list(KEYS)) if len(train) else []:
+        values = group.sort_values("seed")["score"].to_numpy(float)
+        name = tuple(map(str, key))
+        if len(values) >= min_seeds:
+            cells[name] = values
+        else:
+            skipped.append(f"{'/'.join(name)}: {len(values)} seeds (fewer than {min_seeds})")
+    return cells, skipped
+
+
+def ranking_pairs(cells: Cells) -> list[tuple[str, str, str, str]]:
+    """``(experiment, setting, agent_a, agent_b)`` for every pair of agents of one setting."""
+    agents: dict[tuple[str, str], list[str]] = {}
+    for exp, setting, agent in cells:
+        agents.setdefault((exp, setting), []).append(agent)
+    return [
+        (exp, setting, a, b)
+        for (exp, setting), names in agents.items()
+        for a, b in itertools.combinations(sorted(names), 2)
+    ]
+
+
+@dataclass
+class _Clock:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timing(self, label: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - start
+
+
+def study(
+    cells: Cells, settings: StudySettings, protocol: str
+) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
+    """The three T3 sections (title -> DataFrame) of ``cells``, and the seconds each study
+    took: the split test and the subsampling study of every cell, the ranking error of every
+    pair of agents of a setting. Every draw is seeded from ``settings.seed`` and the cell's key."""
+    clock = _Clock()
+    henderson, subsample, ranking = {}, {}, {}
+    for key, scores in cells.items():
+        with clock.timing("split test"):
+            henderson[key] = henderson_splits(
+                scores,
+                M.rng_for(settings.seed, "henderson", *key),
+                max_splits=settings.max_splits,
+                normal_sims=settings.normal_sims,
+            )
+        with clock.timing("subsampling"):
+            subsample[key] = subsample_study(
+                scores,
+                M.rng_for(settings.seed, "subsample", *key),
+                sizes=settings.sizes,
+                reps=settings.reps,
+                boot_reps=settings.boot_reps,
+                interval=settings.interval,
+            )
+    for exp, setting, a, b in ranking_pairs(cells):
+        with clock.timing("ranking"):
+            ranking[(exp, setting, f"{a} vs {b}")] = ranking_error(
+                cells[(exp, setting, a)],
+                cells[(exp, setting, b)],
+                M.rng_for(settings.seed, "ranking", exp, setting, a, b),
+                sizes=settings.sizes,
+                reps=settings.rank_reps,
+                aggregate=settings.aggregate,
+            )
+    sections: dict[str, pd.DataFrame] = {}
+    sections.update(henderson_section(henderson, key_names=KEYS, protocol=protocol))
+    sections.update(subsample_section(subsample, key_names=KEYS, protocol=protocol))
+    if ranking:
+        names = ("experiment", "setting", "pair")
+        sections.update(ranking_section(ranking, key_names=names, protocol=protocol))
+    return sections, clock.seconds
