@@ -4,10 +4,11 @@ Reinforcement Learning" (arXiv 1810.12282), re-sampled at every reset.
 
 Each env (:class:`HalfCheetahEnv`, :class:`HopperEnv`; their docstrings are the specs) is
 Gymnasium's own v5 task, a subclass of Gymnasium's env with all of its defaults: same
-observations, actions, rewards, termination (Hopper's health checks) and starting-state noise.
-Three physical parameters change, written into the compiled MuJoCo model in place at every reset
-(drawn from the env's ``np_random``, before the starting state is drawn); ``info["params"]`` at
-reset holds the episode's values.
+observations, actions, rewards, termination (Hopper's health checks), starting-state noise and
+1000-step time limit. Three physical parameters change, written into the compiled MuJoCo model
+in place at every reset (drawn from the env's ``np_random``, before the starting state is
+drawn); ``info["params"]`` at reset holds the episode's values. Success is Packer et al.'s speed
+over the episode's duration (see "Success").
 
 ## Presets
 | task | parameter | D | R | E |
@@ -43,6 +44,37 @@ After the change the derived constants are recomputed (``mj_setConst``, and the 
 ``stat.meaninertia`` / ``stat.meanmass`` that the compiler would derive), so the in-place model
 equals a freshly compiled one with these values.
 
+## Success: Packer et al.'s speed
+Packer et al.'s criterion, "walk 20 m", was set for Roboschool episodes of 1000 steps of 0.0165 s,
+i.e. 20 m in 16.5 s, a mean speed of 1.21 m/s. Gymnasium's episodes last longer (HalfCheetah) or
+shorter (Hopper), so a fixed 20 m would ask for a different speed in each task. Here the torso must
+travel ``success_distance = success_speed * episode_seconds`` metres forward (``x - x_start``,
+``x = qpos[0]``), where ``episode_seconds`` is the full episode, 1000 steps of ``dt``, and
+``success_speed`` defaults to Packer et al.'s ``20 / 16.5`` m/s, i.e. 20 m scaled by
+``episode_seconds / 16.5 s``:
+
+| task | ``dt`` | episode | ``success_distance`` (default) | a fixed 20 m would need |
+|---|---|---|---|---|
+| HalfCheetah | 0.05 s | 50 s | 60.6 m | 0.40 m/s |
+| Hopper | 0.008 s | 8 s | 9.70 m | 2.50 m/s |
+
+``info["is_success"]`` is given on every step; its value on the episode's last step is the
+outcome. The distance is that of the registered 1000-step episode: ``gymnasium.make(...,
+max_episode_steps=N)`` shortens the episode but not the distance (give ``success_speed * 1000 / N``
+to keep the speed). The criterion tests distance, not control: an open-loop sine wave on
+HalfCheetah-D (one frequency, a phase per joint, tuned by a short hill climb) walks 80-82 m in 50 s
+(about 1.6 m/s) from 4 of 5 starting states, so it passes at Packer et al.'s speed too.
+
+## Deviations from Packer et al.
+Results on these tasks are comparable to Packer et al.'s in protocol, not in absolute numbers:
+
+* Simulator: MuJoCo with Gymnasium's v5 models, not Roboschool (Bullet) with its own models.
+* ``density`` scales every body (the paper's "density of the robot"); their code changed the
+  torso body's own geoms only.
+* ``friction`` is set on every geom, the floor included; their code set the default friction of
+  the robot's geoms (its XML), not the floor's.
+* Success is their speed over Gymnasium's episode duration (above), not 20 m.
+
 ## Extreme sampling and variants
 ``extreme_sampling`` (``"length"`` default | ``"equal"``) and ``variant_seed`` (default ``-1``,
 off) work exactly as in :mod:`rlbench3.envs.classic_control`: the first is how the unions of
@@ -71,7 +103,18 @@ from rlbench3.envs._randomized import (
 from rlbench3.envs.parameters import Distribution, EnvParams, number
 from rlbench3.envs.rendering import check_render_mode
 
-SUCCESS_DISTANCE = 20.0
+# Packer et al.'s "walk 20 m" in a Roboschool episode of 1000 steps of 0.0165 s: 1.21 m/s.
+PACKER_DISTANCE = 20.0  # m
+PACKER_EPISODE_SECONDS = 1000 * 0.0165  # s
+PACKER_SPEED = PACKER_DISTANCE / PACKER_EPISODE_SECONDS  # m/s, the default success_speed
+EPISODE_STEPS = 1000  # Gymnasium's time limit of HalfCheetah-v5 and Hopper-v5, as registered
+PACKER_DEVIATIONS = (
+    "HalfCheetah and Hopper deviate from Packer et al.: MuJoCo with Gymnasium's v5 models, not "
+    "Roboschool; success is their 1.21 m/s over the episode (60.6 m in 50 s, 9.70 m in 8 s), "
+    "not 20 m; density scales every body, not the torso's geoms only; friction is set on every "
+    "geom, the floor included"
+)
+"""One sentence for captions of tables that show these tasks beside Packer et al.'s numbers."""
 DEFAULT_DENSITY = 1000.0  # MuJoCo's default geom density, kg/m^3
 # Every parameter lies in [MIN_VALUE, MAX_VALUE] (friction may be 0), far beyond any preset on
 # both sides (Hopper's state overflowed to NaN with a friction of 1e300).
@@ -79,6 +122,17 @@ MIN_VALUE = 1e-6
 MAX_VALUE = 1e6
 
 _SETTOTALMASS = re.compile(r'\s+settotalmass\s*=\s*"([^"]*)"')
+
+
+def success_speed_field() -> Any:
+    """The ``success_speed`` field (m/s) of both tasks: Packer et al.'s by default."""
+    return number(
+        PACKER_SPEED,
+        gt=0.0,
+        le=MAX_VALUE,
+        randomizable=False,
+        why_fixed="it is the task's success criterion",
+    )
 
 
 @dataclass(frozen=True)
@@ -90,6 +144,7 @@ class HalfCheetahParams(EnvParams):
     power: float | Distribution = number(0.9, ge=MIN_VALUE, le=MAX_VALUE)
     density: float | Distribution = number(1000.0, ge=MIN_VALUE, le=MAX_VALUE)
     friction: float | Distribution = number(0.8, ge=0.0, le=MAX_VALUE)
+    success_speed: float = success_speed_field()
     extreme_sampling: str = extreme_sampling_field()
     variant_seed: int | Distribution = variant_seed_field()
 
@@ -103,6 +158,7 @@ class HopperParams(EnvParams):
     power: float | Distribution = number(0.75, ge=MIN_VALUE, le=MAX_VALUE)
     density: float | Distribution = number(1000.0, ge=MIN_VALUE, le=MAX_VALUE)
     friction: float | Distribution = number(0.8, ge=0.0, le=MAX_VALUE)
+    success_speed: float = success_speed_field()
     extreme_sampling: str = extreme_sampling_field()
     variant_seed: int | Distribution = variant_seed_field()
 
@@ -175,11 +231,23 @@ class _RandomizedLocomotion(RandomizedTask):
         m.stat.meaninertia = scale * self._body_meaninertia0 + self._armature_mean
         m.stat.meanmass = scale * self._meanmass0
 
+    @property
+    def episode_seconds(self) -> float:
+        """Simulated time of a full episode: :data:`EPISODE_STEPS` steps of ``dt`` seconds."""
+        return EPISODE_STEPS * float(self.dt)  # type: ignore[attr-defined]
+
+    @property
+    def success_distance(self) -> float:
+        """Metres the torso must travel forward to succeed: ``success_speed * episode_seconds``
+        (with the default speed, Packer et al.'s 20 m scaled by ``episode_seconds / 16.5``)."""
+        return float(self.params.success_speed) * self.episode_seconds  # type: ignore[attr-defined]
+
     def _start(self) -> None:
         self._x_start = float(self.data.qpos[0])
+        self._distance = self.success_distance
 
     def _success(self, terminated: bool) -> bool:
-        return float(self.data.qpos[0]) - self._x_start >= SUCCESS_DISTANCE
+        return float(self.data.qpos[0]) - self._x_start >= self._distance
 
 
 class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
@@ -232,28 +300,31 @@ class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
     ``'depth_array'`` or ``'rgbd_tuple'``.
 
     ## Success
-    ``info["is_success"]``, given on every step: the torso has travelled at least 20 m forward,
-    ``x - x_start >= 20`` with ``x = qpos[0]`` (the root's x position) and ``x_start`` its value
-    after reset (Packer et al.: "walk 20 m"; their Roboschool check was the body's x position >= 20
-    from a start at about 0). Its value on the last step (truncation at the time limit) is the
-    episode's outcome.
+    ``info["is_success"]``, given on every step: the torso has travelled at least
+    ``success_distance = success_speed * 50 s`` forward (60.6 m at the default 1.21 m/s, Packer et
+    al.'s "walk 20 m" in 16.5 s; see "Success" in :mod:`rlbench3.envs.locomotion`),
+    ``x - x_start >= success_distance`` with ``x = qpos[0]`` (the root's x position) and
+    ``x_start`` its value after reset. Its value on the last step (truncation at the time limit)
+    is the episode's outcome.
 
     ## Arguments
-    | parameter            | default      | valid values |
-    |----------------------|--------------|--------------|
-    | ``power``            | ``0.9``      | a number >= 1e-06 and <= 1e+06 |
-    | ``density``          | ``1000.0``   | a number >= 1e-06 and <= 1e+06 |
-    | ``friction``         | ``0.8``      | a number >= 0 and <= 1e+06 |
-    | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
-    | ``variant_seed``     | ``-1``       | an integer >= -1 and <= 9223372036854775807 |
-    | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
-    | ``render_mode``      | ``None``     | None or one of Gymnasium's (see "Rendering") |
+    | parameter            | default                | valid values |
+    |----------------------|------------------------|--------------|
+    | ``power``            | ``0.9``                | a number >= 1e-06 and <= 1e+06 |
+    | ``density``          | ``1000.0``             | a number >= 1e-06 and <= 1e+06 |
+    | ``friction``         | ``0.8``                | a number >= 0 and <= 1e+06 |
+    | ``success_speed``    | ``1.2121212121212122`` | a number > 0 and <= 1e+06, fixed |
+    | ``extreme_sampling`` | ``'length'``           | one of 'length', 'equal' |
+    | ``variant_seed``     | ``-1``                 | an integer >= -1 and <= 9223372036854775807 |
+    | ``preset``           | ``None``               | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``               | None or one of Gymnasium's (see "Rendering") |
 
     The parameters are :class:`HalfCheetahParams`. Every number may be given as a distribution (see
     :mod:`rlbench3.envs.parameters`), drawn at every reset; ``variant_seed`` as an integer range
     (see "Extreme sampling and variants" in :mod:`rlbench3.envs.locomotion`). A ``preset`` sets the
     three physical parameters at once (``rlbench3/HalfCheetah-<D|R|E>-v0`` have it built in);
-    explicit keywords override it. Gymnasium's other constructor arguments (reward weights, reset
+    explicit keywords override it. ``success_speed`` (m/s) sets the success criterion and is
+    a fixed number. Gymnasium's other constructor arguments (reward weights, reset
     noise...) stay at their defaults and are not accepted: unknown names are an error.
 
     The numbers are bounded far beyond the presets (``power`` and ``density`` 1e-6 to 1e6,
@@ -261,6 +332,10 @@ class HalfCheetahEnv(_RandomizedLocomotion, _GymHalfCheetah):
     ``variant_seed`` is a numpy seed (< 2**63).
 
     ## Version History
+    * v0, revised: success is ``success_speed`` (default Packer et al.'s 1.21 m/s) over the
+      50 s episode, 60.6 m, instead of a fixed 20 m (0.40 m/s); the ``success_speed``
+      parameter is new. Dynamics, rewards and presets are unchanged, and the id is kept:
+      success rates recorded before the revision used 20 m.
     * v0: initial version.
     """
 
@@ -317,28 +392,31 @@ class HopperEnv(_RandomizedLocomotion, _GymHopper):
     ``'depth_array'`` or ``'rgbd_tuple'``.
 
     ## Success
-    ``info["is_success"]``, given on every step: the torso has travelled at least 20 m forward,
-    ``x - x_start >= 20`` with ``x = qpos[0]`` (the root's x position) and ``x_start`` its value
-    after reset (Packer et al.: "walk 20 m"; their Roboschool check was the body's x position >= 20
-    from a start at about 0). Its value on the last step (``terminated`` when unhealthy, or
-    truncation at the time limit) is the episode's outcome.
+    ``info["is_success"]``, given on every step: the torso has travelled at least
+    ``success_distance = success_speed * 8 s`` forward (9.70 m at the default 1.21 m/s, Packer et
+    al.'s "walk 20 m" in 16.5 s; see "Success" in :mod:`rlbench3.envs.locomotion`),
+    ``x - x_start >= success_distance`` with ``x = qpos[0]`` (the root's x position) and
+    ``x_start`` its value after reset. Its value on the last step (``terminated`` when unhealthy,
+    or truncation at the time limit) is the episode's outcome.
 
     ## Arguments
-    | parameter            | default      | valid values |
-    |----------------------|--------------|--------------|
-    | ``power``            | ``0.75``     | a number >= 1e-06 and <= 1e+06 |
-    | ``density``          | ``1000.0``   | a number >= 1e-06 and <= 1e+06 |
-    | ``friction``         | ``0.8``      | a number >= 0 and <= 1e+06 |
-    | ``extreme_sampling`` | ``'length'`` | one of 'length', 'equal' |
-    | ``variant_seed``     | ``-1``       | an integer >= -1 and <= 9223372036854775807 |
-    | ``preset``           | ``None``     | None, 'D', 'R' or 'E' |
-    | ``render_mode``      | ``None``     | None or one of Gymnasium's (see "Rendering") |
+    | parameter            | default                | valid values |
+    |----------------------|------------------------|--------------|
+    | ``power``            | ``0.75``               | a number >= 1e-06 and <= 1e+06 |
+    | ``density``          | ``1000.0``             | a number >= 1e-06 and <= 1e+06 |
+    | ``friction``         | ``0.8``                | a number >= 0 and <= 1e+06 |
+    | ``success_speed``    | ``1.2121212121212122`` | a number > 0 and <= 1e+06, fixed |
+    | ``extreme_sampling`` | ``'length'``           | one of 'length', 'equal' |
+    | ``variant_seed``     | ``-1``                 | an integer >= -1 and <= 9223372036854775807 |
+    | ``preset``           | ``None``               | None, 'D', 'R' or 'E' |
+    | ``render_mode``      | ``None``               | None or one of Gymnasium's (see "Rendering") |
 
     The parameters are :class:`HopperParams`. Every number may be given as a distribution (see
     :mod:`rlbench3.envs.parameters`), drawn at every reset; ``variant_seed`` as an integer range
     (see "Extreme sampling and variants" in :mod:`rlbench3.envs.locomotion`). A ``preset`` sets the
     three physical parameters at once (``rlbench3/Hopper-<D|R|E>-v0`` have it built in); explicit
-    keywords override it. Gymnasium's other constructor arguments (reward weights, reset noise...)
+    keywords override it. ``success_speed`` (m/s) sets the success criterion and is a fixed
+    number. Gymnasium's other constructor arguments (reward weights, reset noise...)
     stay at their defaults and are not accepted: unknown names are an error.
 
     The numbers are bounded far beyond the presets (``power`` and ``density`` 1e-6 to 1e6,
@@ -346,6 +424,10 @@ class HopperEnv(_RandomizedLocomotion, _GymHopper):
     ``variant_seed`` is a numpy seed (< 2**63).
 
     ## Version History
+    * v0, revised: success is ``success_speed`` (default Packer et al.'s 1.21 m/s) over the
+      8 s episode, 9.70 m, instead of a fixed 20 m (2.50 m/s); the ``success_speed``
+      parameter is new. Dynamics, rewards and presets are unchanged, and the id is kept:
+      success rates recorded before the revision used 20 m.
     * v0: initial version.
     """
 

@@ -1,5 +1,6 @@
 """Randomized MuJoCo locomotion: Packer et al.'s ranges, parameters applied to the model exactly as
-a fresh compilation would, success at 20 m, E sampling and variants."""
+a fresh compilation would, success at Packer et al.'s speed over the episode, E sampling and
+variants."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ import numpy as np
 import pytest
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.envs.locomotion import HalfCheetahEnv, HalfCheetahParams, HopperEnv, HopperParams
+from rlbench3.envs.locomotion import (
+    PACKER_DEVIATIONS,
+    PACKER_SPEED,
+    HalfCheetahEnv,
+    HalfCheetahParams,
+    HopperEnv,
+    HopperParams,
+)
 from rlbench3.envs.presets import resolve_params
 
 TABLE = {
@@ -206,22 +214,93 @@ def test_unknown_parameters_are_errors():
 
 
 # --------------------------------------------------------------------------------------------
-# Success: 20 m
+# Success: Packer et al.'s 20 m in 1000 x 0.0165 s, scaled to the episode's duration
+
+# Simulated seconds of the registered 1000-step episode, from Gymnasium's XML timestep and frame
+# skip (HalfCheetah 0.01 s x 5, Hopper 0.002 s x 4).
+EPISODE_SECONDS = {"HalfCheetah": 1000 * 0.01 * 5, "Hopper": 1000 * 0.002 * 4}
+
+
+def carry(env, moved):
+    """Step once after carrying the robot ``moved`` metres forward (x is not observed)."""
+    u = env.unwrapped
+    u.data.qpos[0] = u._x_start + moved
+    mujoco.mj_forward(u.model, u.data)
+    return env.step(np.zeros(env.action_space.shape, np.float32))[4]
 
 
 @pytest.mark.parametrize("task", TABLE)
-@pytest.mark.parametrize("moved, success", [(5.0, False), (19.9, False), (20.5, True)])
-def test_success_is_20_metres_from_the_start(task, moved, success):
+def test_success_distance_is_20_metres_scaled_by_the_episode_duration(task):
     env = gym.make(f"rlbench3/{task}-v0")
+    u = env.unwrapped
+    assert PACKER_SPEED == 20.0 / 16.5
+    assert u.episode_seconds == pytest.approx(EPISODE_SECONDS[task], rel=1e-12)
+    assert u.episode_seconds == env.spec.max_episode_steps * u.model.opt.timestep * u.frame_skip
+    assert u.success_distance == pytest.approx(20.0 * EPISODE_SECONDS[task] / 16.5, rel=1e-12)
+    fast = gym.make(f"rlbench3/{task}-v0", success_speed=2.5).unwrapped
+    assert fast.success_distance == pytest.approx(2.5 * EPISODE_SECONDS[task], rel=1e-12)
+    assert u.success_distance == pytest.approx({"HalfCheetah": 60.61, "Hopper": 9.697}[task], 1e-3)
+
+
+def test_the_caption_sentence_states_the_distances_the_envs_use():
+    cheetah, hopper = HalfCheetahEnv(), HopperEnv()
+    text = PACKER_DEVIATIONS
+    assert f"{PACKER_SPEED:.2f} m/s" in text
+    assert f"{cheetah.success_distance:.1f} m in {cheetah.episode_seconds:.0f} s" in text
+    assert f"{hopper.success_distance:.2f} m in {hopper.episode_seconds:.0f} s" in text
+
+
+@pytest.mark.parametrize("task", TABLE)
+@pytest.mark.parametrize("speed", [None, 0.4])
+@pytest.mark.parametrize("fraction, success", [(0.25, False), (0.995, False), (1.005, True)])
+def test_success_is_the_distance_from_the_start(task, speed, fraction, success):
+    kwargs = {} if speed is None else {"success_speed": speed}
+    env = gym.make(f"rlbench3/{task}-v0", **kwargs)
     env.reset(seed=0)
     u = env.unwrapped
     assert not env.step(np.zeros(env.action_space.shape, np.float32))[4]["is_success"]
+    distance = (PACKER_SPEED if speed is None else speed) * EPISODE_SECONDS[task]
     start = u._x_start
-    u.data.qpos[0] = start + moved  # carry the robot forward (x is not observed)
-    mujoco.mj_forward(u.model, u.data)
-    info = env.step(np.zeros(env.action_space.shape, np.float32))[4]
+    info = carry(env, fraction * distance)
     assert info["is_success"] is success
-    assert info["x_position"] - start == pytest.approx(moved, abs=0.05)
+    assert info["x_position"] - start == pytest.approx(fraction * distance, abs=0.05)
+    # The start is the episode's: a new reset measures from the new position.
+    env.reset(seed=1)
+    assert not carry(env, 0.9 * distance)["is_success"]
+
+
+def sine_walk(phases, frequency, amplitude, seed=0, **kwargs):
+    """Distance and outcome of an open-loop sine gait over a full HalfCheetah-D episode."""
+    env = gym.make("rlbench3/HalfCheetah-D-v0", **kwargs)
+    env.reset(seed=seed)
+    u = env.unwrapped
+    x0 = float(u.data.qpos[0])
+    for t in range(1000):
+        action = amplitude * np.sin(2 * np.pi * frequency * t * u.dt + np.asarray(phases))
+        _, _, terminated, truncated, info = env.step(action.astype(np.float32))
+        assert not terminated
+    assert truncated
+    return float(u.data.qpos[0]) - x0, info["is_success"]
+
+
+def test_an_open_loop_gait_that_walked_20_m_no_longer_succeeds():
+    gait = ([2.48, 5.49, 2.97, 5.73, 4.81, 5.75], 2.0, 1.0)  # about 39 m in 50 s
+    distance, success = sine_walk(*gait)
+    assert 20.0 < distance < 20.0 * 50.0 / 16.5 and not success
+    assert sine_walk(*gait, success_speed=20.0 / 50.0) == (distance, True)  # the old criterion
+
+
+def test_a_tuned_open_loop_gait_passes_at_packers_speed():
+    # The criterion tests distance, not feedback control (the module docstring says so).
+    gait = ([2.93, 5.03, 2.69, 5.87, 4.51, 7.01], 2.3, 0.86)  # about 80 m in 50 s
+    distance, success = sine_walk(*gait)
+    assert distance > 20.0 * 50.0 / 16.5 and success
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, 2e6, {"low": 1.0, "high": 2.0}])
+def test_success_speed_is_a_fixed_positive_number(value):
+    with pytest.raises(ValueError, match=r"success_speed (must be|cannot be randomized)"):
+        HopperEnv(success_speed=value)
 
 
 def test_pickle_and_deepcopy_rebuild_the_same_env():
