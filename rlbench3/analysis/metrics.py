@@ -593,7 +593,6 @@ def two_level_gap(
     return _ends(boot.mean(axis=1), point, alpha)
 
 
-
 def two_level_difference(
     first_episodes: Sequence[np.ndarray],
     second_episodes: Sequence[np.ndarray],
@@ -630,6 +629,7 @@ def two_level_difference(
         b_lo, b_hi = _clopper_pearson(int(pooled_b.sum()), pooled_b.size, confidence)
         return Estimate(point, a_lo - b_hi, a_hi - b_lo)
     return _ends(boot, point, alpha)
+
 
 # ---------------------------------------------------------------------------------------------
 # Seed variance
@@ -1128,13 +1128,29 @@ def packer_summary(
         "interpolation": by_train["R"],
         "extrapolation": min(by_train["D"], by_train["R"]),
     }
+    # Where no resample varies (every episode of the cells behind a summary a success, or every
+    # one a failure), the summary of the cells' pooled Clopper-Pearson ends, each at the nominal
+    # level (both summaries increase in every cell), as two_level_estimates does.
+    floor_low, floor_high = {}, {}
+    if episodes is not None:
+        for c in arrays:
+            if c in episodes:
+                pooled = np.concatenate(_episode_arrays(episodes[c], f"episodes[{c!r}]"))
+                floor_low[c], floor_high[c] = _clopper_pearson(
+                    int(pooled.sum()), pooled.size, confidence
+                )
     out = {}
     for key in ("default", "interpolation", "extrapolation"):
         alpha = 1.0 - confidence
         if interval == "expanded":
             alpha = expanded_alpha(seeds[key], confidence)
         lo, hi = np.quantile(np.asarray(boot[key]), [alpha / 2, 1 - alpha / 2])
-        out[key] = Estimate(float(point[key]), float(lo), float(hi))
+        if lo == hi and len(floor_low) == len(arrays):
+            lo = float(packer_metrics(floor_low)[key])
+            hi = float(packer_metrics(floor_high)[key])
+        out[key] = Estimate(
+            float(point[key]), float(min(lo, point[key])), float(max(hi, point[key]))
+        )
     return out
 
 
@@ -1615,7 +1631,6 @@ def trainability_frontier(
     )
 
 
-
 @dataclass(frozen=True)
 class FrontierShift:
     """The change of H50 (or d50) between two conditions, ``other − base``, with its interval.
@@ -1700,6 +1715,7 @@ def frontier_shift(
     if up and down:
         censored = "unbounded"
     return FrontierShift(shift, float(min(lo, shift)), float(max(hi, shift)), base, other, censored)
+
 
 # ---------------------------------------------------------------------------------------------
 # Zero signal

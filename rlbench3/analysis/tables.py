@@ -611,15 +611,21 @@ def _packer(data: _Data) -> dict[str, pd.DataFrame]:
         return {}
     label = _label(metric)
     ci = _interval_text(o, episodes=bool(data.values))
+    deviations = ""
+    if any(row["env"].split("/")[-1].startswith(("HalfCheetah", "Hopper")) for row in cell_rows):
+        from rlbench3.envs.locomotion import PACKER_DEVIATIONS  # imports MuJoCo: only here
+
+        deviations = f"; {PACKER_DEVIATIONS}"
+
     sections = {
         f"Packer et al. (2018) layout: mean final {label}, trained on the row's preset, tested "
-        f"on the column's ({ci})": pd.DataFrame(cell_rows)
+        f"on the column's ({ci}{deviations})": pd.DataFrame(cell_rows)
     }
     if summary_rows:
         sections[
             f"Packer et al. (2018) summary: Default = DD, Interpolation = RR, Extrapolation = "
             f"geometric mean of DR, DE, RE ({ci}, seeds resampled within each training preset; "
-            "seeds = D-trained/R-trained)"
+            f"seeds = D-trained/R-trained{deviations})"
         ] = pd.DataFrame(summary_rows)
     return sections
 

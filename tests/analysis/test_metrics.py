@@ -590,3 +590,13 @@ def test_two_level_median_point_is_the_median_over_seeds():
     est = M.two_level_estimates(seeds, 0, metrics=("median", "mean"), reps=200)
     assert est["median"].point == pytest.approx(0.05)
     assert est["mean"].point == pytest.approx(2.1 / 6)
+
+
+def test_packer_summary_all_failures_gets_the_clopper_pearson_floor():
+    cells = {c: np.zeros(3) for c in ("DD", "DR", "DE", "RR", "RE")}
+    episodes = {c: [np.zeros(20)] * 3 for c in cells}
+    out = M.packer_summary(cells, 0, reps=200, episodes=episodes)
+    upper = 1 - 0.025 ** (1 / 60)  # 0 of 60 pooled episodes
+    for key in ("default", "interpolation", "extrapolation"):
+        assert out[key].point == 0.0 and out[key].low == 0.0
+        assert out[key].high == pytest.approx(upper)
