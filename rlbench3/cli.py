@@ -10,6 +10,7 @@ Commands (``rlbench3 COMMAND --help`` lists a command's options)::
     rlbench3 table -r DIR --kind KIND         trainability, seed-variance or gen. tables
     rlbench3 plot -r DIR --kind KIND -o FILE  one figure: curves, frontier, landscape, ...
     rlbench3 robust -r DIR --kind KIND        trained policies under obs/action noise or FGSM
+    rlbench3 paper TABLE [--scale S] [-r DIR] one paper table (T1-T5): run, then write it
     rlbench3 report -r DIR -o FILE.html       one self-contained HTML page of tables and figures
 
 Folders and files, the same on every command (in the manner of rl-baselines3-zoo's
@@ -115,6 +116,8 @@ TABLE_FORMATS = ModuleConstant("rlbench3.analysis.tables", "FORMATS")
 PLOT_KINDS = ModuleConstant("rlbench3.plots", "KINDS")
 ROBUST_KINDS = ModuleConstant("rlbench3.analysis.robustness", "KINDS")
 BACKENDS = ModuleConstant("rlbench3.harness.sweep", "BACKENDS")
+PAPER_TABLES = ModuleConstant("rlbench3.paper", "KEYS")
+PAPER_SCALES = ModuleConstant("rlbench3.paper", "SCALES")
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
@@ -456,6 +459,38 @@ def cmd_robust(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_paper(args: argparse.Namespace) -> int:
+    from rlbench3.analysis.tables import render_sections
+    from rlbench3.harness.sweep import check_execution
+    from rlbench3.paper import run_paper_table
+
+    if args.ray_address is not None and args.backend != "ray":
+        raise ValueError("--ray-address is only used with --backend ray")
+    check_execution(args.workers, args.backend, args.ray_address)
+    if args.results is not None and Path(args.results).exists():
+        if not Path(args.results).is_dir():
+            raise ValueError(f"-r/--results {args.results!r} is a file, not a folder")
+    result = run_paper_table(
+        args.table,
+        args.scale,
+        args.results,
+        workers=args.workers,
+        backend=args.backend,
+        ray_address=args.ray_address,
+        progress=not args.no_progress,
+        max_runs=None if args.yes else 10_000,
+        say=lambda text: print(text, file=sys.stderr),
+    )
+    print(render_sections(result.sections, "md"))
+    print(result.reading)
+    print(
+        f"rlbench3: wrote {result.folder} (Markdown, LaTeX, CSV, figures, section.json) in "
+        f"{result.wall_seconds:.0f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from rlbench3.report import write_report
 
@@ -679,6 +714,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     robust.add_argument(
         "-o", "--output", metavar="FILE", help="write the table to FILE (default: standard output)"
+    )
+
+    paper = command(
+        "paper", cmd_paper, "run one paper table at a scale (resumable), then write it"
+    )
+    paper.add_argument(
+        "table", choices=PAPER_TABLES, metavar="TABLE", help="which table: %(choices)s"
+    )
+    paper.add_argument(
+        "--scale",
+        choices=PAPER_SCALES,
+        default="smoke",
+        metavar="SCALE",
+        help="micro (seconds), smoke (minutes on 2 cores) or paper (a cluster) "
+        "(default: %(default)s)",
+    )
+    _results(paper, required=False, help="results folder (default: results/<table>-<scale>)")
+    paper.add_argument(
+        "--workers",
+        type=int_at_least(1),
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="runs in parallel (default: the CPU count, %(default)s)",
+    )
+    paper.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="process",
+        metavar="BACKEND",
+        help="where runs execute: process (a local pool) or ray (default: %(default)s)",
+    )
+    paper.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="address of a running Ray cluster (with --backend ray; default: start one)",
+    )
+    paper.add_argument("--no-progress", action="store_true", help="no progress bar")
+    paper.add_argument(
+        "--yes", action="store_true", help="run a plan larger than the limit of 10,000 runs"
     )
 
     report = command(

@@ -29,11 +29,12 @@ from rlbench3.analysis import figures as F
 from rlbench3.analysis import paper as P
 from rlbench3.analysis import report_card as RC
 from rlbench3.analysis import sections as S
+from rlbench3.analysis import seed_study as SS
 from rlbench3.analysis.tables import TableOptions, render_sections, run_scores
 from rlbench3.data import find
 from rlbench3.data.yaml_lines import ConfigError
 from rlbench3.harness.sweep import estimate_seconds, plan_suite, run_suite
-from rlbench3.plots import plot_frontier, plot_gaps, plot_report_card
+from rlbench3.plots import plot_frontier, plot_gaps, plot_profiles, plot_report_card
 
 SCALES = ("micro", "smoke", "paper")
 FORMATS = {"md": "md", "latex": "tex", "csv": "csv"}
@@ -52,6 +53,7 @@ class Scale:
         probe_episodes, probe_policies: Monte-Carlo size of T1's uniform-policy and
             initial-policy probes.
         card: T5's measurement sizes (cloning, perturbations).
+        study: T3's study sizes (splits, subsampling draws, ranking draws).
         reps: bootstrap replicates of every interval.
     """
 
@@ -65,6 +67,7 @@ class Scale:
     probe_episodes: int = 20_000
     probe_policies: int = 256
     card: RC.CardSettings = field(default_factory=RC.CardSettings)
+    study: SS.StudySettings = field(default_factory=SS.StudySettings)
     reps: int = 2000
 
 
@@ -271,6 +274,50 @@ def _card_figure(data: P.ResultsData, sections: dict[str, pd.DataFrame], out: Pa
     return plot_report_card(card if card is not None else pd.DataFrame(), out)
 
 
+def t3_reading(sections: Mapping[str, pd.DataFrame]) -> str:
+    """The split test's false positives and the seeds needed for a right ranking."""
+    parts = []
+    splits = _section(sections, "split test")
+    if splits is not None:
+        for _, row in splits.iterrows():
+            smallest = (
+                "every seed scored the same"
+                if pd.isna(row["min_p"])
+                else f"smallest p {row['min_p']:.2g}"
+            )
+            parts.append(
+                f"{row['experiment']} {row['agent']}: {row['fraction']:.3f} of the splits of its "
+                f"{row['seeds']} identical-procedure seeds differ at p < 0.05 ({smallest})."
+            )
+    ranking = _section(sections, "Ranking error")
+    if ranking is not None:
+        for (exp, pair), group in ranking.groupby(["experiment", "pair"], sort=True):
+            text = ", ".join(
+                f"N = {int(r['seeds'])}: {_estimate(r, 'wrong')}"
+                for _, r in group.iterrows()
+                if not pd.isna(r["wrong"])
+            )
+            parts.append(f"Probability of ranking {pair} wrongly on {exp}: {text}.")
+    return " ".join(parts) or "No cell with enough seeds."
+
+
+def _study_sections(
+    data: P.ResultsData, options: TableOptions, scale: Scale
+) -> dict[str, pd.DataFrame]:
+    scores = run_scores(data.curves, data.episodes)
+    cells, skipped = SS.seed_cells(scores, scale.study.min_seeds)
+    for line in skipped:
+        print(f"rlbench3: T3 leaves out {line}", file=sys.stderr)
+    if not cells:
+        return {}
+    sections, _ = SS.study(cells, scale.study, data.protocol)
+    return sections
+
+
+def _profiles_figure(data: P.ResultsData, sections: dict[str, pd.DataFrame], out: Path) -> Path:
+    return plot_profiles(F.experiment_profiles(run_scores(data.curves, data.episodes)), out)
+
+
 # ---------------------------------------------------------------------------------------------
 # The tables
 # ---------------------------------------------------------------------------------------------
@@ -361,6 +408,41 @@ TABLES: dict[str, PaperTable] = {
             reading=t2_reading,
         ),
         PaperTable(
+            key="T3",
+            title="T3: seed variance (Henderson et al. 2018; Agarwal et al. 2021)",
+            suite="t3",
+            scales={
+                "micro": Scale(
+                    seeds=6,
+                    budget=600,
+                    experiments=("lock",),
+                    eval_every=300,
+                    eval_episodes=8,
+                    study=SS.StudySettings(
+                        sizes=(3, 5),
+                        reps=20,
+                        boot_reps=100,
+                        rank_reps=50,
+                        normal_sims=20,
+                        min_seeds=6,
+                    ),
+                    reps=200,
+                ),
+                "smoke": Scale(study=SS.StudySettings(sizes=(3, 5, 10, 20))),
+                "paper": Scale(seeds=200, budget=100_000, eval_every=50_000),
+            },
+            sections=lambda data, options, scale: _study_sections(data, options, scale),
+            figures=(
+                Figure(
+                    "profiles",
+                    "Performance profiles (rliable): the fraction of runs whose final score "
+                    "exceeds each threshold, per experiment and agent.",
+                    _profiles_figure,
+                ),
+            ),
+            reading=t3_reading,
+        ),
+        PaperTable(
             key="T4",
             title="T4: generalization in Packer et al.'s layout (D, R, E)",
             suite="packer",
@@ -442,6 +524,7 @@ TABLES: dict[str, PaperTable] = {
         ),
     )
 }
+KEYS = tuple(TABLES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,19 +668,3 @@ def _write_section(
             versions=S.run_versions(data.runs),
         ),
     )
-
-
-def main_table(args: Any) -> int:  # pragma: no cover - exercised through the CLI tests
-    result = run_paper_table(
-        args.table,
-        args.scale,
-        args.results,
-        workers=args.workers,
-        backend=args.backend,
-        ray_address=args.ray_address,
-        max_runs=None if args.yes else 10_000,
-    )
-    print(render_sections(result.sections, "md"))
-    print(result.reading)
-    print(f"wrote {result.folder} in {result.wall_seconds:.0f} s", file=sys.stderr)
-    return 0

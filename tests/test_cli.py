@@ -424,3 +424,56 @@ def test_report_mistakes_are_one_line_errors(argv, message, tmp_path, capsys):
     err = one_line_error(argv, capsys)
     assert message in err
     assert not (tmp_path / "dir" / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["paper", "T1", "--ray-address", "x:1"], "--ray-address is only used with"),
+        (["paper", "T1", "-r", "{file}"], "is a file, not a folder"),
+    ],
+)
+def test_paper_mistakes_are_one_line_errors(argv, message, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    argv = [a.format(file=str(tmp_path / "file")) for a in argv]
+    err = one_line_error(argv, capsys)
+    assert message in err
+
+
+def test_paper_micro_table_through_the_cli(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "paper",
+                "T1",
+                "--scale",
+                "micro",
+                "-r",
+                str(tmp_path),
+                "--workers",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    out, err = capsys.readouterr()
+    assert "### Trainability frontier" in out and "H50" in out
+    assert "wrote" in err and (tmp_path / "t1" / "section.json").exists()
+    assert main(["report", "-r", str(tmp_path), "-o", str(tmp_path / "page.html")]) == 0
+    page = (tmp_path / "page.html").read_text()
+    assert "T1: the swiss cheese" in page and "data:image/png;base64" in page
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["paper", "T9"], "invalid choice: 'T9'"),
+        (["paper", "T1", "--scale", "huge"], "invalid choice: 'huge'"),
+        (["paper", "T1", "--workers", "0"], "--workers"),
+    ],
+)
+def test_paper_arguments_are_checked_while_parsing(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

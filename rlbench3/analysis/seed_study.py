@@ -725,6 +725,7 @@ def subsample_section(
                 "point_sd": r.point_sd,
                 "width": r.mean_width,
             }
+            row["coverage_n"] = r.reps  # the coverage is a share of the draws
             row["coverage"], row["coverage_low"], row["coverage_high"] = (
                 r.coverage,
                 r.coverage_low,
@@ -782,6 +783,7 @@ def ranking_section(
                 "pool_b": study.value_b,
                 "draws": r.reps,
             }
+            row["wrong_n"] = r.reps  # the error is a share of the draws
             row["wrong"], row["wrong_low"], row["wrong_high"] = r.error, r.low, r.high
             row["ties"], row["note"] = r.ties, r.skipped
             rows.append(row)
