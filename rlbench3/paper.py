@@ -49,7 +49,8 @@ class Scale:
         grid: experiment name -> grid parameter -> the values to use instead of the suite's.
         agents: the agents to run instead of the suite's.
         experiments: the suite's experiments to keep (all when ``None``).
-        eval_every, eval_episodes: the evaluation schedule and final episodes per split.
+        eval_every, eval_episodes, eval_deterministic: the evaluation schedule, final
+            episodes per split and action mode (greedy or sampled).
         probe_episodes, probe_policies: Monte-Carlo size of T1's uniform-policy and
             initial-policy probes.
         card: T5's measurement sizes (cloning, perturbations).
@@ -64,6 +65,7 @@ class Scale:
     experiments: tuple[str, ...] | None = None
     eval_every: int | None = None
     eval_episodes: int | None = None
+    eval_deterministic: bool | None = None
     probe_episodes: int = 20_000
     probe_policies: int = 256
     card: RC.CardSettings = field(default_factory=RC.CardSettings)
@@ -83,11 +85,12 @@ class Figure:
 
 @dataclass(frozen=True)
 class PaperTable:
-    """A paper table: the suite behind it, its scales, its sections, figures and reading."""
+    """A paper table: the shipped suites behind it (run together, as one suite named after
+    the table), its scales, its sections, figures and reading."""
 
     key: str
     title: str
-    suite: str
+    suites: tuple[str, ...]
     scales: Mapping[str, Scale]
     sections: Callable[[P.ResultsData, TableOptions, Scale], dict[str, pd.DataFrame]]
     figures: tuple[Figure, ...]
@@ -328,7 +331,7 @@ TABLES: dict[str, PaperTable] = {
         PaperTable(
             key="T1",
             title="T1: the swiss cheese against the horizon (combination lock)",
-            suite="t1",
+            suites=("t1",),
             scales={
                 "micro": Scale(
                     seeds=2,
@@ -370,7 +373,7 @@ TABLES: dict[str, PaperTable] = {
         PaperTable(
             key="T2",
             title="T2: the action-dimension cliff (point mass and planar arm)",
-            suite="t2",
+            suites=("t2",),
             scales={
                 "micro": Scale(
                     seeds=2,
@@ -410,7 +413,7 @@ TABLES: dict[str, PaperTable] = {
         PaperTable(
             key="T3",
             title="T3: seed variance (Henderson et al. 2018; Agarwal et al. 2021)",
-            suite="t3",
+            suites=("t3",),
             scales={
                 "micro": Scale(
                     seeds=6,
@@ -444,15 +447,18 @@ TABLES: dict[str, PaperTable] = {
         ),
         PaperTable(
             key="T4",
-            title="T4: generalization in Packer et al.'s layout (D, R, E)",
-            suite="packer",
+            title="T4: generalization in Packer et al.'s layout (D, R, E) and against the "
+            "number of training variants K",
+            suites=("packer", "variants"),
             scales={
                 "micro": Scale(
                     seeds=2,
                     budget=600,
                     agents=("ppo",),
-                    experiments=("cartpole-train-D", "cartpole-train-R"),
+                    experiments=("cartpole-train-D", "cartpole-train-R", "cartpole-variants"),
+                    grid={"cartpole-variants": {"variant_seed": (0, -1)}},
                     eval_every=300,
+                    eval_deterministic=False,
                     eval_episodes=8,
                     reps=200,
                 ),
@@ -464,10 +470,23 @@ TABLES: dict[str, PaperTable] = {
                         "cartpole-train-R",
                         "acrobot-train-D",
                         "acrobot-train-R",
+                        "cartpole-variants",
                     ),
+                    # K = 1, 10, 100 and infinity (-1: fresh parameters every episode)
+                    grid={
+                        "cartpole-variants": {
+                            "variant_seed": (
+                                0,
+                                {"low": 0, "high": 9},
+                                {"low": 0, "high": 99},
+                                -1,
+                            )
+                        }
+                    },
                     eval_every=25_000,
+                    eval_deterministic=False,  # the whole table samples, as Packer et al.
                 ),
-                "paper": Scale(seeds=10),
+                "paper": Scale(seeds=10, eval_deterministic=False),
             },
             sections=lambda data, options, scale: P.t4_tables(data, options),
             figures=(
@@ -482,7 +501,7 @@ TABLES: dict[str, PaperTable] = {
         PaperTable(
             key="T5",
             title="T5: the Expressivity / Trainability / Generalization report card",
-            suite="t5",
+            suites=("t5",),
             scales={
                 "micro": Scale(
                     seeds=2,
@@ -532,12 +551,36 @@ KEYS = tuple(TABLES)
 # ---------------------------------------------------------------------------------------------
 
 
+SUITE_DEFAULTS = ("seeds", "budget", "eval", "agents")
+
+
+def _merged_suites(table: PaperTable) -> dict[str, Any]:
+    """The table's shipped suites as one suite's YAML data: every experiment carries its own
+    suite's defaults (seeds, budget, eval, agents) explicitly, so suites with different
+    protocols keep them."""
+    merged: dict[str, Any] = {"description": "", "experiments": []}
+    descriptions = []
+    for name in table.suites:
+        data = yaml.safe_load(find("envs", name, "suite").read_text())
+        descriptions.append(str(data.get("description", name)).strip())
+        for key in SUITE_DEFAULTS:
+            if key in data:
+                merged.setdefault(key, data[key])
+        for exp in data["experiments"]:
+            for key in SUITE_DEFAULTS:
+                if key in data and key not in exp:
+                    exp[key] = data[key]
+            merged["experiments"].append(exp)
+    merged["description"] = " ".join(descriptions)
+    return merged
+
+
 def resized_suite(table: PaperTable, scale: str) -> dict[str, Any]:
     """The table's shipped suite as YAML data, resized to ``scale``."""
     if scale not in table.scales:
         raise ConfigError(f"scale must be one of {sorted(table.scales)}, got {scale!r}")
     sc = table.scales[scale]
-    data = yaml.safe_load(find("envs", table.suite, "suite").read_text())
+    data = _merged_suites(table)
     if sc.agents is not None:
         data["agents"] = list(sc.agents)
     if sc.seeds is not None:
@@ -559,15 +602,17 @@ def resized_suite(table: PaperTable, scale: str) -> dict[str, Any]:
                 **exp.get("grid", {}),
                 **{k: list(v) for k, v in sc.grid[exp["name"]].items()},
             }
-        if sc.eval_every is not None or sc.eval_episodes is not None:
-            for node in (data, exp):
-                if "eval" in node:
-                    ev = dict(node["eval"])
-                    if sc.eval_every is not None:
-                        ev["every"] = sc.eval_every
-                    if sc.eval_episodes is not None:
-                        ev["episodes"] = sc.eval_episodes
-                    node["eval"] = ev
+        for node in (data, exp):
+            if "eval" in node:
+                ev = dict(node["eval"])
+                for key, value in (
+                    ("every", sc.eval_every),
+                    ("episodes", sc.eval_episodes),
+                    ("deterministic", sc.eval_deterministic),
+                ):
+                    if value is not None:
+                        ev[key] = value
+                node["eval"] = ev
     return data
 
 
@@ -605,7 +650,7 @@ def run_paper_table(
     suite_data = resized_suite(table, scale)
     folder = Path(results) if results is not None else Path("results") / f"{key.lower()}-{scale}"
     with tempfile.TemporaryDirectory() as tmp:
-        suite_path = Path(tmp) / f"{table.suite}.yaml"
+        suite_path = Path(tmp) / f"{key.lower()}.yaml"
         suite_text = yaml.safe_dump(suite_data, sort_keys=False)
         suite_path.write_text(suite_text)
         _, runs = plan_suite(suite_path, max_runs=max_runs)
