@@ -92,7 +92,7 @@ def test_every_scale_plans(tmp_path):
     for key, table in paper.TABLES.items():
         for scale in table.scales:
             data = paper.resized_suite(table, scale)
-            path = tmp_path / f"{table.suite}.yaml"
+            path = tmp_path / f"{key.lower()}.yaml"
             path.write_text(paper.yaml.safe_dump(data))
             _, runs = plan_suite(path, max_runs=None)
             assert runs, (key, scale)
