@@ -1,9 +1,12 @@
-"""Agents configured from YAML: Stable-Baselines3 / sb3-contrib algorithms and random search.
+"""Agents configured from YAML: Stable-Baselines3 / sb3-contrib algorithms, random search, your
+own SB3-compatible class, or an external agent trained by your own loop.
 
 An agent file ``agents/<name>.yaml`` (in the manner of rl-baselines3-zoo's hyperparameter files)::
 
     algo: PPO                 # PPO A2C DQN SAC TD3 (stable-baselines3), ARS TRPO (sb3-contrib),
-                              # or random_search (rlbench3's policy-search baseline)
+                              # random_search (rlbench3's policy-search baseline),
+                              # "my_pkg.algos:MyPPO" (your class, by import path) or external
+    description: what it is   # optional, for people (not part of a run's config)
     policy: MlpPolicy
     n_envs: 4                 # training env copies (an SB3 DummyVecEnv)
     hyperparams:              # passed straight to the algorithm's constructor
@@ -17,6 +20,26 @@ Every hyperparameter name is checked against the algorithm's constructor signatu
 is loaded, so a misspelled argument fails with the file, line and key instead of being ignored.
 So are the keys of ``overrides`` (an env family such as ``CombinationLock``, or a registered id)
 and numbers that YAML reads as strings (``3e-4`` is a string in YAML 1.1: write ``3.0e-4``).
+
+**Your own class by import path.** ``algo: "my_pkg.algos:MyPPO"`` (``module:attribute``) names
+any SB3-compatible algorithm class: a subclass of an SB3 / sb3-contrib algorithm, or a class with
+the same interface (``Class(policy, env, seed=..., verbose=..., device=...)``, ``learn`` that calls
+SB3 callbacks, ``predict``, ``set_logger``, ``num_timesteps`` and ``policy``). Loading such a file
+*imports that module* (user code runs): the only import an agent file can cause, and only for the
+file asked for (:func:`load_agent`; a suite's own agent list may not name one, see
+:mod:`rlbench3.harness.suites`). It is validated like the built-in algorithms, each error naming
+the file, line and key: the module and attribute must import, the attribute must be a class with
+``learn``, ``predict`` and ``set_logger`` and a constructor the harness can call, and every
+hyperparameter must be a keyword of its constructor (of its bases too, where it passes
+``**kwargs`` on). The action spaces it supports are those of the SB3 algorithm it derives from
+(any space otherwise: its constructor decides when the run starts). A sweep imports the class in
+every worker, so the package must be importable there (installed, or on ``PYTHONPATH``).
+
+**External agents.** ``algo: external`` is an agent trained by the caller's own code (CleanRL,
+JAX, anything) through :mod:`rlbench3.harness.external`; rlbench3 plans its runs, evaluates the
+policy it hands back and writes the records. Its ``hyperparams`` are free-form plain data, handed
+to the caller and kept in each run's config (so changing them makes new runs); ``n_envs`` is the
+default number of training env copies; it has no ``policy``.
 
 **The population backend.** ``algo: PPO_population`` is PPO trained by rlbench3's own population
 trainer (:mod:`rlbench3.agents.population`: a run's seed trained alongside the other seeds of its
@@ -58,6 +81,7 @@ from rlbench3.data.yaml_lines import (
 
 __all__ = [
     "ALGORITHMS",
+    "EXTERNAL",
     "POPULATION_ALGORITHMS",
     "AgentConfig",
     "AgentSpec",
@@ -69,8 +93,10 @@ __all__ = [
     "null_logger",
     "override_targets",
     "parse_agent",
+    "is_import_path",
     "policy_bytes",
     "population_settings",
+    "supported_action_spaces",
 ]
 
 # algorithm -> (module, supported action spaces)
@@ -84,7 +110,15 @@ ALGORITHMS: dict[str, tuple[str, frozenset[str]]] = {
     "TRPO": ("sb3_contrib", frozenset({"Discrete", "Box"})),
     "random_search": ("rlbench3.agents.random_search", frozenset({"Discrete", "Box"})),
     "PPO_population": ("rlbench3.agents.population", frozenset({"Discrete", "Box"})),
+    # trained by the caller (rlbench3.harness.external), in any action space
+    "external": ("", frozenset()),
 }
+# The algorithm key of agents trained by the caller's own loop (see rlbench3.harness.external).
+EXTERNAL = "external"
+# ``module.sub:Attribute``: an algorithm class named by import path.
+IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+# What the harness calls on an algorithm object besides its constructor.
+REQUIRED_METHODS = ("learn", "predict", "set_logger")
 # Algorithms trained by rlbench3's population trainer (runs of one setting that differ only in
 # their seed are trained together; see rlbench3.harness.training.train_population).
 POPULATION_ALGORITHMS = frozenset({"PPO_population"})
@@ -98,8 +132,8 @@ class AgentSpec:
 
     Attributes:
         name: the agent file's name (``ppo`` for ``agents/ppo.yaml``).
-        algo: a key of :data:`ALGORITHMS`.
-        policy: the SB3 policy name.
+        algo: a key of :data:`ALGORITHMS`, or an import path ``module:Class``.
+        policy: the SB3 policy name (``""`` for an external agent).
         n_envs: training env copies.
         hyperparams: the algorithm's constructor keywords, as written in YAML.
     """
@@ -118,7 +152,7 @@ class AgentSpec:
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """One agent file, validated."""
+    """One agent file, validated (``description`` is for people: runs do not record it)."""
 
     name: str
     algo: str
@@ -126,6 +160,7 @@ class AgentConfig:
     n_envs: int = 1
     hyperparams: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    description: str = ""
 
     def resolve(self, env_id: str, family: str) -> AgentSpec:
         """The settings for one env: defaults, then the family's, then the id's override."""
@@ -143,7 +178,21 @@ class AgentConfig:
         return AgentSpec(self.name, self.algo, **out)
 
 
+def is_import_path(algo: Any) -> bool:
+    """Whether ``algo`` names a class by import path (``"my_pkg.algos:MyPPO"``)."""
+    return isinstance(algo, str) and IMPORT_PATH.match(algo) is not None
+
+
 def algorithm_class(algo: str) -> type:
+    """The class of an algorithm key or import path (importing it); ``ValueError`` with a
+    one-line reason when an import path cannot be used, or for an external agent."""
+    if is_import_path(algo):
+        return imported_class(algo)
+    if algo == EXTERNAL:
+        raise ValueError(
+            "an external agent (algo: external) has no class: its runs are trained by your own "
+            "loop through rlbench3.harness.external.suite_runs"
+        )
     module, _ = ALGORITHMS[algo]
     if algo == "random_search":
         return importlib.import_module(module).RandomSearch
@@ -152,10 +201,104 @@ def algorithm_class(algo: str) -> type:
     return getattr(importlib.import_module(module), algo)
 
 
+def _flat(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def imported_class(path: str) -> type:
+    """The SB3-compatible class named by ``module:Attribute``, imported and checked (see the
+    module docstring); ``ValueError`` with a one-line reason otherwise."""
+    if not is_import_path(path):
+        raise ValueError(f"{path!r} is not an import path of the form 'package.module:Class'")
+    module_name, _, attribute = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name and (module_name + ".").startswith(err.name + "."):
+            raise ValueError(
+                f"cannot import {path!r}: no module named {err.name!r} (the package must be "
+                "importable here and on every worker of a sweep: install it, or add its folder "
+                "to PYTHONPATH)"
+            ) from None
+        raise ValueError(
+            f"cannot import {path!r}: importing {module_name!r} failed: "
+            f"{type(err).__name__}: {_flat(err)}"
+        ) from None
+    except Exception as err:  # noqa: BLE001 - user code: any error is reported in one line
+        raise ValueError(
+            f"cannot import {path!r}: importing {module_name!r} failed: "
+            f"{type(err).__name__}: {_flat(err)}"
+        ) from None
+    owner = module_name
+    for part in attribute.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            close = difflib.get_close_matches(part, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"cannot import {path!r}: {owner!r} has no attribute {part!r}{hint}")
+        obj, owner = getattr(obj, part), f"{owner}.{part}"
+    _check_sb3_compatible(obj, path)
+    return obj
+
+
+def _check_sb3_compatible(obj: Any, path: str) -> None:
+    if not isinstance(obj, type):
+        raise ValueError(f"{path!r} is a {type(obj).__name__}, not an algorithm class")
+    missing = [m for m in REQUIRED_METHODS if not callable(getattr(obj, m, None))]
+    if missing:
+        raise ValueError(
+            f"{path!r} is not SB3-compatible: it has no {', '.join(missing)} (the harness calls "
+            f"{', '.join(REQUIRED_METHODS)}, as on stable_baselines3's BaseAlgorithm)"
+        )
+    try:
+        signature = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return  # no signature to check (a C class): its constructor decides when the run starts
+    try:
+        signature.bind("MlpPolicy", None, seed=0, verbose=0, device="cpu")
+    except TypeError as err:
+        raise ValueError(
+            f"{path!r} is not SB3-compatible: the harness calls {obj.__name__}(policy, env, "
+            f"seed=..., verbose=..., device=...), which its constructor refuses ({_flat(err)})"
+        ) from None
+
+
 @functools.cache
-def constructor_arguments(algo: str) -> tuple[str, ...]:
-    params = inspect.signature(algorithm_class(algo).__init__).parameters
-    return tuple(p for p in params if p not in ("self", *RESERVED))
+def constructor_arguments(algo: str) -> tuple[str, ...] | None:
+    """The keywords an agent file may set for ``algo``: its constructor's parameters, and those
+    of its bases for as long as each passes ``**kwargs`` on; ``None`` when the chain ends in
+    ``**kwargs`` that no base names (any keyword is accepted)."""
+    cls = algorithm_class(algo)
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        if klass is object:
+            return None
+        try:
+            params = inspect.signature(klass.__init__).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        names += [p.name for p in params if p.kind in named and p.name not in names]
+        if not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params):
+            break
+    return tuple(n for n in names if n not in ("self", *RESERVED))
+
+
+def supported_action_spaces(algo: str) -> frozenset[str] | None:
+    """The action-space kinds (``"Box"``, ``"Discrete"``) ``algo`` can act in; ``None``: any
+    (an external agent, or a class by import path that derives from no known algorithm)."""
+    if algo == EXTERNAL:
+        return None
+    if not is_import_path(algo):
+        return ALGORITHMS[algo][1]
+    for base in algorithm_class(algo).__mro__:
+        for key, (module, spaces) in ALGORITHMS.items():
+            if module.startswith(("stable_baselines3", "sb3_contrib")) and base.__name__ == key:
+                if base.__module__.split(".")[0] == module:
+                    return spaces
+    return None
 
 
 # A number with an exponent that YAML 1.1 (PyYAML) reads as a string: it wants a decimal point
@@ -242,6 +385,10 @@ def _check_population(data: Node, config: AgentConfig) -> None:
 
 def _check_hyperparams(algo: str, hyperparams: Any, parent: Node, path: str) -> dict[str, Any]:
     check_type(hyperparams, parent, path, dict, "a mapping of constructor arguments", "hyperparams")
+    if algo == EXTERNAL:  # the caller's own settings: plain data, any keys
+        for key in hyperparams:
+            check_numeric_strings(hyperparams[key], hyperparams, f"{path}.{key}", key)
+        return dict(hyperparams)
     if algo in POPULATION_ALGORITHMS:  # checked as a whole by _check_population
         for key in hyperparams:
             if key in RESERVED:
@@ -256,7 +403,7 @@ def _check_hyperparams(algo: str, hyperparams: Any, parent: Node, path: str) -> 
             raise fail(
                 hyperparams, f"{path}.{key}", "is set by the harness, not by agent files", key
             )
-        if key not in valid:
+        if valid is not None and key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise fail(hyperparams, f"{path}.{key}", f"not a {algo} argument{hint}", key)
@@ -278,8 +425,9 @@ def override_targets() -> tuple[str, ...]:
     return tuple(sorted(ids | families))
 
 
-def parse_agent(data: Any, name: str) -> AgentConfig:
-    """Validate the contents of one agent file."""
+def parse_agent(data: Any, name: str, *, imports: bool = True) -> AgentConfig:
+    """Validate the contents of one agent file. An ``algo`` given by import path is imported
+    (see the module docstring); with ``imports=False`` it is refused instead."""
     if not isinstance(data, dict):
         source = data.file if isinstance(data, Node) else name
         shape = "empty" if data is None else f"a {type(data).__name__}"
@@ -287,20 +435,24 @@ def parse_agent(data: Any, name: str) -> AgentConfig:
             f"{source}: an agent file must be a mapping with at least 'algo:', but it is {shape}"
         )
     check_keys(
-        data, "", required=("algo",), optional=("policy", "n_envs", "hyperparams", "overrides")
+        data,
+        "",
+        required=("algo",),
+        optional=("description", "policy", "n_envs", "hyperparams", "overrides"),
     )
-    algo = data["algo"]
-    if algo not in ALGORITHMS:
-        close = difflib.get_close_matches(str(algo), list(ALGORITHMS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise fail(
-            data,
-            "algo",
-            f"unknown algorithm {algo!r}{hint}; known: {', '.join(ALGORITHMS)}",
-            "algo",
-        )
+    algo = _check_algo(data, imports)
+    description = check_type(
+        data.get("description", ""), data, "description", str, "text", "description"
+    )
+    if algo == EXTERNAL and "policy" in data:
+        raise fail(data, "policy", "an external agent has no SB3 policy: remove it", "policy")
     policy = check_type(
-        data.get("policy", "MlpPolicy"), data, "policy", str, "a policy name", "policy"
+        data.get("policy", "" if algo == EXTERNAL else "MlpPolicy"),
+        data,
+        "policy",
+        str,
+        "a policy name",
+        "policy",
     )
     n_envs = check_type(data.get("n_envs", 1), data, "n_envs", int, "an integer >= 1", "n_envs")
     if n_envs < 1:
@@ -323,26 +475,72 @@ def parse_agent(data: Any, name: str) -> AgentConfig:
                 "of a family (e.g. CombinationLock) or to one id (e.g. rlbench3/ArmReach-v0)",
                 key,
             )
-        check_keys(override, path, optional=("policy", "n_envs", "hyperparams"))
+        keys = (
+            ("n_envs", "hyperparams") if algo == EXTERNAL else ("policy", "n_envs", "hyperparams")
+        )
+        check_keys(override, path, optional=keys)
         if "hyperparams" in override:
             _check_hyperparams(algo, override["hyperparams"], override, f"{path}.hyperparams")
-    config = AgentConfig(name, algo, policy, n_envs, hyperparams, dict(overrides))
+    config = AgentConfig(
+        name, algo, policy, n_envs, hyperparams, dict(overrides), description.strip()
+    )
     if algo in POPULATION_ALGORITHMS:
         _check_population(data, config)
     return config
 
 
-def load_agent(name_or_path: str | Path) -> AgentConfig:
-    """Load a shipped agent by name (``ppo``: ``agents/ppo.yaml``) or an agent file by path."""
+def _check_algo(data: Node, imports: bool) -> str:
+    """The file's ``algo``: a known key, or an import path whose class imports and is
+    SB3-compatible (imported only when ``imports``)."""
+    algo = check_type(data["algo"], data, "algo", str, "an algorithm name", "algo")
+    if is_import_path(algo):
+        if not imports:
+            raise fail(
+                data,
+                "algo",
+                f"{algo!r} would import user code, which only an agent file you name yourself "
+                "may do (pass it as an agent: rlbench3 run SUITE --agents FILE, or agents=[FILE])",
+                "algo",
+            )
+        try:
+            imported_class(algo)
+        except ValueError as err:
+            raise fail(data, "algo", str(err), "algo") from None
+        return algo
+    if ":" in algo:
+        raise fail(
+            data,
+            "algo",
+            f"{algo!r} is not an import path of the form 'package.module:Class'",
+            "algo",
+        )
+    if algo not in ALGORITHMS:
+        close = difflib.get_close_matches(str(algo), list(ALGORITHMS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise fail(
+            data,
+            "algo",
+            f"unknown algorithm {algo!r}{hint}; known: {', '.join(ALGORITHMS)}, or a class by "
+            "import path ('package.module:Class')",
+            "algo",
+        )
+    return algo
+
+
+def load_agent(name_or_path: str | Path, *, imports: bool = True) -> AgentConfig:
+    """Load a shipped agent by name (``ppo``: ``agents/ppo.yaml``) or an agent file by path.
+
+    An agent file whose ``algo`` is an import path imports that module (user code runs); with
+    ``imports=False`` such a file is refused instead, before anything is imported."""
     path, data = load_mapping("agents", name_or_path, "agent", "at least 'algo:'")
-    return parse_agent(data, path.name.rsplit(".", 1)[0])
+    return parse_agent(data, path.name.rsplit(".", 1)[0], imports=imports)
 
 
 def check_compatible(algo: str, action_space: Any, where: str) -> None:
     """Raise a clear error when ``algo`` cannot act in ``action_space`` (e.g. DQN on a Box)."""
     kind = type(action_space).__name__
-    supported = ALGORITHMS[algo][1]
-    if kind not in supported:
+    supported = supported_action_spaces(algo)
+    if supported is not None and kind not in supported:
         raise ConfigError(
             f"{where}: {algo} cannot be trained on a {kind} action space "
             f"(it supports {', '.join(sorted(supported))})"

@@ -8,7 +8,10 @@ Layout of a results folder::
     OUT/plan.json                   the runs the folder is meant to hold (run id -> labels)
     OUT/policies/<run_id>.pt        the run's final policy, weights only (a zip of ``.npy``
                                     arrays and JSON, see rlbench3.agents.policy_files: loading
-                                    it never unpickles); its sha256 is in the record
+                                    it never unpickles); its sha256 is in the record. Runs of
+                                    external agents (rlbench3.harness.external), and policies of
+                                    a class without that format, have none (meta.policy_sha256
+                                    is null, meta.policy_file says why)
     OUT/.lock                       held (``flock``) by the one ``rlbench3 run`` writing here
 
 A record is written to a temporary file in the same folder (``.<name>.<pid>.tmp``), flushed and
@@ -54,6 +57,10 @@ from rlbench3.harness.run_config import RunConfig
 #      meta.eval_mode and meta.eval_seeds; zero_signal.unit ("replay_batch" for off-policy agents,
 #      whose fraction was counted per rollout before); policies saved weights-only
 #      (rlbench3.agents.policy_files, never unpickled; SB3 pickle files are refused)
+#   Format 4 also holds runs of agents by import path and of external agents (the same shape:
+#   agent.algo is "module:Class" or "external"; meta may add policy_file, policy_modes,
+#   eval_mode_note, steps_counted, trained_by; policy_sha256 is null where no policy file was
+#   saved; zero_signal.unit "update" for external runs), so older readers read them.
 FORMAT = 4
 
 
@@ -67,6 +74,12 @@ class UnknownFormat(ValueError):
 
 class FolderLocked(RuntimeError):
     """Another process is writing to the results folder (it holds ``OUT/.lock``)."""
+
+
+class NoPolicyFile(CorruptRecord):
+    """A finished run that saved no policy file (its record says why). The record itself is
+    sound; this is a :class:`CorruptRecord` so that readers which skip runs without a usable
+    policy (``rlbench3 robust``) skip these too."""
 
 
 class StorageError(RuntimeError):
@@ -314,8 +327,15 @@ class RunStore:
         atomic_write_bytes(self.policy_path(run_id), data)
 
     def read_policy(self, run_id: str) -> bytes:
-        """The verified bytes of a run's saved policy (checked against the record's sha256)."""
-        expected = _policy_sha256(self.read(run_id).record)
+        """The verified bytes of a run's saved policy (checked against the record's sha256);
+        :class:`NoPolicyFile` for a run that saved none (an external agent's callable, a policy
+        class without a weights-only format: ``meta.policy_file`` says which)."""
+        record = self.read(run_id).record
+        expected = _policy_sha256(record)
+        if expected is None:
+            meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+            why = meta.get("policy_file", "its record names no policy file")
+            raise NoPolicyFile(f"run {run_id} saved no policy file ({why})")
         try:
             data = self.policy_path(run_id).read_bytes()
         except OSError as err:

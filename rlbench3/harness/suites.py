@@ -34,6 +34,13 @@ file, line and key:
   split's action space and observation shape (a trained policy acts in those);
 * every agent can act in the action space, and its file is valid (see
   :mod:`rlbench3.agents.config`).
+
+Agents by import path. An agent file whose ``algo`` names a class by import path
+(``"my_pkg.algos:MyPPO"``) imports that module when it is loaded. A suite file may not cause
+that: an agent in a suite's own ``agents:`` list whose file has such an ``algo`` is refused before
+anything is imported. Name it yourself instead, as an agent passed to :func:`plan_runs`
+(``rlbench3 run SUITE --agents my_ppo.yaml``, ``run_suite(..., agents=["my_ppo.yaml"])``), which
+replaces the suite's list.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ import gymnasium as gym
 
 import rlbench3.envs  # noqa: F401  (registers the ids)
 from rlbench3.agents.config import (
+    EXTERNAL,
     AgentConfig,
     check_compatible,
     check_numeric_strings,
@@ -332,15 +340,33 @@ def _family(env: gym.Env, env_id: str) -> str:
     return family or env_id.split("/")[-1].split("-")[0]
 
 
+AgentRef = str | Path | AgentConfig
+"""An agent as a caller names it: a shipped name (``ppo``), an agent file's path, or a loaded
+:class:`~rlbench3.agents.config.AgentConfig` (e.g. an external agent made in code)."""
+
+
+def agent_label(agent: AgentRef) -> str:
+    """How an agent is named in messages: its name, or the file as given."""
+    return agent.name if isinstance(agent, AgentConfig) else str(agent)
+
+
 def plan_runs(
     suite: Suite,
     *,
-    agents: list[str] | None = None,
+    agents: list[AgentRef] | None = None,
     seeds: int | None = None,
     budget: int | None = None,
     max_runs: int | None = MAX_RUNS,
+    experiments: list[str] | None = None,
+    external: bool = False,
 ) -> list[RunConfig]:
     """Expand a suite into run configs (experiment × grid point × agent × seed), in suite order.
+
+    ``agents`` replaces the suite's agent lists (see :data:`AgentRef`; an agent file named here
+    may name its class by import path, one named by the suite may not); ``experiments`` keeps
+    only the experiments of those names. External agents (``algo: external``) are planned only
+    with ``external=True`` (:mod:`rlbench3.harness.external`, whose caller trains them); elsewhere
+    they are an error, as a sweep cannot train them.
 
     Raises :class:`ConfigError` naming the suite file, experiment and parameter when a grid
     point, split or agent is invalid for its env (constructed here once, before anything runs),
@@ -350,14 +376,16 @@ def plan_runs(
     if agents is not None:
         if not agents:
             raise ConfigError("agents: needs at least one agent")
-        for name in agents:
-            if list(agents).count(name) > 1:
+        labels = [agent_label(a) for a in agents]
+        for name in labels:
+            if labels.count(name) > 1:
                 raise ConfigError(f"agents: {name!r} is listed twice")
+    chosen = _chosen_experiments(suite, experiments)
     if max_runs is not None:
-        _check_size(suite, agents, seeds, max_runs)
+        _check_size(suite, agents, seeds, max_runs, experiments)
     agent_cache: dict[str, AgentConfig] = {}
     runs = []
-    for exp in suite.experiments:
+    for exp in chosen:
         keys = list(exp.grid)
         for values in itertools.product(*(exp.grid[k] for k in keys)):
             setting = dict(zip(keys, values))
@@ -369,15 +397,15 @@ def plan_runs(
             for split, overrides in exp.splits.items():
                 splits[split] = {**base, **overrides}
             family, action_space = _check_splits(exp, setting_label(setting), splits)
-            for agent_name in agents if agents is not None else exp.agents:
-                if agent_name not in agent_cache:
-                    agent_cache[agent_name] = load_agent(agent_name)
-                agent = agent_cache[agent_name]
-                check_compatible(
-                    agent.algo,
-                    action_space,
-                    f"{suite.path}: {exp.where} ({exp.name}), agent {agent_name!r}",
-                )
+            for ref in agents if agents is not None else exp.agents:
+                label = agent_label(ref)
+                where = f"{suite.path}: {exp.where} ({exp.name}), agent {label!r}"
+                if label not in agent_cache:
+                    agent_cache[label] = _load(ref, suite_named=agents is None, where=where)
+                agent = agent_cache[label]
+                if (agent.algo == EXTERNAL) != external:
+                    raise ConfigError(_external_message(agent, where, external))
+                check_compatible(agent.algo, action_space, where)
                 resolved_agent = agent.resolve(exp.env_id, family)
                 for seed in range(seeds if seeds is not None else exp.seeds):
                     runs.append(
@@ -397,20 +425,71 @@ def plan_runs(
     return runs
 
 
+def _load(ref: AgentRef, *, suite_named: bool, where: str) -> AgentConfig:
+    """An agent as named; one named by the suite file itself may not import code."""
+    if isinstance(ref, AgentConfig):
+        return ref
+    try:
+        return load_agent(ref, imports=not suite_named)
+    except ConfigError as err:
+        if suite_named and "would import user code" in str(err):
+            raise ConfigError(f"{where}: {err}") from None
+        raise
+
+
+def _external_message(agent: AgentConfig, where: str, external: bool) -> str:
+    if external:
+        return (
+            f"{where}: the loop API trains external agents only (algo: external), and "
+            f"{agent.name!r} is {agent.algo}: run it with rlbench3 run / run_suite"
+        )
+    return (
+        f"{where}: {agent.name!r} is an external agent (algo: external): your own loop trains "
+        "its runs through rlbench3.harness.external.suite_runs; a sweep cannot"
+    )
+
+
+def _chosen_experiments(suite: Suite, names: list[str] | None) -> tuple[Experiment, ...]:
+    """The suite's experiments, or those named (in suite order); a clear error for a name the
+    suite does not have."""
+    if names is None:
+        return suite.experiments
+    known = [exp.name for exp in suite.experiments]
+    if isinstance(names, str) or not names:
+        raise ConfigError(f"experiments: expected a non-empty list of names, got {names!r}")
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{suite.path}: no experiment {name!r}{hint}; experiments: {', '.join(known)}"
+            )
+    return tuple(exp for exp in suite.experiments if exp.name in names)
+
+
 def plan_size(
-    suite: Suite, agents: list[str] | None = None, seeds: int | None = None
+    suite: Suite,
+    agents: list[AgentRef] | None = None,
+    seeds: int | None = None,
+    experiments: list[str] | None = None,
 ) -> dict[str, int]:
     """Runs per experiment (grid points × agents × seeds), without expanding anything."""
     sizes = {}
-    for exp in suite.experiments:
+    for exp in _chosen_experiments(suite, experiments):
         points = math.prod(len(values) for values in exp.grid.values())
         n_agents = len(agents) if agents is not None else len(exp.agents)
         sizes[exp.name] = points * n_agents * (seeds if seeds is not None else exp.seeds)
     return sizes
 
 
-def _check_size(suite: Suite, agents: list[str] | None, seeds: int | None, max_runs: int) -> None:
-    sizes = plan_size(suite, agents, seeds)
+def _check_size(
+    suite: Suite,
+    agents: list[AgentRef] | None,
+    seeds: int | None,
+    max_runs: int,
+    experiments: list[str] | None = None,
+) -> None:
+    sizes = plan_size(suite, agents, seeds, experiments)
     total = sum(sizes.values())
     if total > max_runs:
         biggest = max(sizes, key=sizes.__getitem__)

@@ -40,6 +40,14 @@ each run alone.
 
 A local Ray instance started here binds to 127.0.0.1 only and starts no dashboard; see the README
 for running on an existing cluster (``ray_address``).
+
+**Your own algorithm class.** An agent whose ``algo`` is an import path (``my_pkg.algos:MyPPO``,
+see :mod:`rlbench3.agents.config`) is imported again in every worker, so its package must be
+importable there: pool workers are spawned with the driver's ``sys.path``; Ray workers need it
+installed on every node (or shipped with Ray's ``runtime_env``). A worker that cannot import it
+records the run as failed, naming the module. Such a class's policy is saved only when
+:mod:`rlbench3.agents.policy_files` knows its class; otherwise the record says why
+(``meta.policy_file``) and the run has no policy file.
 """
 
 from __future__ import annotations
@@ -66,7 +74,7 @@ from tqdm import tqdm
 from rlbench3.data.yaml_lines import ConfigError
 from rlbench3.harness.run_config import RunConfig
 from rlbench3.harness.storage import RunStore, StorageError
-from rlbench3.harness.suites import MAX_RUNS, Suite, load_suite, plan_runs
+from rlbench3.harness.suites import MAX_RUNS, AgentRef, Suite, load_suite, plan_runs
 
 BACKENDS = ("process", "ray")
 # The most seeds a population job trains together.
@@ -133,7 +141,8 @@ def run_safely(config: RunConfig, train: Callable[[RunConfig], Any] | None = Non
     """Worker entry point: ``(run_id, "ok", (record, policy bytes))`` or
     ``(run_id, "error", traceback)``. ``train`` computes the run (default
     :func:`~rlbench3.harness.training.train_run`); the policy bytes it returns are written as
-    they are (a weights-only file, see :mod:`rlbench3.agents.policy_files`)."""
+    they are (a weights-only file, see :mod:`rlbench3.agents.policy_files`; ``None``: no policy
+    file)."""
     if train is None:
         from rlbench3.harness.training import train_run as train
     try:
@@ -750,6 +759,7 @@ def execute(
     on Ctrl-C), after stopping the workers; finished records are always kept.
     """
     check_execution(workers, backend, ray_address, max_retries)
+    _check_trainable(runs, train)
     warn = warn or _warn
     store = RunStore(out)
     report = SweepReport()
@@ -780,8 +790,10 @@ def execute(
                 try:
                     if state == "ok":
                         record, policy = payload
-                        # the policy before the record: a record implies its policy
-                        store.write_policy(rid, policy)
+                        # the policy before the record: a record implies its policy (a run
+                        # whose policy class has no weights-only format has none: None)
+                        if policy is not None:
+                            store.write_policy(rid, policy)
                         store.write(configs[rid], record)
                         report.finished += 1
                     else:
@@ -795,6 +807,21 @@ def execute(
                     ) from None
                 bar.update(1)
     return report
+
+
+def _check_trainable(runs: list[RunConfig], train: Callable[[RunConfig], Any] | None) -> None:
+    """External agents' runs are trained by their caller's loop, not by a sweep."""
+    from rlbench3.agents.config import EXTERNAL
+
+    if train is not None:
+        return
+    for config in runs:
+        if config.agent.algo == EXTERNAL:
+            raise ConfigError(
+                f"run {config.run_id}: agent {config.agent.name!r} is external (algo: external): "
+                "your own loop trains its runs through rlbench3.harness.external.suite_runs; a "
+                "sweep cannot"
+            )
 
 
 def _first(lines: list[str]) -> str:
@@ -834,12 +861,16 @@ class SuiteRun:
 def plan_suite(
     suite: str | Path,
     *,
-    agents: list[str] | None = None,
+    agents: list[AgentRef] | None = None,
     seeds: int | None = None,
     budget: int | None = None,
     max_runs: int | None = MAX_RUNS,
+    experiments: list[str] | None = None,
+    external: bool = False,
 ) -> tuple[Suite, list[RunConfig]]:
-    """Load a suite (a shipped name or a path) and plan its runs, with optional overrides.
+    """Load a suite (a shipped name or a path) and plan its runs, with optional overrides (see
+    :func:`~rlbench3.harness.suites.plan_runs` for ``agents``, ``experiments`` and
+    ``external``).
 
     A plan of more than ``max_runs`` runs is refused before any run is expanded
     (:class:`~rlbench3.harness.suites.PlanTooLarge`); ``max_runs=None`` lifts the limit (the
@@ -850,7 +881,16 @@ def plan_suite(
         ):
             raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
     loaded = load_suite(suite)
-    return loaded, plan_runs(loaded, agents=agents, seeds=seeds, budget=budget, max_runs=max_runs)
+    runs = plan_runs(
+        loaded,
+        agents=agents,
+        seeds=seeds,
+        budget=budget,
+        max_runs=max_runs,
+        experiments=experiments,
+        external=external,
+    )
+    return loaded, runs
 
 
 def default_out(suite: Suite) -> Path:
@@ -862,9 +902,10 @@ def run_suite(
     suite: str | Path,
     out: str | Path | None = None,
     *,
-    agents: list[str] | None = None,
+    agents: list[AgentRef] | None = None,
     seeds: int | None = None,
     budget: int | None = None,
+    experiments: list[str] | None = None,
     workers: int = 1,
     backend: str = "process",
     ray_address: str | None = None,
@@ -876,12 +917,20 @@ def run_suite(
 ) -> SuiteRun:
     """Run a suite into a results folder (default ``results/<suite>``), resuming what is there:
     plan it, then, holding the folder's lock, remember the plan in the folder (rebuilding a
-    damaged ``plan.json``) and :func:`execute` the runs not yet finished.
+    damaged ``plan.json``) and :func:`execute` the runs not yet finished. ``experiments`` keeps
+    only the experiments of those names.
 
     Every argument is checked, and the whole suite validated and planned, before the folder is
     touched."""
     check_execution(workers, backend, ray_address, max_retries)
-    loaded, runs = plan_suite(suite, agents=agents, seeds=seeds, budget=budget, max_runs=max_runs)
+    loaded, runs = plan_suite(
+        suite,
+        agents=agents,
+        seeds=seeds,
+        budget=budget,
+        max_runs=max_runs,
+        experiments=experiments,
+    )
     folder = Path(out) if out is not None else default_out(loaded)
     if backend == "ray" and ray_address is not None:
         _probe(ray_address)  # before the folder is touched

@@ -22,6 +22,10 @@ learned from that held no non-zero reward. Its ``unit`` says which batches:
   once one reward is in the buffer, most minibatches may hold it, or none, whatever the last
   rollout held.
 
+An agent whose ``algo`` is a class by import path (``my_pkg.algos:MyPPO``) is trained exactly
+as the built-in SB3 algorithms are (:func:`make_model` imports the class); ``meta.versions`` adds
+its package's version.
+
 Agents of the population backend (``algo: PPO_population``, see :mod:`rlbench3.agents.config`)
 are trained by :func:`train_population`: the runs of one setting that differ only in their seed,
 trained together by :class:`~rlbench3.agents.population.PopulationPPO`, each writing the record
@@ -208,7 +212,7 @@ def _recorder(
     return RunRecorder()
 
 
-def _zero_signal(unit: str, batches: int, empty: int) -> dict[str, Any]:
+def zero_signal_entry(unit: str, batches: int, empty: int) -> dict[str, Any]:
     """The record's zero-signal entry: ``empty`` of ``batches`` batches (of kind ``unit``) held
     no non-zero reward."""
     return {
@@ -219,12 +223,16 @@ def _zero_signal(unit: str, batches: int, empty: int) -> dict[str, Any]:
     }
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(algo: str | None = None) -> dict[str, str]:
+    """The versions a record states; with ``algo`` a class by import path, also its top-level
+    package's (its distribution's version, else its ``__version__``, else ``"unknown"``)."""
     import sb3_contrib
     import stable_baselines3
     import torch
 
-    return {
+    from rlbench3.agents.config import is_import_path
+
+    versions = {
         "rlbench3": importlib.metadata.version("rlbench3"),
         "gymnasium": gym.__version__,
         "stable_baselines3": stable_baselines3.__version__,
@@ -233,6 +241,37 @@ def package_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
+    if algo is not None and is_import_path(algo):
+        top = algo.split(":")[0].split(".")[0]
+        versions.setdefault(top, _module_version(top))
+    return versions
+
+
+def _module_version(top: str) -> str:
+    """The version of the distribution that provides the top-level module ``top``."""
+    import sys
+
+    for dist in importlib.metadata.packages_distributions().get(top, []):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return str(getattr(sys.modules.get(top), "__version__", "unknown"))
+
+
+def saved_policy(policy: Any) -> tuple[bytes | None, dict[str, Any]]:
+    """``policy`` as a weights-only policy file, and the record's ``meta`` entries for it:
+    ``policy_class``, ``policy_sha256``, and, when its class has no weights-only format (a
+    custom policy of a class given by import path), ``policy_sha256: None`` and
+    ``policy_file`` (why there is no file)."""
+    from rlbench3.agents.policy_files import PolicyFileError, policy_bytes
+
+    name = f"{type(policy).__module__}:{type(policy).__qualname__}"
+    try:
+        saved = policy_bytes(policy)
+    except PolicyFileError as err:
+        return None, {"policy_class": name, "policy_sha256": None, "policy_file": f"none: {err}"}
+    return saved, {"policy_class": name, "policy_sha256": hashlib.sha256(saved).hexdigest()}
 
 
 def training_env(config: RunConfig) -> Any:
@@ -266,12 +305,13 @@ def make_model(config: RunConfig, venv: Any) -> Any:
     )
 
 
-def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
+def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes | None]:
     """Train and evaluate one run: its record and its final policy, serialised.
 
     The policy bytes are a weights-only policy file (arrays and JSON, no pickle; see
     :mod:`rlbench3.agents.policy_files`); ``record["meta"]["policy_class"]`` names the class that
-    loads them (see :func:`rlbench3.analysis.results.load_policy`).
+    loads them (see :func:`rlbench3.analysis.results.load_policy`). They are ``None`` when the
+    policy's class has no weights-only format (see :func:`saved_policy`).
     """
     import torch
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
@@ -281,7 +321,6 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
         POPULATION_ALGORITHMS,
         null_logger,
     )
-    from rlbench3.agents.policy_files import policy_bytes
 
     if config.agent.algo in POPULATION_ALGORITHMS:
         return train_population([config])[0]
@@ -310,8 +349,7 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
         evaluate.close()
     monitor.close()
     train_seconds = total_seconds - recorder.eval_seconds
-    policy = model.policy
-    saved = policy_bytes(policy)
+    saved, policy_meta = saved_policy(model.policy)
     record = {
         "curve": recorder.curve,
         "final": {
@@ -319,9 +357,9 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
             for split, (returns, success) in recorder.last_episodes.items()
         },
         "zero_signal": (
-            _zero_signal(REPLAY_BATCH, replay.batches, replay.empty_batches)
+            zero_signal_entry(REPLAY_BATCH, replay.batches, replay.empty_batches)
             if replay is not None
-            else _zero_signal(ROLLOUT, recorder.batches, recorder.empty_batches)
+            else zero_signal_entry(ROLLOUT, recorder.batches, recorder.empty_batches)
         ),
         "meta": {
             "steps": int(model.num_timesteps),
@@ -332,9 +370,8 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes]:
             "eval_seeds": config.eval_seeds,
             "steps_per_second": round(model.num_timesteps / max(train_seconds, 1e-9), 1),
             "host": socket.gethostname(),
-            "versions": package_versions(),
-            "policy_class": f"{type(policy).__module__}:{type(policy).__qualname__}",
-            "policy_sha256": hashlib.sha256(saved).hexdigest(),
+            "versions": package_versions(config.agent.algo),
+            **policy_meta,
         },
     }
     return record, saved
@@ -485,7 +522,7 @@ def train_population(configs: list[RunConfig]) -> list[tuple[dict[str, Any], byt
                 split: {"returns": returns.tolist(), "successes": success.astype(int).tolist()}
                 for split, (returns, success) in recorder.last_episodes[j].items()
             },
-            "zero_signal": _zero_signal(
+            "zero_signal": zero_signal_entry(
                 ROLLOUT, int(trainer.rollouts), int(trainer.empty_rollouts[j])
             ),
             "meta": {

@@ -33,6 +33,7 @@ def write(tmp_path: Path, text: str) -> Path:
     ("text", "message"),
     [
         ("algo: PPOO\n", r"agent.yaml:1: algo: unknown algorithm 'PPOO' \(did you mean 'PPO'\?\)"),
+        ("algo: [PPO]\n", r"agent.yaml:1: algo: expected an algorithm name, got \['PPO'\]"),
         (
             "algo: PPO\nhyperparams:\n  n_step: 64\n",
             r"agent.yaml:3: hyperparams.n_step: not a PPO argument \(did you mean 'n_steps'\?\)",
@@ -191,3 +192,162 @@ def test_the_population_agent_is_ppo_with_the_same_settings():
 def test_settings_the_population_trainer_cannot_honour_fail_at_load(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
         load_agent(write(tmp_path, text))
+
+
+# --------------------------------------------------------------------------------------------
+# A class by import path; external agents
+
+USER_MODULE = """
+from stable_baselines3 import PPO, SAC
+
+
+class MyPPO(PPO):
+    def __init__(self, *args, boost: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.boost = boost
+
+
+class MySAC(SAC):
+    pass
+
+
+class Standalone:
+    def __init__(self, policy, env, seed=None, verbose=0, device="cpu", rate=0.1):
+        pass
+
+    def learn(self, total_timesteps, callback=None):
+        return self
+
+    def predict(self, obs, deterministic=True):
+        return obs, None
+
+    def set_logger(self, logger):
+        pass
+
+
+class NoPredict(Standalone):
+    predict = None
+
+
+class TwoArguments(PPO):
+    def __init__(self, env, *, learning_rate=0.1):
+        pass
+
+
+def function():
+    pass
+"""
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch, request):
+    """A module of algorithm classes, importable under a name unique to the test."""
+    import sys
+
+    name = f"user_algos_{abs(hash(request.node.nodeid)):x}"
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / f"{name}.py").write_text(USER_MODULE)
+    (folder / f"{name}_broken.py").write_text("raise RuntimeError('boom\\nsecond line')\n")
+    monkeypatch.syspath_prepend(str(folder))
+    yield name
+    for module in (name, f"{name}_broken"):
+        sys.modules.pop(module, None)
+
+
+def test_a_class_by_import_path_is_validated_like_a_built_in_one(tmp_path, user_module):
+    from rlbench3.agents.config import constructor_arguments
+
+    agent = load_agent(
+        write(
+            tmp_path,
+            f'algo: "{user_module}:MyPPO"\ndescription: mine\n'
+            "hyperparams: {boost: 2.0, n_steps: 64, learning_rate: lin_1.0e-3}\n",
+        )
+    )
+    assert agent.algo == f"{user_module}:MyPPO" and agent.description == "mine"
+    assert agent.hyperparams == {"boost": 2.0, "n_steps": 64, "learning_rate": "lin_1.0e-3"}
+    names = constructor_arguments(agent.algo)  # its own keyword and PPO's, through **kwargs
+    assert "boost" in names and "n_steps" in names and "kwargs" not in names
+    spec = agent.resolve("rlbench3/CombinationLock-v0", "CombinationLock")
+    assert (spec.algo, spec.policy) == (agent.algo, "MlpPolicy")
+
+
+@pytest.mark.parametrize(
+    ("algo", "hyperparams", "message"),
+    [
+        ("{m}:MyPPO", "{n_step: 64}", r"agent.yaml:2: hyperparams.n_step: not a {m}:MyPPO "
+         r"argument \(did you mean 'n_steps'\?\)"),
+        ("{m}:MyPPO", "{seed: 1}", r"hyperparams.seed: is set by the harness"),
+        ("{m}:Standalone", "{n_steps: 64}", r"hyperparams.n_steps: not a {m}:Standalone arg"),
+        ("no_such_pkg_xyz.algos:MyPPO", "{}", r"agent.yaml:1: algo: cannot import "
+         r"'no_such_pkg_xyz.algos:MyPPO': no module named 'no_such_pkg_xyz' \(the package must "
+         r"be importable here and on every worker"),
+        ("{m}_broken:X", "{}", r"algo: cannot import '{m}_broken:X': importing '{m}_broken' "
+         r"failed: RuntimeError: boom second line$"),
+        ("{m}:MyPP0", "{}", r"algo: cannot import '{m}:MyPP0': '{m}' has no attribute 'MyPP0' "
+         r"\(did you mean 'MyPPO'\?\)"),
+        ("{m}:function", "{}", r"algo: '{m}:function' is a function, not an algorithm class"),
+        ("{m}:NoPredict", "{}", r"'{m}:NoPredict' is not SB3-compatible: it has no predict"),
+        ("{m}:TwoArguments", "{}", r"is not SB3-compatible: the harness calls TwoArguments\("
+         r"policy, env, seed=..., verbose=..., device=...\), which its constructor refuses"),
+        ("{m}:My PPO", "{}", r"algo: '{m}:My PPO' is not an import path"),
+        ("{m}:MyPPO:x", "{}", r"is not an import path of the form 'package.module:Class'"),
+    ],
+)  # fmt: skip
+def test_bad_import_paths_and_keywords_are_one_line_errors(
+    tmp_path, user_module, algo, hyperparams, message
+):
+    algo, message = algo.format(m=user_module), message.format(m=user_module)
+    with pytest.raises(ConfigError, match=message) as err:
+        load_agent(write(tmp_path, f'algo: "{algo}"\nhyperparams: {hyperparams}\n'))
+    assert "\n" not in str(err.value)
+
+
+def test_an_agent_file_imports_code_only_when_allowed(tmp_path, user_module):
+    import sys
+
+    path = write(tmp_path, f'algo: "{user_module}:MyPPO"\n')
+    with pytest.raises(ConfigError, match=r"agent.yaml:1: algo: .* would import user code"):
+        load_agent(path, imports=False)
+    assert user_module not in sys.modules
+    load_agent(path)
+    assert user_module in sys.modules
+
+
+def test_action_spaces_of_a_class_by_import_path_are_its_sb3_bases(tmp_path, user_module):
+    from rlbench3.agents.config import supported_action_spaces
+
+    box = gym.make("rlbench3/SparseReach-v0").action_space
+    discrete = gym.make("rlbench3/CombinationLock-v0").action_space
+    assert supported_action_spaces(f"{user_module}:MyPPO") == ALGORITHMS["PPO"][1]
+    with pytest.raises(ConfigError, match=r"MySAC cannot be trained on a Discrete action space"):
+        check_compatible(f"{user_module}:MySAC", discrete, "here")
+    check_compatible(f"{user_module}:MySAC", box, "here")
+    assert supported_action_spaces(f"{user_module}:Standalone") is None  # its own business
+    check_compatible(f"{user_module}:Standalone", discrete, "here")
+    check_compatible("external", box, "here")
+
+
+def test_external_agents_have_free_form_settings_and_no_policy(tmp_path):
+    agent = load_agent(
+        write(
+            tmp_path,
+            "algo: external\ndescription: my JAX agent\nn_envs: 8\n"
+            "hyperparams: {anything: [1, 2], lr: 1.0e-3}\n"
+            "overrides:\n  CombinationLock: {hyperparams: {lr: 0.1}}\n",
+        )
+    )
+    spec = agent.resolve("rlbench3/CombinationLock-v0", "CombinationLock")
+    assert (spec.algo, spec.policy, spec.n_envs) == ("external", "", 8)
+    assert spec.hyperparams == {"anything": [1, 2], "lr": 0.1}
+    with pytest.raises(ConfigError, match=r"agent.yaml:2: policy: an external agent has no SB3"):
+        load_agent(write(tmp_path, "algo: external\npolicy: MlpPolicy\n"))
+    with pytest.raises(ConfigError, match=r"hyperparams.lr: '1e-3' is a string"):
+        load_agent(write(tmp_path, "algo: external\nhyperparams: {lr: 1e-3}\n"))
+    with pytest.raises(ConfigError, match=r"overrides.ArmReach.policy: unknown key"):
+        load_agent(write(tmp_path, "algo: external\noverrides:\n  ArmReach: {policy: X}\n"))
+    with pytest.raises(ValueError, match=r"external agent .* has no class"):
+        from rlbench3.agents.config import algorithm_class
+
+        algorithm_class("external")
