@@ -11,7 +11,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TORCH  := torch==2.13.0
 
-.PHONY: venv bench test lint install-check bench-envs clean browser
+.PHONY: venv bench test lint install-check bench-envs paper clean browser
 
 venv: $(VENV)/.installed
 
@@ -62,6 +62,12 @@ browser:
 		echo "chromium: installed" || \
 		echo "chromium: could not be installed; the browser test will be skipped" >&2; \
 	fi
+
+# Every paper table at smoke scale (each resumable: a rerun only renders), then one report page.
+PAPER_TABLES := T1 T2 T3 T4 T5 T6
+paper: venv
+	for t in $(PAPER_TABLES); do $(VENV)/bin/rlbench3 paper $$t --scale smoke -r results/paper/$$t || exit 1; done
+	$(VENV)/bin/rlbench3 report -r results/paper -o results/paper/report.html
 
 bench-envs: venv
 	$(PY) scripts/bench_envs.py

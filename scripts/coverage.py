@@ -10,6 +10,8 @@ Two kinds of cell, each at 3, 5 and 10 seeds:
   expanded-percentile ends). The truth is the population value of the same aggregate over a
   seed's observed success rate: its mean, or its interquartile mean (computed exactly from the
   distribution of a seed's rate, a binomial mixture).
+* **H50 shift** (T6): two conditions on the same levels, each with its own true H50; the
+  interval of :func:`rlbench3.analysis.metrics.frontier_shift` should hold the difference.
 * **H50** (``swiss`` table's frontier): 6 difficulty levels 2, 4, ..., 12 with the given seeds
   per level, each seed succeeding with probability ``expit(-(x - h50) / scale)``; the interval
   is :func:`rlbench3.analysis.metrics.trainability_frontier`'s (profile likelihood). An end
@@ -172,6 +174,38 @@ def h50_coverage(
     return Coverage(f"H50 {h50:g}, scale {scale:g} ({interval})", seeds, hits, sims)
 
 
+# (H50 without the remedy, H50 with it, scale): no shift, a moderate one, one to the top level.
+SHIFT_SCENARIOS = ((6.0, 6.0, 1.5), (5.0, 8.0, 1.0), (4.0, 11.0, 1.0))
+
+
+def shift_coverage(
+    base: float,
+    other: float,
+    scale: float,
+    seeds: int,
+    sims: int,
+    *,
+    seed: int = 0,
+    reps: int = 500,
+    interval: str = "profile",
+) -> Coverage:
+    """Coverage of T6's H50-shift interval (:func:`rlbench3.analysis.metrics.frontier_shift`):
+    two independent conditions on :data:`LEVELS` with ``seeds`` seeds per level; a shift
+    reported as a bound (a midpoint outside the range) counts as covering when the bound holds."""
+    rng = np.random.default_rng([seed, seeds, int(base * 100), int(other * 100), 7])
+    x = np.repeat(LEVELS, seeds)
+    pa, pb = special.expit(-(x - base) / scale), special.expit(-(x - other) / scale)
+    truth, hits = other - base, 0
+    for _ in range(sims):
+        ya = (rng.random(x.size) < pa).astype(float)
+        yb = (rng.random(x.size) < pb).astype(float)
+        shift = M.frontier_shift(x, ya, x, yb, rng, reps=reps, interval=interval)
+        low = -np.inf if shift.low_open else shift.low
+        high = np.inf if shift.high_open else shift.high
+        hits += bool(low <= truth <= high)
+    return Coverage(f"shift {base:g} -> {other:g}, scale {scale:g} ({interval})", seeds, hits, sims)
+
+
 def report(rows: list[Coverage], title: str) -> str:
     lines = [
         f"## {title}",
@@ -190,13 +224,14 @@ def report(rows: list[Coverage], title: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sims", type=int, default=1000, help="simulated data sets per line")
-    parser.add_argument("--kind", choices=("all", "success", "h50"), default="all")
+    parser.add_argument("--kind", choices=("all", "success", "h50", "shift"), default="all")
     parser.add_argument("--seed", type=int, default=0, help="base seed of the simulations")
     parser.add_argument("--reps", type=int, default=1000, help="bootstrap replicates per interval")
     parser.add_argument("--interval", choices=M.INTERVALS, default="expanded")
     parser.add_argument(
         "--frontier-interval", choices=M.FRONTIER_INTERVALS, default="profile", dest="frontier"
     )
+    parser.add_argument("--shift-interval", choices=("profile", "bootstrap"), default="profile")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     print(
@@ -224,6 +259,19 @@ def main(argv: list[str] | None = None) -> int:
         title = (
             f"H50: levels {', '.join(f'{v:g}' for v in LEVELS)}, seeds per level as shown, "
             f"{args.frontier} interval"
+        )
+        print(report(rows, title), flush=True)
+    if args.kind in ("all", "shift"):
+        rows = [
+            shift_coverage(
+                a, b, s, n, args.sims, seed=args.seed, reps=args.reps, interval=args.shift_interval
+            )
+            for a, b, s in SHIFT_SCENARIOS
+            for n in SEEDS[1:]
+        ]
+        title = (
+            "H50 shift (T6): two conditions on the levels above, seeds per level as shown, "
+            f"{args.shift_interval} interval"
         )
         print(report(rows, title), flush=True)
     print(f"({time.perf_counter() - started:.0f} s)")

@@ -1637,15 +1637,19 @@ class FrontierShift:
 
     ``base`` and ``other`` are the two midpoints (clipped to their tested ranges, as
     :func:`trainability_frontier`'s); ``censored`` says that at least one of them lies outside
-    its range, so that the shift is a bound (``>=`` when ``other`` is above its range or ``base``
-    below it) rather than an estimate."""
+    its range, so that the shift itself is a bound ("at least" when ``other`` is above its range
+    or ``base`` below it, "at most" the other way round, "unbounded" both ways).
+    ``low_open`` / ``high_open``: that end of the interval is set by a range end, and the true
+    end may lie beyond it."""
 
     shift: float
     low: float
     high: float
     base: float
     other: float
-    censored: str  # "", "at least" or "at most"
+    censored: str  # "", "at least", "at most" or "unbounded"
+    low_open: bool = False
+    high_open: bool = False
 
 
 def _bootstrap_midpoints(
@@ -1679,24 +1683,35 @@ def frontier_shift(
     *,
     reps: int = 2000,
     confidence: float = 0.95,
+    interval: str = "profile",
 ) -> FrontierShift:
     """How far a condition (a remedy) moves the trainability frontier: ``H50(other) −
-    H50(base)``, each the midpoint of :func:`trainability_frontier`'s logistic fit, with a
-    percentile interval from stratified bootstraps of both conditions (seeds resampled within
-    each level, independently per condition; each replicate refitted, separated and flat
-    replicates censored at the tested range as there).
+    H50(base)``, each the midpoint of :func:`trainability_frontier`'s logistic fit.
 
     What a value means: a positive shift moves the frontier to harder settings (the condition
     trains at longer horizons). Assumptions: as :func:`trainability_frontier`, and the two
-    conditions' seeds are independent. The bootstrap undercovers at few seeds per level (as the
-    frontier's own bootstrap: about 0.91 at 5 seeds per level); a midpoint clipped to its range
-    makes the shift a bound (``censored``).
+    conditions' seeds are independent. A midpoint clipped to its tested range makes the shift a
+    bound (``censored``: "at least" when the other condition's H50 lies above its range or the
+    base's below it, "at most" the other way round).
+
+    Intervals (``interval``):
+
+    * ``"profile"`` (default): each H50's profile-likelihood interval at the level ``c`` for
+      which two independent normal estimates' ``c`` intervals, subtracted end to end, give the
+      nominal level for their difference (``c = 2Φ(z/√2) − 1``, 0.834 for 95%), and the shift's
+      interval ``[low_other − high_base, high_other − low_base]``; an end of either H50 that
+      reaches past its range makes that end of the shift unbounded in the table (censored).
+    * ``"bootstrap"``: percentile interval of the difference of stratified-bootstrap midpoints
+      (seeds resampled within each level, per condition). It undercovers at few seeds per level
+      (measured 0.85-0.89 at 5 seeds per level, about 0.92 at 10: ``scripts/coverage.py``).
 
     Args:
         base_difficulty, base_outcomes: ``(num_runs,)`` the reference condition's runs.
         difficulty, outcomes: ``(num_runs,)`` the other condition's runs.
     """
     _check_confidence(confidence)
+    if interval not in ("profile", "bootstrap"):
+        raise ValueError(f"interval must be 'profile' or 'bootstrap', got {interval!r}")
     gen = _rng(rng)
     xa, ya = np.asarray(base_difficulty, float), np.asarray(base_outcomes, float)
     xb, yb = np.asarray(difficulty, float), np.asarray(outcomes, float)
@@ -1705,16 +1720,40 @@ def frontier_shift(
             raise ValueError(f"{name} difficulty and outcomes must be (num_runs,), got {x.shape}")
         if not (np.all(np.isfinite(x)) and np.all((y >= 0) & (y <= 1))):
             raise ValueError(f"{name}: difficulties must be finite and outcomes in [0, 1]")
-    base, code_a, boot_a = _bootstrap_midpoints(xa, ya, gen, reps)
-    other, code_b, boot_b = _bootstrap_midpoints(xb, yb, gen, reps)
-    alpha = 1.0 - confidence
-    lo, hi = np.quantile(boot_b - boot_a, [alpha / 2, 1 - alpha / 2])
-    shift = other - base
+    if interval == "profile":
+        z = stats.norm.ppf(1 - (1 - confidence) / 2)
+        each = float(2 * stats.norm.cdf(z / math.sqrt(2)) - 1)
+        fa = trainability_frontier(xa, ya, gen, reps=1, confidence=each)
+        fb = trainability_frontier(xb, yb, gen, reps=1, confidence=each)
+        base, other = fa.midpoint, fb.midpoint
+        code_a = {"": 0, "below": -1, "above": 1}[fa.censored]
+        code_b = {"": 0, "below": -1, "above": 1}[fb.censored]
+        lo, hi = fb.low - fa.high, fb.high - fa.low
+        high_open = fb.high_censored or fa.low_censored
+        low_open = fb.low_censored or fa.high_censored
+    else:
+        base, code_a, boot_a = _bootstrap_midpoints(xa, ya, gen, reps)
+        other, code_b, boot_b = _bootstrap_midpoints(xb, yb, gen, reps)
+        alpha = 1.0 - confidence
+        lo, hi = np.quantile(boot_b - boot_a, [alpha / 2, 1 - alpha / 2])
+        high_open = low_open = False
     up, down = code_b == 1 or code_a == -1, code_b == -1 or code_a == 1
+    high_open = bool(high_open or up)
+    low_open = bool(low_open or down)
+    shift = other - base
     censored = "" if not (up or down) else ("at least" if up and not down else "at most")
     if up and down:
         censored = "unbounded"
-    return FrontierShift(shift, float(min(lo, shift)), float(max(hi, shift)), base, other, censored)
+    return FrontierShift(
+        shift,
+        float(min(lo, shift)),
+        float(max(hi, shift)),
+        base,
+        other,
+        censored,
+        low_open,
+        high_open,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -600,3 +600,42 @@ def test_packer_summary_all_failures_gets_the_clopper_pearson_floor():
     for key in ("default", "interpolation", "extrapolation"):
         assert out[key].point == 0.0 and out[key].low == 0.0
         assert out[key].high == pytest.approx(upper)
+
+
+def _frontier_data(h50, seeds=10, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.repeat(np.arange(2.0, 13.0, 2.0), seeds)
+    return x, (rng.random(x.size) < special.expit(-(x - h50))).astype(float)
+
+
+def test_frontier_shift_of_a_condition_against_itself_is_zero_and_symmetric():
+    x, y = _frontier_data(6.3)
+    shift = M.frontier_shift(x, y, x, y, 0)
+    assert shift.shift == 0.0 and shift.low == pytest.approx(-shift.high)
+    assert shift.low < 0 < shift.high and shift.censored == ""
+
+
+def test_frontier_shift_profile_ends_are_the_two_h50_intervals_at_the_paired_level():
+    xa, ya = _frontier_data(5.0, seed=1)
+    xb, yb = _frontier_data(8.5, seed=2)
+    shift = M.frontier_shift(xa, ya, xb, yb, 0)
+    each = 2 * stats.norm.cdf(stats.norm.ppf(0.975) / np.sqrt(2)) - 1
+    assert each == pytest.approx(0.834, abs=1e-3)
+    fa = M.trainability_frontier(xa, ya, 0, reps=1, confidence=each)
+    fb = M.trainability_frontier(xb, yb, 0, reps=1, confidence=each)
+    assert shift.shift == pytest.approx(fb.midpoint - fa.midpoint)
+    assert (shift.low, shift.high) == pytest.approx((fb.low - fa.high, fb.high - fa.low))
+    assert shift.low <= 3.5 <= shift.high
+
+
+def test_frontier_shift_bounds_and_errors():
+    x, y = _frontier_data(6.0)
+    solved_everywhere = np.ones_like(y)
+    shift = M.frontier_shift(x, y, x, solved_everywhere, 0)
+    assert shift.censored == "at least" and shift.high_open
+    boot = M.frontier_shift(x, y, x, y, 0, reps=200, interval="bootstrap")
+    assert boot.low <= 0 <= boot.high
+    with pytest.raises(ValueError, match="interval must be"):
+        M.frontier_shift(x, y, x, y, 0, interval="wald")
+    with pytest.raises(ValueError, match="outcomes in"):
+        M.frontier_shift(x, y, x, y + 2, 0)
