@@ -15,6 +15,17 @@ An agent file ``agents/<name>.yaml`` (in the manner of rl-baselines3-zoo's hyper
       policy_kwargs: {net_arch: [64, 64], activation_fn: Tanh}
     overrides:                # merged over the above, by env family or by env id
       CombinationLock: {hyperparams: {ent_coef: 0.01}}
+    demonstrations: {episodes: 10}   # PPO and A2C only: behaviour-cloning warm start
+
+**Demonstrations.** ``demonstrations:`` warm-starts the policy by behaviour cloning on ``episodes``
+expert episodes of the training env before RL (:mod:`rlbench3.agents.imitation`; the harness
+calls :func:`~rlbench3.agents.imitation.warm_start` between building the model and ``learn``).
+Its keys are the fields of :class:`~rlbench3.agents.imitation.ImitationSettings` (``episodes``,
+``epochs``, ``batch_size``, ``learning_rate``, ``fit_std``), each checked when the file is loaded.
+The run's config holds every field, defaults filled in (:attr:`AgentSpec.demonstrations`), so
+changing one makes new runs; ``episodes: 0`` is no warm start, the same config as no key at all.
+Only PPO and A2C (SB3 ``ActorCriticPolicy`` models) can be warm-started: any other algorithm,
+the population trainer and classes by import path included, is refused with the file and line.
 
 Every hyperparameter name is checked against the algorithm's constructor signature when the file
 is loaded, so a misspelled argument fails with the file, line and key instead of being ignored.
@@ -91,6 +102,7 @@ __all__ = [
     "load_agent",
     "load_policy_bytes",
     "null_logger",
+    "imitation_settings",
     "override_targets",
     "parse_agent",
     "is_import_path",
@@ -122,6 +134,8 @@ REQUIRED_METHODS = ("learn", "predict", "set_logger")
 # Algorithms trained by rlbench3's population trainer (runs of one setting that differ only in
 # their seed are trained together; see rlbench3.harness.training.train_population).
 POPULATION_ALGORITHMS = frozenset({"PPO_population"})
+# Algorithms whose policy the harness can warm-start by behaviour cloning (``demonstrations:``).
+DEMONSTRATION_ALGORITHMS = ("PPO", "A2C")
 # Constructor arguments the harness sets itself.
 RESERVED = ("policy", "env", "seed", "verbose", "device", "tensorboard_log", "_init_setup_model")
 
@@ -136,6 +150,10 @@ class AgentSpec:
         policy: the SB3 policy name (``""`` for an external agent).
         n_envs: training env copies.
         hyperparams: the algorithm's constructor keywords, as written in YAML.
+        demonstrations: the behaviour-cloning warm start, every field of
+            :class:`~rlbench3.agents.imitation.ImitationSettings` (see :func:`imitation_settings`);
+            empty for none, and then not part of the run's JSON (run ids of agents without it
+            are those of before it existed).
     """
 
     name: str
@@ -143,11 +161,13 @@ class AgentSpec:
     policy: str = "MlpPolicy"
     n_envs: int = 1
     hyperparams: dict[str, Any] = field(default_factory=dict)
+    demonstrations: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Its own sorted copy: key order is not part of the settings (records store sorted
         # JSON), and no two specs share a mutable mapping.
         object.__setattr__(self, "hyperparams", plain_data(self.hyperparams, sort_keys=True))
+        object.__setattr__(self, "demonstrations", plain_data(self.demonstrations, sort_keys=True))
 
 
 @dataclass(frozen=True)
@@ -161,6 +181,7 @@ class AgentConfig:
     hyperparams: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     description: str = ""
+    demonstrations: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, env_id: str, family: str) -> AgentSpec:
         """The settings for one env: defaults, then the family's, then the id's override."""
@@ -175,7 +196,24 @@ class AgentConfig:
                     out["hyperparams"].update(plain_data(v))
                 else:
                     out[k] = v
-        return AgentSpec(self.name, self.algo, **out)
+        return AgentSpec(self.name, self.algo, **out, demonstrations=self.demonstrations)
+
+
+def imitation_settings(agent: AgentSpec) -> Any:
+    """The agent's warm start, an :class:`~rlbench3.agents.imitation.ImitationSettings`, or
+    ``None`` without demonstrations (or with ``episodes: 0``); ``ValueError`` for settings an
+    agent file could not hold (an algorithm that cannot be warm-started, a bad value)."""
+    if not agent.demonstrations:
+        return None
+    if agent.algo not in DEMONSTRATION_ALGORITHMS:
+        raise ValueError(
+            f"agent {agent.name!r}: demonstrations need {' or '.join(DEMONSTRATION_ALGORITHMS)}, "
+            f"got {agent.algo}"
+        )
+    from rlbench3.agents.imitation import ImitationSettings
+
+    settings = ImitationSettings.from_config(agent.demonstrations)
+    return settings if settings.episodes else None
 
 
 def is_import_path(algo: Any) -> bool:
@@ -438,7 +476,7 @@ def parse_agent(data: Any, name: str, *, imports: bool = True) -> AgentConfig:
         data,
         "",
         required=("algo",),
-        optional=("description", "policy", "n_envs", "hyperparams", "overrides"),
+        optional=("description", "policy", "n_envs", "hyperparams", "overrides", "demonstrations"),
     )
     algo = _check_algo(data, imports)
     description = check_type(
@@ -481,12 +519,54 @@ def parse_agent(data: Any, name: str, *, imports: bool = True) -> AgentConfig:
         check_keys(override, path, optional=keys)
         if "hyperparams" in override:
             _check_hyperparams(algo, override["hyperparams"], override, f"{path}.hyperparams")
+    demonstrations = _check_demonstrations(data, algo)
     config = AgentConfig(
-        name, algo, policy, n_envs, hyperparams, dict(overrides), description.strip()
+        name,
+        algo,
+        policy,
+        n_envs,
+        hyperparams,
+        dict(overrides),
+        description.strip(),
+        demonstrations,
     )
     if algo in POPULATION_ALGORITHMS:
         _check_population(data, config)
     return config
+
+
+def _check_demonstrations(data: Node, algo: str) -> dict[str, Any]:
+    """The file's ``demonstrations:`` as every field of ``ImitationSettings`` (``{}`` without the
+    key or with ``episodes: 0``); each error names the file, line and key."""
+    if "demonstrations" not in data:
+        return {}
+    from dataclasses import asdict, fields
+
+    from rlbench3.agents.imitation import ImitationSettings
+
+    node = data["demonstrations"]
+    if algo not in DEMONSTRATION_ALGORITHMS:
+        kind = "a class by import path" if is_import_path(algo) else algo
+        raise fail(
+            data,
+            "demonstrations",
+            f"only {' and '.join(DEMONSTRATION_ALGORITHMS)} agents can be warm-started by "
+            f"behaviour cloning (an SB3 ActorCriticPolicy the harness fits), not {kind}",
+            "demonstrations",
+        )
+    check_type(
+        node, data, "demonstrations", dict, "a mapping such as {episodes: 10}", "demonstrations"
+    )
+    check_keys(node, "demonstrations", optional=[f.name for f in fields(ImitationSettings)])
+    for key, value in node.items():
+        path = f"demonstrations.{key}"
+        check_numeric_strings(value, node, path, key)
+        try:
+            ImitationSettings(**{key: value})
+        except ValueError as err:
+            raise fail(node, path, str(err), key) from None
+    settings = ImitationSettings(**plain_data(node))
+    return asdict(settings) if settings.episodes else {}
 
 
 def _check_algo(data: Node, imports: bool) -> str:

@@ -7,8 +7,9 @@ holds its parameters, and :class:`CombinationLockVectorEnv` steps many copies of
 from __future__ import annotations
 
 import functools
+import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import gymnasium as gym
@@ -37,6 +38,8 @@ MAX_HORIZON = 1000
 MAX_NUM_ACTIONS = 2**31 - 1
 MAX_DISTRACTOR_DIMS = 10_000
 MAX_DISTRACTOR_STD = 1e6
+# The parameters that fix the observation or action space (set_params cannot change them).
+SPACE_PARAMETERS = ("horizon", "num_actions", "distractor_dims", "observation_mode")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,43 @@ class CombinationLockParams(EnvParams):
     )
     distractor_std: float | Distribution = number(1.0, ge=0.0, le=MAX_DISTRACTOR_STD)
     observation_mode: str = choice("standard", ("standard", "feedback"))
+    start_step: int = number(
+        0,
+        ge=0,
+        le=MAX_HORIZON - 1,
+        integer=True,
+        randomizable=False,
+        why_fixed="the copies of the batched env start in lockstep; schedule it instead",
+    )
+
+    # What a training curriculum (a suite experiment's ``curriculum:``) may schedule; see
+    # :meth:`scheduled_value`.
+    schedulable = ("start_step",)
+
+    def _check(self) -> None:
+        if self.start_step >= self.horizon:
+            raise ValueError(
+                f"start_step must be an integer >= 0 and < horizon ({self.horizon}), "
+                f"got {self.start_step}"
+            )
+
+    def scheduled_value(self, name: str, fraction: float) -> int:
+        """The value of ``name`` at a curriculum stage written as ``fraction`` in [0, 1):
+        ``start_step = floor(fraction * horizon)`` (rounded to 9 decimals first, so ``0.3 * 10``
+        is 3), which is < ``horizon`` for every horizon: ``ceil((1 - fraction) * horizon)``
+        digits are left to enter."""
+        if name not in self.schedulable:
+            raise ValueError(
+                f"a curriculum cannot schedule {name!r} of {self.family}; it can schedule "
+                f"{', '.join(self.schedulable)}"
+            )
+        if not (isinstance(fraction, (int, float)) and not isinstance(fraction, bool)) or not (
+            0.0 <= fraction < 1.0
+        ):
+            raise ValueError(
+                f"a {name} stage value must be a fraction >= 0 and < 1, got {fraction!r}"
+            )
+        return math.floor(round(fraction * self.horizon, 9))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -127,7 +167,10 @@ class CombinationLockEnv(gym.Env):
     seeds are different tasks and whole sets of combinations can be held out. With the sparse
     reward the only signal is at step H, and only if all H digits were right: a uniform random
     policy opens the lock with probability exactly ``K ** -H``, the "swiss cheese" landscape in its
-    purest form.
+    purest form. With ``start_step`` (s) > 0 an episode starts at step s, the first s digits
+    already entered right, so only H - s digits remain and a uniform policy opens it with
+    probability ``K ** -(H - s)``: the same observation space at a shorter effective horizon,
+    what a curriculum over the horizon schedules (see :meth:`set_params`).
 
     ## Action Space
     ``Discrete(K)``: the digit entered at this step, an element of the space as Gymnasium's
@@ -159,17 +202,21 @@ class CombinationLockEnv(gym.Env):
 
     ## Rewards
     * ``reward_mode="sparse"``: 1.0 at step H if all H digits were right, else 0.0.
-    * ``reward_mode="dense"``: 1/H for each right digit (in absorbing mode, none after a mistake).
+    * ``reward_mode="dense"``: 1/H for each right digit (in absorbing mode, none after a mistake);
+      the ``start_step`` digits entered before the episode pay nothing.
 
     ## Starting State
-    Step t = 0, not dead. The randomized parameters are drawn at every reset, and the combination
-    is that of the episode's ``combination_seed`` (a pure function of the seed, H and K; see
+    Step t = ``start_step`` (0 by default), not dead, the first ``start_step`` digits counted as
+    right (the feedback bit is 1.0 at reset when ``start_step`` > 0: the previous digit matched).
+    The randomized parameters are drawn at every reset, and the combination is that of the
+    episode's ``combination_seed`` (a pure function of the seed, H and K; see
     :func:`combination`). ``info["params"]`` at reset holds the parameter values drawn for the
     episode.
 
     ## Episode End
-    Always exactly H steps: ``terminated`` is True at step H (the lock is a finite-horizon task and
-    the step is observed). ``info["is_success"]`` is given on the last step: all digits right.
+    Always exactly H - ``start_step`` steps: ``terminated`` is True at step H (the lock is a
+    finite-horizon task and the step is observed). ``info["is_success"]`` is given on the last
+    step: all digits right.
 
     ## Rendering
     ``render_mode="ansi"``: one line with a mark per digit (``+`` right, ``x`` wrong, ``.`` not yet
@@ -187,11 +234,14 @@ class CombinationLockEnv(gym.Env):
     | ``distractor_dims``  | ``0``           | an integer >= 0 and <= 10000, fixed |
     | ``distractor_std``   | ``1.0``         | a number >= 0 and <= 1e+06 |
     | ``observation_mode`` | ``'standard'``  | one of 'standard', 'feedback' |
+    | ``start_step``       | ``0``           | an integer >= 0 and <= 999, fixed |
     | ``preset``           | ``None``        | None, 'D', 'R' or 'E' |
     | ``render_mode``      | ``None``        | None, 'ansi' or 'rgb_array' |
 
     The parameters are :class:`CombinationLockParams`. A ``fixed`` one cannot be randomized:
     ``horizon`` and ``distractor_dims`` fix the observation space, ``num_actions`` the action space.
+    ``start_step`` must also be < ``horizon``; it is not randomized (the batched env steps its
+    copies in lockstep from it), but :meth:`set_params` changes it between episodes.
     The other numbers may be given as distributions (see :mod:`rlbench3.envs.parameters`), drawn at
     every reset: integer intervals of ``combination_seed`` hold out whole sets of combinations. A
     ``preset`` (see ``envs/presets.yaml``) sets several parameters at once; explicit keywords
@@ -210,6 +260,7 @@ class CombinationLockEnv(gym.Env):
       actions must be elements of ``Discrete(K)`` (``1.5`` or ``"1"`` were truncated by ``int()``).
     * v0 (0.4): ``observation_mode`` (default ``"standard"``, the observation of before);
       ``"feedback"`` adds the previous digit's match to the observation, rewards unchanged.
+    * v0 (0.4): ``start_step`` (default 0, the episodes of before) and :meth:`set_params`.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -228,17 +279,41 @@ class CombinationLockEnv(gym.Env):
         table[np.arange(p.horizon + 1), :, np.arange(p.horizon + 1)] = 1.0
         table[:, 1, p.horizon + 1] = 1.0
         self._obs_table = table
-        self._absorbing = p.failure_mode == "absorbing"
-        self._sparse = p.reward_mode == "sparse"
         self._feedback = p.observation_mode == "feedback"
-        self._randomized = bool(p.randomized)
-        self._episode = p.sample(np.random.default_rng(0)) if not self._randomized else None
-        self._combination: tuple[int, ...] = ()
+        self._pending: CombinationLockParams | None = None  # set_params, applied at reset
+        self._use(p)
         self._t = 0
         self._dead = False
         self._correct = 0
         self._matched = False  # the previous digit equalled the combination's (feedback mode)
         self._entered: list[bool] = []
+
+    def _use(self, p: CombinationLockParams) -> None:
+        """Take ``p`` as the parameters of the episodes from now on (the spaces stay)."""
+        self.params = p
+        self._absorbing = p.failure_mode == "absorbing"
+        self._sparse = p.reward_mode == "sparse"
+        self._randomized = bool(p.randomized)
+        self._episode = p.sample(np.random.default_rng(0)) if not self._randomized else None
+        self._combination: tuple[int, ...] = ()
+
+    def set_params(self, **changes: Any) -> None:
+        """Change parameters from the next ``reset`` on (the episode under way is unchanged).
+
+        Validated as at construction (``start_step=H`` or ``reward_mode="x"`` raise
+        ``ValueError`` naming the parameter and its range). The parameters that fix a space
+        (``horizon``, ``num_actions``, ``distractor_dims``, ``observation_mode``) cannot change.
+        A training curriculum calls it on every copy of the training env (``env_method``).
+        """
+        fixed = sorted(set(changes) & set(SPACE_PARAMETERS))
+        if fixed:
+            raise ValueError(
+                f"set_params cannot change {', '.join(fixed)}: it fixes the observation or "
+                "action space; make a new env instead"
+            )
+        base = self._pending or self.params
+        current = {f.name: getattr(base, f.name) for f in fields(base)}
+        self._pending = CombinationLockParams.from_kwargs(**{**current, **changes})
 
     # -- the expert ------------------------------------------------------------------------
     def optimal_action(self) -> int:
@@ -269,15 +344,19 @@ class CombinationLockEnv(gym.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
+        if self._pending is not None:
+            self._use(self._pending)
+            self._pending = None
         if self._randomized or not self._combination:
             if self._randomized:
                 self._episode = self.params.sample(self.np_random)
             self._combination = _combination_tuple(
                 self._episode["combination_seed"], self.horizon, self.num_actions
             )
-        self._t, self._dead, self._correct = 0, False, 0
-        self._matched = False
-        self._entered = []
+        start = self.params.start_step
+        self._t, self._dead, self._correct = start, False, start
+        self._matched = start > 0  # as if the digit before step start_step was entered right
+        self._entered = [True] * start
         return self._observation(), {"params": dict(self._episode)}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -359,10 +438,13 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         self._absorbing = p.failure_mode == "absorbing"
         self._sparse = p.reward_mode == "sparse"
         self._feedback = p.observation_mode == "feedback"
-        # A time limit only matters when it cuts an episode short (or ends it at H too).
+        # Every episode runs from step start_step to H. A time limit only matters when it cuts an
+        # episode short (or ends it at H too); _limit is the step t at which it truncates.
+        self._start = p.start_step
         limit = self.max_episode_steps
-        self._limit = limit if limit is not None and limit <= p.horizon else None
-        self._end = self._limit or p.horizon  # the number of steps of every episode
+        cut = None if limit is None else self._start + limit
+        self._limit = cut if cut is not None and cut <= p.horizon else None
+        self._end = self._limit or p.horizon  # the step t at which every episode ends
         self._rows = np.arange(n)
         self._t = np.zeros(n, dtype=np.int64)
         self._dead = np.zeros(n, dtype=bool)
@@ -386,6 +468,7 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
             "failure_mode",
             "distractor_dims",
             "observation_mode",
+            "start_step",
         )
         self._fixed_info = {name: frozen(per_copy(getattr(p, name), n)) for name in fixed}
         self._everyone = frozen(np.ones(n, dtype=bool))
@@ -409,12 +492,14 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         else:
             self._std[mask] = p.distractor_std
         self._seed_of[mask] = seeds
-        self._t[mask] = 0
+        start = self._start
+        self._t[mask] = start
         self._dead[mask] = False
-        self._correct[mask] = 0
-        self._matched[mask] = False
+        self._correct[mask] = start
+        self._matched[mask] = start > 0
         if self._entered is not None:
-            self._entered[:, mask] = False
+            self._entered[:start, mask] = True
+            self._entered[start:, mask] = False
 
     def _observations(self, t: int | np.ndarray) -> np.ndarray:
         p = self.params
@@ -443,6 +528,7 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
             "distractor_dims": fixed["distractor_dims"],
             "distractor_std": self._std.copy(),
             "observation_mode": fixed["observation_mode"],
+            "start_step": fixed["start_step"],
         }
         return {"params": masked(values, mask), "_params": mask}
 
@@ -463,10 +549,10 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
             self._started = bool(self._ready.all())
             return self._observations(self._t), self._params_info(frozen(mask.copy()))
         self._reset_copies(np.ones(self.num_envs, dtype=bool))
-        self._synced_t = 0
+        self._synced_t = self._start
         self._ready[:] = True
         self._started = True
-        return self._observations(0), self._params_info(self._everyone)
+        return self._observations(self._start), self._params_info(self._everyone)
 
     def _check_actions(self, actions: Any) -> np.ndarray:
         a = np.asarray(actions)
@@ -487,15 +573,16 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         a = self._check_actions(actions)
         if self._synced_t is None:
             return self._step_unsynchronised(a)
-        # Every episode lasts exactly min(H, max_episode_steps) steps, so copies reset together
-        # stay in lockstep: one step index for all, a row of the combinations, no gathers.
+        # Every episode lasts exactly min(H - start_step, max_episode_steps) steps, so copies
+        # reset together stay in lockstep: one step index for all, a row of the combinations,
+        # no gathers.
         n, horizon = self.num_envs, self.horizon
         no = np.zeros(n, dtype=bool)
         if self._synced_t == self._end:  # NEXT_STEP autoreset of every copy; actions ignored
             self._reset_copies(np.ones(n, dtype=bool))
-            self._synced_t = 0
+            self._synced_t = self._start
             return (
-                self._observations(0),
+                self._observations(self._start),
                 np.zeros(n),
                 no,
                 no.copy(),
@@ -533,8 +620,8 @@ class CombinationLockVectorEnv(BatchedVectorEnv):
         active = ~resetting
         t = np.minimum(self._t, self.horizon - 1)
         matched = active & (a == self._combination_by_step[t, self._rows])
-        if self._feedback:
-            self._matched[:] = matched
+        if self._feedback:  # (a resetting copy keeps the bit its reset set)
+            np.copyto(self._matched, matched, where=active)
         right = matched & ~self._dead
         self._correct += right
         if self._absorbing:

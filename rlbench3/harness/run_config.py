@@ -22,6 +22,16 @@ vector env's copy ``i`` is reset with ``eval_seed + i``. The seed is drawn from
   share of the variance;
 * evaluation never replays a training episode: every evaluation seed is at least 2**32, and
   training resets its ``n_envs`` copies with ``seed .. seed + n_envs - 1`` (small integers).
+
+Demonstrations (an agent's ``demonstrations:``, see :mod:`rlbench3.agents.config`) are expert
+episodes seeded by :func:`demonstration_seed`, drawn from its own stream into
+``[EVAL_SEED_HIGH, 2**63)``: above every evaluation seed and every training seed, so the expert
+never shows the policy an episode it is trained or evaluated on (up to what the env's generator
+repeats by chance).
+
+Optional fields (:attr:`RunConfig.curriculum`, :attr:`AgentSpec.demonstrations`) are left out of
+the JSON while unset, so a config that does not use them has the run id it had before they
+existed: a results folder of such runs resumes without redoing any.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -49,6 +60,10 @@ EVAL_SEED_HIGH = 2**53
 # The stream of the run's seed sequence that evaluation seeds are drawn from (a constant, so that
 # other derived streams, e.g. a future one for exploration, stay independent of it).
 EVAL_STREAM = 0xE7A1
+# The stream of demonstration (expert-episode) seeds, and their range: above every evaluation
+# seed, within numpy's seeds (and int64).
+DEMO_STREAM = 0xDE30
+DEMO_SEED_HIGH = 2**63
 
 
 def eval_seed(run_seed: int, split: str) -> int:
@@ -67,6 +82,17 @@ def eval_seed(run_seed: int, split: str) -> int:
     sequence = np.random.SeedSequence([run_seed, key, EVAL_STREAM])
     word = int(sequence.generate_state(1, np.uint64)[0])
     return EVAL_SEED_LOW + word % (EVAL_SEED_HIGH - EVAL_SEED_LOW)
+
+
+def demonstration_seed(run_seed: int) -> int:
+    """The seed of the expert episodes (and of the cloning minibatches) of the run with seed
+    ``run_seed``: ``SeedSequence([run_seed, DEMO_STREAM])`` drawn into
+    ``[EVAL_SEED_HIGH, 2**63)``, disjoint from every evaluation and training seed."""
+    if not isinstance(run_seed, int) or isinstance(run_seed, bool) or run_seed < 0:
+        raise ValueError(f"a run seed must be an integer >= 0, got {run_seed!r}")
+    sequence = np.random.SeedSequence([run_seed, DEMO_STREAM])
+    word = int(sequence.generate_state(1, np.uint64)[0])
+    return EVAL_SEED_HIGH + word % (DEMO_SEED_HIGH - EVAL_SEED_HIGH)
 
 
 def setting_label(setting: Mapping[str, Any]) -> str:
@@ -106,6 +132,65 @@ def eval_mode(deterministic: bool) -> str:
     return "greedy" if deterministic else "sampled"
 
 
+def _is_fraction(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 <= x < 1.0
+
+
+@dataclass(frozen=True)
+class Curriculum:
+    """A training-time schedule of one parameter of the training env (a suite's ``curriculum:``,
+    resolved for one run by :mod:`rlbench3.harness.suites`).
+
+    Attributes:
+        parameter: the env keyword it sets (``start_step`` of the lock).
+        stages: ``((start, value), ...)``: from the first env step at or past
+            ``start * budget`` on, the training env's copies take ``value`` at their next reset
+            (see :meth:`begins`). ``start`` is a fraction of the budget in [0, 1): the first is 0,
+            then strictly increasing. Each ``value`` is the env's own value for the run's
+            setting (the lock's ``start_step``, for the fraction the suite wrote).
+
+    Only the training env follows it: every split, ``train`` included, is evaluated with the
+    split's parameters.
+    """
+
+    parameter: str
+    stages: tuple[tuple[float, Any], ...]
+
+    def __post_init__(self) -> None:
+        stages = tuple(tuple(stage) for stage in self.stages)
+        object.__setattr__(self, "stages", stages)
+        if not isinstance(self.parameter, str) or not self.parameter:
+            raise ValueError(
+                f"curriculum.parameter must be a parameter name, got {self.parameter!r}"
+            )
+        if not stages or any(len(stage) != 2 for stage in stages):
+            raise ValueError(
+                "curriculum.stages must be a non-empty list of [start, value] pairs, "
+                f"got {stages!r}"
+            )
+        starts = [start for start, _ in stages]
+        if not all(_is_fraction(x) for x in starts) or starts[0] != 0:
+            raise ValueError(
+                "curriculum.stages: each start must be a fraction of the budget >= 0 and < 1, "
+                f"the first 0, got {starts}"
+            )
+        if any(b <= a for a, b in zip(starts, starts[1:])):
+            raise ValueError(f"curriculum.stages: starts must increase strictly, got {starts}")
+        # starts as floats: 0 and 0.0 are one config (and one run id)
+        object.__setattr__(self, "stages", tuple((float(a), v) for a, v in stages))
+
+    def begins(self, budget: int) -> list[int]:
+        """The env step at which each stage is due: ``ceil(start * budget)``."""
+        return [math.ceil(start * budget) for start, _ in self.stages]
+
+    @property
+    def label(self) -> str:
+        """For captions: ``"start_step 6, 3 from 50%, 0 from 75% of the budget"``."""
+        parts = [f"{self.parameter} {self.stages[0][1]}"]
+        parts += [f"{value} from {start:.0%}" for start, value in self.stages[1:]]
+        return ", ".join(parts) + (" of the budget" if len(parts) > 1 else "")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that determines one run.
@@ -122,6 +207,8 @@ class RunConfig:
         seed: seeds every generator of the run.
         budget: env steps of training.
         eval: the evaluation schedule.
+        curriculum: a schedule of a training-env parameter over the budget, or ``None`` (not in
+            the JSON then).
     """
 
     suite: str
@@ -134,6 +221,7 @@ class RunConfig:
     seed: int
     budget: int
     eval: EvalSpec = field(default_factory=EvalSpec)
+    curriculum: Curriculum | None = None
 
     def __post_init__(self) -> None:
         if TRAIN not in self.splits:
@@ -160,9 +248,20 @@ class RunConfig:
         """Split name -> :meth:`eval_seed`, in split order."""
         return {split: self.eval_seed(split) for split in self.splits}
 
+    def demonstration_seed(self) -> int:
+        """The seed of this run's expert episodes (see :func:`demonstration_seed`)."""
+        return demonstration_seed(self.seed)
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able data (a deep copy)."""
-        return copy.deepcopy(asdict(self))
+        """Plain JSON-able data (a deep copy); optional fields left unset are left out."""
+        data = copy.deepcopy(asdict(self))
+        if self.curriculum is None:
+            del data["curriculum"]
+        else:
+            data["curriculum"]["stages"] = [list(stage) for stage in self.curriculum.stages]
+        if not self.agent.demonstrations:
+            del data["agent"]["demonstrations"]
+        return data
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no spaces (what :attr:`run_id` hashes)."""
@@ -175,10 +274,17 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
-        """The inverse of :meth:`to_dict`; unknown or missing keys raise ``ValueError``."""
-        values = _fields_of(cls, data, "run config")
-        values["agent"] = AgentSpec(**_fields_of(AgentSpec, values["agent"], "agent"))
+        """The inverse of :meth:`to_dict`; unknown or missing keys raise ``ValueError`` (the
+        optional ones may be missing)."""
+        values = _fields_of(cls, data, "run config", optional=("curriculum",))
+        values["agent"] = AgentSpec(
+            **_fields_of(AgentSpec, values["agent"], "agent", optional=("demonstrations",))
+        )
         values["eval"] = EvalSpec(**_fields_of(EvalSpec, values["eval"], "eval"))
+        if values.get("curriculum") is not None:
+            values["curriculum"] = Curriculum(
+                **_fields_of(Curriculum, values["curriculum"], "curriculum")
+            )
         return cls(**values)
 
     @classmethod
@@ -186,11 +292,11 @@ class RunConfig:
         return cls.from_dict(json.loads(text))
 
 
-def _fields_of(cls: type, data: Any, what: str) -> dict[str, Any]:
+def _fields_of(cls: type, data: Any, what: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise ValueError(f"{what}: expected a mapping, got {type(data).__name__}")
     names = [f.name for f in fields(cls)]
-    unknown, missing = set(data) - set(names), set(names) - set(data)
+    unknown, missing = set(data) - set(names), set(names) - set(data) - set(optional)
     if unknown or missing:
         raise ValueError(f"{what}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
-    return {name: copy.deepcopy(data[name]) for name in names}
+    return {name: copy.deepcopy(data[name]) for name in names if name in data}

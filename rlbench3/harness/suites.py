@@ -16,6 +16,25 @@ A suite file (in the manner of bsuite's ``experiments/<name>/sweep.py``, a tuple
         splits:                           # evaluation splits besides "train"
           extreme: {preset: E}
         # seeds / budget / eval / agents may be overridden here too
+        curriculum:                       # optional: a schedule of a training-env parameter
+          parameter: start_step
+          stages: [[0.0, 0.75], [0.5, 0.25], [0.75, 0.0]]
+
+**Curricula.** ``curriculum: {parameter: P, stages: [[start, value], ...]}`` changes parameter
+``P`` of the *training* env over the run's budget
+(:class:`~rlbench3.harness.run_config.Curriculum`): stage ``[start, value]`` begins at the
+first env step at or past ``start * budget`` (``start`` a fraction in [0, 1); the first stage
+starts at 0; starts strictly increasing), and each training copy takes the stage's value at its
+next reset. A ``value`` is a fraction in [0, 1) that the env
+family turns into the parameter's value for each grid point, so that one curriculum fits a grid
+of horizons: the lock's ``start_step`` is ``floor(value * horizon)`` (``value`` 0.75 at H = 8
+starts episodes at step 6, two digits before the end; 0 is the whole lock). ``P`` must be one the
+family schedules (``schedulable`` of its parameters: ``start_step`` of CombinationLock). The
+evaluation splits, ``train`` included, keep their parameters: a curriculum changes what the agent
+trains on, never what it is scored on. The resolved stages are part of each run's config (its
+run id and captions); an experiment without ``curriculum`` plans the runs, and run ids, of
+before. Agents that train through SB3 callbacks on the harness's env follow it; the population
+trainer, random search and external agents are refused when the suite is planned.
 
 Each (experiment, grid point, agent, seed) is one run, identified by the hash of its resolved
 config. Everything that can be checked is checked before anything runs, each error naming the
@@ -50,7 +69,7 @@ import difflib
 import itertools
 import json
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +78,7 @@ import gymnasium as gym
 import rlbench3.envs  # noqa: F401  (registers the ids)
 from rlbench3.agents.config import (
     EXTERNAL,
+    POPULATION_ALGORITHMS,
     AgentConfig,
     check_compatible,
     check_numeric_strings,
@@ -73,7 +93,7 @@ from rlbench3.data.yaml_lines import (
     fail,
     plain_data,
 )
-from rlbench3.harness.run_config import TRAIN, EvalSpec, RunConfig, setting_label
+from rlbench3.harness.run_config import TRAIN, Curriculum, EvalSpec, RunConfig, setting_label
 
 # A plan larger than this is refused unless the caller lifts the limit (``rlbench3 run --yes``):
 # at a second per run it is hours of work, and a typo (seeds: 100000000) should not start it.
@@ -97,6 +117,7 @@ EXPERIMENT_KEYS = (
     "budget",
     "eval",
     "agents",
+    "curriculum",
 )
 
 
@@ -117,6 +138,7 @@ class Experiment:
     budget: int
     eval: EvalSpec
     agents: tuple[str, ...]
+    curriculum: dict[str, Any] | None = None  # as written: {parameter, stages: [[start, value]]}
     node: Any = field(default=None, repr=False, compare=False)
     where: str = field(default="", compare=False)
 
@@ -149,6 +171,46 @@ def _check_eval(node: Any, parent: Any, path: str) -> EvalSpec:
         else:
             values[f.name] = _check_positive_int(node[f.name], node, where, f.name)
     return EvalSpec(**values)
+
+
+def _fraction(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 1
+
+
+def _check_curriculum(node: Any, parent: Any, path: str) -> dict[str, Any]:
+    """A curriculum's structure (the env's own checks come when the suite is planned)."""
+    check_keys(node, path, required=("parameter", "stages"))
+    parameter = check_type(
+        node["parameter"], node, f"{path}.parameter", str, "a parameter name", "parameter"
+    )
+    stages = node["stages"]
+    where = f"{path}.stages"
+    check_type(stages, node, where, list, "a list of [start, value] pairs", "stages")
+    if not stages:
+        raise fail(node, where, "needs at least one stage [start, value]", "stages")
+    previous = None
+    for i, stage in enumerate(stages):
+        check_numeric_strings(stage, node, f"{where}[{i}]", "stages")
+        if not (isinstance(stage, list) and len(stage) == 2 and all(map(_fraction, stage))):
+            raise fail(
+                node,
+                f"{where}[{i}]",
+                "a stage is [start, value], two fractions >= 0 and < 1 (start of the budget, "
+                f"value of the parameter's range), got {stage!r}",
+                "stages",
+            )
+        start = stage[0]
+        if previous is None and start != 0:
+            raise fail(node, f"{where}[0]", f"the first stage starts at 0, got {start!r}", "stages")
+        if previous is not None and start <= previous:
+            raise fail(
+                node,
+                f"{where}[{i}]",
+                f"stage starts must increase strictly, got {start!r} after {previous!r}",
+                "stages",
+            )
+        previous = start
+    return {"parameter": parameter, "stages": plain_data(stages)}
 
 
 def _check_agents(node: Any, parent: Any, path: str) -> tuple[str, ...]:
@@ -326,6 +388,9 @@ def load_suite(name_or_path: str | Path) -> Suite:
                 agents=_check_agents(exp["agents"], exp, f"{where}.agents")
                 if "agents" in exp
                 else defaults["agents"],
+                curriculum=_check_curriculum(exp["curriculum"], exp, f"{where}.curriculum")
+                if "curriculum" in exp
+                else None,
                 node=exp,
                 where=where,
             )
@@ -396,7 +461,8 @@ def plan_runs(
             }
             for split, overrides in exp.splits.items():
                 splits[split] = {**base, **overrides}
-            family, action_space = _check_splits(exp, setting_label(setting), splits)
+            family, action_space, params = _check_splits(exp, setting_label(setting), splits)
+            curriculum = _resolve_curriculum(exp, setting_label(setting), splits[TRAIN], params)
             for ref in agents if agents is not None else exp.agents:
                 label = agent_label(ref)
                 where = f"{suite.path}: {exp.where} ({exp.name}), agent {label!r}"
@@ -405,6 +471,11 @@ def plan_runs(
                 agent = agent_cache[label]
                 if (agent.algo == EXTERNAL) != external:
                     raise ConfigError(_external_message(agent, where, external))
+                if curriculum is not None and agent.algo in NO_CURRICULUM:
+                    raise ConfigError(
+                        f"{where}: {agent.name!r} ({agent.algo}) cannot follow a curriculum: "
+                        f"{NO_CURRICULUM[agent.algo]}; remove the agent or the curriculum"
+                    )
                 check_compatible(agent.algo, action_space, where)
                 resolved_agent = agent.resolve(exp.env_id, family)
                 for seed in range(seeds if seeds is not None else exp.seeds):
@@ -420,9 +491,60 @@ def plan_runs(
                             seed=seed,
                             budget=budget if budget is not None else exp.budget,
                             eval=exp.eval,
+                            curriculum=curriculum,
                         )
                     )
     return runs
+
+
+# Algorithms a curriculum cannot be applied to, and why.
+NO_CURRICULUM = {
+    **{
+        algo: "the population trainer steps its own batched envs, without SB3 callbacks"
+        for algo in POPULATION_ALGORITHMS
+    },
+    "random_search": "it ranks candidates by their returns, which a schedule makes incomparable",
+    EXTERNAL: "your own loop trains it on envs rlbench3 does not step",
+}
+
+
+def _resolve_curriculum(
+    exp: Experiment, label: str, train: dict[str, Any], params: Any
+) -> Curriculum | None:
+    """The experiment's curriculum for one grid point: each stage's value turned into the
+    parameter's value by the env family, and checked by making the training env with it."""
+    if exp.curriculum is None:
+        return None
+    node = exp.node["curriculum"] if isinstance(exp.node, Node) else exp.node
+    where = f"{exp.where}.curriculum"
+    parameter = exp.curriculum["parameter"]
+    schedulable = tuple(getattr(type(params), "schedulable", ()))
+    if parameter not in schedulable:
+        names = [f.name for f in fields(params)] if is_dataclass(params) else []
+        can = (
+            f"a curriculum can schedule {', '.join(schedulable)}"
+            if schedulable
+            else "a curriculum can schedule none of its parameters"
+        )
+        if parameter in names:
+            message = f"{exp.env_id} cannot change {parameter!r} during training ({can})"
+        else:
+            close = difflib.get_close_matches(parameter, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            message = f"{parameter!r} is not a parameter of {exp.env_id}{hint}; {can}"
+        raise fail(node, f"{where}.parameter", message, "parameter")
+    stages = []
+    for start, fraction in exp.curriculum["stages"]:
+        value = params.scheduled_value(parameter, fraction)
+        try:
+            gym.make(exp.env_id, **{**train, parameter: value}).close()
+        except ENV_ERRORS as err:
+            message = " ".join(str(err).split()) or type(err).__name__
+            raise fail(
+                node, f"{where} ({exp.name}, {label})", f"stage value {fraction}: {message}"
+            ) from None
+        stages.append((start, value))
+    return Curriculum(parameter, tuple(stages))
 
 
 def _load(ref: AgentRef, *, suite_named: bool, where: str) -> AgentConfig:
@@ -527,9 +649,9 @@ ENV_ERRORS = (ValueError, TypeError, OverflowError, MemoryError, gym.error.Error
 
 def _check_splits(
     exp: Experiment, label: str, splits: dict[str, dict[str, Any]]
-) -> tuple[str, gym.Space]:
-    """Make every split's env once (errors name the file and experiment); the family and the
-    training action space."""
+) -> tuple[str, gym.Space, Any]:
+    """Make every split's env once (errors name the file and experiment); the family, the
+    training action space and the training env's parameters (``None`` for an env without)."""
     envs = {}
     try:
         for split, params in splits.items():
@@ -553,7 +675,9 @@ def _check_splits(
                         f"policy trained on the train split cannot be evaluated on it",
                         split,
                     )
-        return _family(envs[TRAIN], exp.env_id), envs[TRAIN].action_space
+        train = envs[TRAIN]
+        params = getattr(train.unwrapped, "params", None)
+        return _family(train, exp.env_id), train.action_space, params
     finally:
         for env in envs.values():
             env.close()

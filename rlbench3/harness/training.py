@@ -26,6 +26,23 @@ An agent whose ``algo`` is a class by import path (``my_pkg.algos:MyPPO``) is tr
 as the built-in SB3 algorithms are (:func:`make_model` imports the class); ``meta.versions`` adds
 its package's version.
 
+Demonstrations (an agent's ``demonstrations:``, PPO and A2C): :func:`train_run` clones
+``episodes`` expert episodes of the train split into the freshly built model
+(:func:`~rlbench3.agents.imitation.warm_start`) before ``learn``, so the first evaluation point
+(step 0) is the cloned policy's. The expert episodes are seeded by
+:meth:`RunConfig.demonstration_seed` (never an evaluation or training seed). Their env steps are
+*not* counted in the budget: ``meta.demonstration_steps`` states them, and ``meta.demonstrations``
+the episodes, the expert's success on them, the (observation, action) pairs and the seconds
+cloning took (not part of ``train_seconds``).
+
+A curriculum (:attr:`RunConfig.curriculum`, a suite experiment's ``curriculum:``) sets a
+parameter of the training env's copies (``env_method("set_params", ...)``) before ``learn`` and
+at the first env step at or past each stage's start; each copy takes it at its next reset.
+Evaluation always uses the splits' parameters. ``meta.curriculum`` records the stages applied and
+the step at which each was set. Only agents trained through SB3 callbacks on the harness's
+training env honour it: the population trainer, random search and external agents are refused
+when a suite is planned.
+
 Agents of the population backend (``algo: PPO_population``, see :mod:`rlbench3.agents.config`)
 are trained by :func:`train_population`: the runs of one setting that differ only in their seed,
 trained together by :class:`~rlbench3.agents.population.PopulationPPO`, each writing the record
@@ -274,6 +291,63 @@ def saved_policy(policy: Any) -> tuple[bytes | None, dict[str, Any]]:
     return saved, {"policy_class": name, "policy_sha256": hashlib.sha256(saved).hexdigest()}
 
 
+def _curriculum_callback(config: RunConfig, venv: Any) -> Any:
+    """An SB3 callback that applies ``config.curriculum`` to ``venv``'s copies: its first stage at
+    once (the copies take it at their first reset, in ``learn``), each later one at the first
+    ``_on_step`` at or past its start. ``applied`` lists ``{"step", "value"}`` of each stage set
+    (a stage overtaken by the next within one step is skipped)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    curriculum = config.curriculum
+    assert curriculum is not None
+    begins = curriculum.begins(config.budget)
+
+    class CurriculumCallback(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.applied: list[dict[str, Any]] = []
+            self.stage = -1
+            self.advance(0)
+
+        def advance(self, step: int) -> None:
+            due = max(i for i, begin in enumerate(begins) if begin <= step)
+            if due > self.stage:
+                value = curriculum.stages[due][1]
+                venv.env_method("set_params", **{curriculum.parameter: value})
+                self.applied.append({"step": int(step), "value": value})
+                self.stage = due
+
+        def _on_step(self) -> bool:
+            self.advance(self.model.num_timesteps)
+            return True
+
+    return CurriculumCallback()
+
+
+def _warm_start(config: RunConfig, model: Any) -> dict[str, Any]:
+    """Clone the agent's demonstrations into ``model`` (see the module docstring); the record's
+    ``meta`` entries for them (none without demonstrations)."""
+    from rlbench3.agents.config import imitation_settings
+    from rlbench3.agents.imitation import warm_start
+
+    settings = imitation_settings(config.agent)
+    if settings is None:
+        return {}
+    start = time.perf_counter()
+    demonstrations = warm_start(
+        model, config.env_id, config.splits[TRAIN], settings, config.demonstration_seed()
+    )
+    return {
+        "demonstrations": {
+            "episodes": demonstrations.episodes,
+            "expert_success": demonstrations.success_rate,
+            "pairs": len(demonstrations),
+            "seconds": round(time.perf_counter() - start, 3),
+        },
+        "demonstration_steps": len(demonstrations),  # env steps outside the budget
+    }
+
+
 def training_env(config: RunConfig) -> Any:
     """The run's training envs: an SB3 ``DummyVecEnv`` of ``agent.n_envs`` copies of the train
     split, seeded as ``make_vec_env(seed=config.seed)`` seeds them."""
@@ -312,8 +386,14 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes | None]:
     :mod:`rlbench3.agents.policy_files`); ``record["meta"]["policy_class"]`` names the class that
     loads them (see :func:`rlbench3.analysis.results.load_policy`). They are ``None`` when the
     policy's class has no weights-only format (see :func:`saved_policy`).
+
+    With demonstrations, the policy is warm-started between building the model and ``learn``;
+    the expert's env steps are not counted in ``budget`` (``meta.demonstration_steps``). With a
+    curriculum, the training env's copies follow its stages (``meta.curriculum``); evaluation
+    does not.
     """
     import torch
+    from stable_baselines3.common.callbacks import CallbackList
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
     from stable_baselines3.common.utils import set_random_seed
 
@@ -327,8 +407,14 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes | None]:
     torch.set_num_threads(1)  # faster for small MLPs, and identical results in every worker
     seed = config.seed
     set_random_seed(seed)
+    if config.curriculum is not None and config.agent.algo == "random_search":
+        raise ValueError(f"run {config.run_id}: random search cannot follow a curriculum")
     monitor = _reward_signal_monitor()(training_env(config))
     model = make_model(config, monitor)
+    demonstration_meta = _warm_start(config, model)
+    callbacks: list[Any] = []
+    if config.curriculum is not None:
+        callbacks.append(_curriculum_callback(config, monitor))
     replay = (
         ReplayBatchCounter(model.replay_buffer) if isinstance(model, OffPolicyAlgorithm) else None
     )
@@ -342,7 +428,10 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes | None]:
         lambda: time.perf_counter() - started,
     )
     model.set_logger(null_logger())  # no empty /tmp/SB3-* folder per run
-    model.learn(total_timesteps=config.budget, callback=recorder)
+    model.learn(
+        total_timesteps=config.budget,
+        callback=CallbackList([recorder, *callbacks]) if callbacks else recorder,
+    )
     recorder.evaluate()  # the final point: the policy learn() returns, at the steps taken
     total_seconds = time.perf_counter() - started
     for evaluate in evaluators.values():
@@ -372,8 +461,15 @@ def train_run(config: RunConfig) -> tuple[dict[str, Any], bytes | None]:
             "host": socket.gethostname(),
             "versions": package_versions(config.agent.algo),
             **policy_meta,
+            **demonstration_meta,
         },
     }
+    if callbacks:
+        assert config.curriculum is not None
+        record["meta"]["curriculum"] = {
+            "parameter": config.curriculum.parameter,
+            "stages": callbacks[0].applied,
+        }
     return record, saved
 
 
@@ -456,6 +552,11 @@ def _check_population(configs: list[RunConfig]) -> None:
                 f"runs {first.run_id} and {config.run_id} differ in more than their seed: they "
                 "cannot be trained as one population"
             )
+    if first.curriculum is not None or first.agent.demonstrations:
+        raise ValueError(
+            f"run {first.run_id}: the population trainer follows no curriculum and clones no "
+            "demonstrations"
+        )
     seeds = [config.seed for config in configs]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"a population's seeds must be distinct, got {seeds}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import gymnasium as gym
@@ -351,3 +352,96 @@ def test_external_agents_have_free_form_settings_and_no_policy(tmp_path):
         from rlbench3.agents.config import algorithm_class
 
         algorithm_class("external")
+
+
+# --------------------------------------------------------------------------------------------
+# demonstrations: a behaviour-cloning warm start (PPO and A2C)
+
+
+def test_demonstrations_hold_every_imitation_setting_and_reach_the_resolved_agent(tmp_path):
+    from rlbench3.agents.config import imitation_settings
+    from rlbench3.agents.imitation import ImitationSettings
+
+    agent = load_agent(
+        write(tmp_path, "algo: A2C\ndemonstrations: {episodes: 10, learning_rate: 5.0e-4}\n")
+    )
+    full = {"episodes": 10, "epochs": 50, "batch_size": 64, "learning_rate": 5e-4, "fit_std": False}
+    assert agent.demonstrations == full
+    spec = agent.resolve("rlbench3/CombinationLock-v0", "CombinationLock")
+    assert spec.demonstrations == full
+    assert imitation_settings(spec) == ImitationSettings(episodes=10, learning_rate=5e-4)
+    # none, or k = 0: no warm start, the same resolved settings as a file without the key
+    base = "algo: PPO\nn_envs: 4\nhyperparams: {n_steps: 64}\n"
+    plain = load_agent(write(tmp_path, base)).resolve("rlbench3/CombinationLock-v0", "Lock")
+    zero = load_agent(write(tmp_path, base + "demonstrations: {episodes: 0, epochs: 3}\n"))
+    assert zero.demonstrations == {} and imitation_settings(plain) is None
+    assert zero.resolve("rlbench3/CombinationLock-v0", "Lock") == plain
+
+
+@pytest.mark.parametrize("k", [1, 10, 100])
+def test_shipped_demonstration_agents_are_ppo_plus_k_episodes(k):
+    demo, ppo = load_agent(f"ppo_demo{k}"), load_agent("ppo")
+    assert demo.demonstrations["episodes"] == k
+    assert dataclasses.replace(demo, name="ppo", demonstrations={}, description="") == (
+        dataclasses.replace(ppo, description="")
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "algo: PPO\ndemonstrations:\n  episode: 10\n",
+            r"agent.yaml:3: demonstrations.episode: unknown key \(did you mean 'episodes'\?\)",
+        ),
+        (
+            "algo: PPO\ndemonstrations:\n  episodes: -1\n",
+            r"agent.yaml:3: demonstrations.episodes: episodes must be an integer >= 0 and <= "
+            r"1000000, got -1",
+        ),
+        (
+            "algo: PPO\ndemonstrations:\n  episodes: 2\n  epochs: 0\n",
+            r"agent.yaml:4: demonstrations.epochs: epochs must be an integer >= 1",
+        ),
+        (
+            "algo: PPO\ndemonstrations: {episodes: 2, learning_rate: 1e-3}\n",
+            r"agent.yaml:2: demonstrations.learning_rate: '1e-3' is a string.*write 1.0e-3",
+        ),
+        (
+            "algo: PPO\ndemonstrations: {fit_std: 1}\n",
+            r"demonstrations.fit_std: fit_std must be True or False, got 1",
+        ),
+        ("algo: PPO\ndemonstrations: 10\n", r"agent.yaml:2: demonstrations: expected a mapping"),
+        (
+            "algo: DQN\ndemonstrations: {episodes: 1}\n",
+            r"agent.yaml:2: demonstrations: only PPO and A2C agents can be warm-started by "
+            r"behaviour cloning .*, not DQN",
+        ),
+        ("algo: SAC\ndemonstrations: {episodes: 1}\n", r"not SAC"),
+        ("algo: PPO_population\ndemonstrations: {episodes: 1}\n", r"not PPO_population"),
+        ("algo: random_search\ndemonstrations: {episodes: 1}\n", r"not random_search"),
+        ("algo: external\ndemonstrations: {episodes: 1}\n", r"not external"),
+        (
+            "algo: PPO\noverrides:\n  CombinationLock:\n    demonstrations: {episodes: 1}\n",
+            r"agent.yaml:4: overrides.CombinationLock.demonstrations: unknown key",
+        ),
+    ],
+)
+def test_bad_demonstrations_name_file_line_and_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_agent(write(tmp_path, text))
+
+
+def test_a_class_by_import_path_cannot_be_warm_started(tmp_path, user_module):
+    path = write(tmp_path, f'algo: "{user_module}:MyPPO"\ndemonstrations: {{episodes: 1}}\n')
+    with pytest.raises(ConfigError, match=r"agent.yaml:2: demonstrations: .*not a class by import"):
+        load_agent(path)
+
+
+def test_imitation_settings_refuse_what_an_agent_file_could_not_hold():
+    from rlbench3.agents.config import AgentSpec, imitation_settings
+
+    with pytest.raises(ValueError, match=r"agent 'x': demonstrations need PPO or A2C, got DQN"):
+        imitation_settings(AgentSpec("x", "DQN", demonstrations={"episodes": 3}))
+    with pytest.raises(ValueError, match=r"unknown imitation settings \['k'\]"):
+        imitation_settings(AgentSpec("x", "PPO", demonstrations={"k": 3}))

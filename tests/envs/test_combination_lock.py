@@ -590,3 +590,211 @@ def test_bad_observation_mode_is_refused():
         gym.make(ID, observation_mode="progress")
     with pytest.raises(ValueError, match=r"observation_mode must be one of"):
         CombinationLockVectorEnv(2, observation_mode=True)
+
+
+# --------------------------------------------------------------------------------------------
+# start_step: an episode that starts with its first digits entered (a curriculum over H)
+
+
+@pytest.mark.parametrize(("horizon", "start", "num_actions"), [(8, 5, 2), (6, 0, 2), (5, 2, 3)])
+def test_uniform_policy_opens_a_started_lock_with_probability_k_to_the_minus_remaining(
+    horizon, start, num_actions
+):
+    kwargs = dict(horizon=horizon, num_actions=num_actions, start_step=start)
+    est = hit_probability(ID, 200_000, seed=2, **kwargs)
+    from rlbench3.analysis.probes import clopper_pearson
+
+    low, high = clopper_pearson(est.hits, est.episodes, 0.999)
+    assert low <= float(num_actions) ** -(horizon - start) <= high
+    # the unbatched route, episode by episode
+    env = CombinationLockEnv(**kwargs, combination_seed=4)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    episodes = [run_episode(env, lambda e: int(rng.integers(num_actions))) for _ in range(20_000)]
+    assert all(len(rewards) == horizon - start for rewards, *_ in episodes)
+    hits = sum(rewards[-1] == 1.0 for rewards, *_ in episodes)
+    low, high = clopper_pearson(hits, 20_000, 0.999)
+    assert low <= float(num_actions) ** -(horizon - start) <= high
+
+
+@pytest.mark.parametrize("reward_mode", ["sparse", "dense"])
+def test_a_started_episode_is_the_end_of_a_full_one(reward_mode):
+    horizon, start = 6, 4
+    kwargs = dict(horizon=horizon, num_actions=3, combination_seed=9, reward_mode=reward_mode)
+    full, started = CombinationLockEnv(**kwargs), CombinationLockEnv(**kwargs, start_step=start)
+    full.reset(seed=0)
+    obs, info = started.reset(seed=0)
+    assert info["params"]["start_step"] == start
+    code = full.combination
+    for t in range(start):
+        full_obs, *_ = full.step(int(code[t]))
+    assert np.array_equal(obs, full_obs) and obs.argmax() == start
+    for a in (code[4], code[5]):  # the expert's digits from step start_step on
+        assert started.optimal_action() == a
+        got, want = started.step(int(a)), full.step(int(a))
+        assert np.array_equal(got[0], want[0]) and got[2:] == want[2:]
+        if reward_mode == "sparse":
+            assert got[1] == want[1]
+        else:  # the digits entered before the episode paid nothing in it
+            assert got[1] == want[1] == 1 / horizon
+    assert got[2] and got[4] == {"is_success": True}
+    # one wrong digit after the start: no success, dead in absorbing mode
+    started.reset()
+    _, reward, _, _, info = started.step(int(1 - code[4]) % 3)
+    assert reward == 0.0 and started.step(int(code[5]))[4] == {"is_success": False}
+
+
+def test_feedback_bit_and_rendering_count_the_started_digits_as_right():
+    env = CombinationLockEnv(
+        horizon=4, start_step=2, observation_mode="feedback", render_mode="ansi"
+    )
+    obs, _ = env.reset(seed=0)
+    assert obs[-1] == 1.0 and env.render() == "[++..] step 2/4\n"
+    assert CombinationLockEnv(horizon=4, observation_mode="feedback").reset(seed=0)[0][-1] == 0.0
+
+
+@pytest.mark.parametrize("start", [0, 1, 3])
+@pytest.mark.parametrize("observation_mode", ["standard", "feedback"])
+@pytest.mark.parametrize("failure_mode", ["absorbing", "continue"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_batched_started_lock_equals_single_env(start, observation_mode, failure_mode, masked):
+    kwargs = dict(
+        horizon=4,
+        num_actions=2,
+        combination_seed=7,
+        failure_mode=failure_mode,
+        observation_mode=observation_mode,
+        start_step=start,
+        reward_mode="dense",
+    )
+    env, envs = CombinationLockEnv(**kwargs), CombinationLockVectorEnv(1, **kwargs)
+    o1, i1 = env.reset(seed=0)
+    o2, i2 = envs.reset(seed=0)
+    if masked:  # the per-copy path instead of the lockstep one
+        o2, i2 = envs.reset(options={"reset_mask": np.array([True])})
+    assert np.array_equal(o1, o2[0]) and i2["params"]["start_step"][0] == start
+    rng = np.random.default_rng(0)
+    lengths, t = [], 0
+    for _ in range(40):
+        a = int(rng.integers(2))
+        o1, r1, t1, _, f1 = env.step(a)
+        o2, r2, t2, _, f2 = envs.step(np.array([a]))
+        assert np.array_equal(o1, o2[0]) and r1 == r2[0] and t1 == t2[0]
+        t += 1
+        if t1:
+            assert f1["is_success"] == f2["is_success"][0]
+            lengths.append(t)
+            t = 0
+            o1, _ = env.reset()
+            o2, *_ = envs.step(np.array([a]))
+            assert np.array_equal(o1, o2[0])
+    assert set(lengths) == {4 - start}
+
+
+@pytest.mark.parametrize("start", [0, 2])
+def test_batched_started_copies_follow_single_env_dynamics(start):
+    kwargs = dict(horizon=4, num_actions=2, preset="R", start_step=start)
+    n, steps = 12, 30
+    envs = CombinationLockVectorEnv(n, **kwargs)
+    _, info = envs.reset(seed=0)
+    seeds = info["params"]["combination_seed"].copy()
+    actions = np.random.default_rng(1).integers(2, size=(steps, n))
+    results = [envs.step(a) for a in actions[: 4 - start]]  # the first episode of every copy
+    for i in range(n):
+        env = CombinationLockEnv(**{**kwargs, "preset": None}, combination_seed=int(seeds[i]))
+        env.reset(seed=0)
+        for t, (obs, rew, term, _, _) in enumerate(results):
+            o, r, done, _, _ = env.step(int(actions[t, i]))
+            assert np.array_equal(o, obs[i]) and r == rew[i] and done == term[i]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5])
+@pytest.mark.parametrize("masked_first", [False, True])
+def test_batched_started_lock_truncates_as_sync_time_limit(limit, masked_first):
+    kwargs = dict(horizon=4, num_actions=2, failure_mode="continue", start_step=1)
+    native = gym.make_vec(ID, num_envs=1, max_episode_steps=limit, **kwargs)
+    sync = gym.make_vec(
+        ID, num_envs=1, vectorization_mode="sync", max_episode_steps=limit, **kwargs
+    )
+    native.reset(seed=0)
+    sync.reset(seed=0)
+    if masked_first:
+        native.reset(options={"reset_mask": np.array([True])})
+    ends = 0
+    for a in np.random.default_rng(0).integers(2, size=(30, 1)):
+        got, want = native.step(a), sync.step(a)
+        for x, y in zip(got[:4], want[:4]):
+            assert np.array_equal(x, y)
+        ends += bool(got[2][0] or got[3][0])
+    assert ends == 30 // (min(limit, 3) + 1)
+
+
+def test_set_params_takes_effect_at_the_next_reset():
+    env = gym.make(ID, horizon=5, num_actions=2)
+    env.reset(seed=0)
+    env.step(0)
+    env.unwrapped.set_params(start_step=3)
+    obs, *_ = env.step(0)
+    assert obs.argmax() == 2  # the episode under way goes on
+    obs, info = env.reset()
+    assert obs.argmax() == 3 and info["params"]["start_step"] == 3
+    env.unwrapped.set_params(start_step=0, reward_mode="dense")
+    env.unwrapped.set_params(combination_seed=5)  # on top of the pending change
+    obs, info = env.reset()
+    assert obs.argmax() == 0 and info["params"]["reward_mode"] == "dense"
+    assert np.array_equal(env.unwrapped.combination, combination(5, 5, 2))
+    # the generator is untouched: the same episodes as an env made with those values
+    fresh = gym.make(ID, horizon=5, num_actions=2, combination_seed=5, reward_mode="dense")
+    fresh.reset(seed=0)
+    assert np.array_equal(fresh.unwrapped.combination, env.unwrapped.combination)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"start_step": 5}, r"start_step must be an integer >= 0 and < horizon \(5\), got 5"),
+        ({"start_step": -1}, r"start_step must be an integer >= 0 and <= 999, got -1"),
+        ({"start_step": 1.5}, r"start_step must be an integer >= 0 and <= 999, got 1.5"),
+        ({"horizon": 6}, r"set_params cannot change horizon: it fixes the observation"),
+        ({"observation_mode": "feedback"}, r"set_params cannot change observation_mode"),
+        ({"start_stp": 1}, r"unknown parameter 'start_stp' for CombinationLock; did you mean"),
+    ],
+)
+def test_set_params_refuses_what_construction_refuses(changes, message):
+    env = CombinationLockEnv(horizon=5)
+    with pytest.raises((ValueError, TypeError), match=message):
+        env.set_params(**changes)
+    assert env.reset(seed=0)[0].argmax() == 0  # nothing pending after a refusal
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"horizon": 4, "start_step": 4},
+            r"start_step must be an integer >= 0 and < horizon \(4\)",
+        ),
+        ({"start_step": -1}, r"start_step must be an integer >= 0 and <= 999, got -1"),
+        ({"start_step": {"low": 0, "high": 2}}, r"start_step cannot be randomized"),
+    ],
+)
+def test_bad_start_step_is_refused_by_both_envs(kwargs, message):
+    for make in (CombinationLockEnv, lambda **kw: CombinationLockVectorEnv(2, **kw)):
+        with pytest.raises((ValueError, TypeError), match=message):
+            make(**kwargs)
+
+
+def test_scheduled_start_step_is_a_floored_fraction_of_the_horizon():
+    from rlbench3.envs.combination_lock import CombinationLockParams
+
+    for horizon in range(1, 40):
+        params = CombinationLockParams(horizon=horizon)
+        for fraction in (0.0, 0.1, 0.25, 0.3, 0.5, 0.7, 0.75, 0.9, 0.999):
+            value = params.scheduled_value("start_step", fraction)
+            assert value == int(round(fraction * horizon, 9) // 1) and 0 <= value < horizon
+            CombinationLockParams(horizon=horizon, start_step=value)  # valid
+    assert CombinationLockParams(horizon=10).scheduled_value("start_step", 0.3) == 3
+    with pytest.raises(ValueError, match=r"cannot schedule 'horizon' of CombinationLock"):
+        params.scheduled_value("horizon", 0.5)
+    with pytest.raises(ValueError, match=r"stage value must be a fraction >= 0 and < 1, got 1.0"):
+        params.scheduled_value("start_step", 1.0)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlbench3.agents.config import AgentSpec
-from rlbench3.harness.run_config import EvalSpec, RunConfig, setting_label
+from rlbench3.harness.run_config import Curriculum, EvalSpec, RunConfig, setting_label
 
 
 def explicit_config() -> RunConfig:
@@ -62,7 +62,8 @@ def test_to_json_is_canonical_json_of_plain_data():
     data = json.loads(text)
     assert text == json.dumps(data, sort_keys=True, separators=(",", ":"))
     assert data == config.to_dict()
-    assert set(data) == {f.name for f in dataclasses.fields(RunConfig)}
+    # every field but the optional ones left unset (a curriculum, demonstrations)
+    assert set(data) == {f.name for f in dataclasses.fields(RunConfig)} - {"curriculum"}
     assert data["agent"] == {
         "name": "ppo",
         "algo": "PPO",
@@ -203,6 +204,14 @@ CHANGES = {
     "eval.every": [_with_eval(every=2500)],
     "eval.episodes": [_with_eval(episodes=21)],
     "eval.deterministic": [_with_eval(deterministic=False)],
+    "curriculum": [
+        _replace(curriculum=Curriculum("start_step", ((0.0, 2),))),
+        _replace(curriculum=Curriculum("start_step", ((0.0, 2), (0.5, 0)))),
+    ],
+    "agent.demonstrations": [
+        _with_agent(demonstrations={"episodes": 1}),
+        _with_agent(demonstrations={"episodes": 1, "epochs": 3}),
+    ],
 }
 
 
@@ -305,3 +314,73 @@ def test_configs_are_frozen(make_config):
         config.agent.n_envs = 1  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.eval.every = 1  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------
+# Optional fields: a curriculum and an agent's demonstrations (issue 14)
+
+
+def test_unset_optional_fields_leave_the_json_and_the_run_id_as_before():
+    config = explicit_config()
+    data = config.to_dict()
+    assert "curriculum" not in data and "demonstrations" not in data["agent"]
+    assert config.run_id == "bdd855bb02fe1dc9"  # the pinned id: old folders resume as they are
+    assert RunConfig.from_dict(data) == config  # a record written before the fields existed
+
+
+def test_a_curriculum_and_demonstrations_round_trip_and_make_new_runs():
+    base = explicit_config()
+    curriculum = Curriculum("start_step", ((0, 3), (0.5, 0)))
+    assert curriculum.stages == ((0.0, 3), (0.5, 0))  # starts as floats: 0 and 0.0 are one
+    with_curriculum = dataclasses.replace(base, curriculum=curriculum)
+    demo = {"episodes": 10, "epochs": 50, "batch_size": 64, "learning_rate": 1e-3, "fit_std": False}
+    with_demos = dataclasses.replace(
+        base, agent=dataclasses.replace(base.agent, demonstrations=demo)
+    )
+    ids = {base.run_id, with_curriculum.run_id, with_demos.run_id}
+    assert len(ids) == 3
+    for config in (with_curriculum, with_demos):
+        back = RunConfig.from_json(config.to_json())
+        assert back == config and back.run_id == config.run_id
+        assert back.to_json() == config.to_json()
+    assert json.loads(with_curriculum.to_json())["curriculum"] == {
+        "parameter": "start_step",
+        "stages": [[0.0, 3], [0.5, 0]],
+    }
+    assert with_curriculum.curriculum.begins(1000) == [0, 500]
+    assert with_curriculum.curriculum.label == "start_step 3, 0 from 50% of the budget"
+
+
+@pytest.mark.parametrize(
+    ("stages", "message"),
+    [
+        ((), r"curriculum.stages must be a non-empty list of \[start, value\] pairs"),
+        (((0.0, 1, 2),), r"curriculum.stages must be a non-empty list of \[start, value\] pairs"),
+        (((0.1, 1),), r"each start must be a fraction of the budget >= 0 and < 1, the first 0"),
+        (((0.0, 1), (1.0, 0)), r"each start must be a fraction .*, got \[0.0, 1.0\]"),
+        (((0.0, 1), (True, 0)), r"each start must be a fraction"),
+        (((0.0, 1), (0.5, 0), (0.5, 2)), r"starts must increase strictly, got \[0.0, 0.5, 0.5\]"),
+    ],
+)
+def test_a_bad_curriculum_is_refused(stages, message):
+    with pytest.raises(ValueError, match=message):
+        Curriculum("start_step", stages)
+    with pytest.raises(ValueError, match=r"curriculum.parameter must be a parameter name"):
+        Curriculum("", ((0.0, 1),))
+
+
+def test_demonstration_seeds_are_above_every_evaluation_and_training_seed():
+    from rlbench3.harness.run_config import (
+        DEMO_SEED_HIGH,
+        EVAL_SEED_HIGH,
+        demonstration_seed,
+        eval_seed,
+    )
+
+    seeds = [demonstration_seed(s) for s in range(2000)]
+    assert all(EVAL_SEED_HIGH <= s < DEMO_SEED_HIGH for s in seeds)
+    assert len(set(seeds)) == len(seeds)  # independent draws per run seed
+    assert demonstration_seed(3) == demonstration_seed(3) == explicit_config().demonstration_seed()
+    assert all(eval_seed(s, "train") < EVAL_SEED_HIGH for s in range(100))
+    with pytest.raises(ValueError, match=r"a run seed must be an integer >= 0, got -1"):
+        demonstration_seed(-1)

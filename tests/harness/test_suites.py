@@ -123,7 +123,8 @@ def test_tiny_suite_expands_to_the_cartesian_product(tmp_path):
     assert r.family == "SparseReach" and r.setting == {"action_dim": 1}
     assert r.splits == {"train": {"action_dim": 1, "mass": {"low": 0.5, "high": 1.5}}}
     # The dict shape of a run is exactly the config's fields: no private keys travel with it.
-    names = {f.name for f in dataclasses.fields(RunConfig)}
+    # (the optional fields, unset here, are left out: a curriculum)
+    names = {f.name for f in dataclasses.fields(RunConfig)} - {"curriculum"}
     assert all(set(run.to_dict()) == names for run in runs)
 
 
@@ -320,3 +321,155 @@ def test_a_plan_over_the_limit_needs_to_be_asked_for(tmp_path):
 def test_unknown_suite_lists_known_suites():
     with pytest.raises(ConfigError, match=r"shipped suites: .*quick"):
         load_suite("no_such_suite")
+
+
+# --------------------------------------------------------------------------------------------
+# curriculum: a schedule of a training-env parameter (issue 14)
+
+CURRICULUM = """\
+seeds: 2
+budget: 1000
+agents: [ppo, a2c]
+experiments:
+  - name: plain
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 2}
+    grid: {horizon: [8, 10]}
+  - name: curriculum
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 2}
+    grid: {horizon: [8, 10]}
+    splits:
+      unseen: {combination_seed: 5}
+    curriculum:
+      parameter: start_step
+      stages: [[0.0, 0.75], [0.25, 0.5], [0.5, 0.25], [0.75, 0.0]]
+"""
+
+
+def test_a_curriculum_is_resolved_per_grid_point_and_only_in_its_runs(tmp_path):
+    from rlbench3.harness.run_config import Curriculum
+
+    suite = load_suite(write(tmp_path, CURRICULUM))
+    assert suite.experiments[1].curriculum == {
+        "parameter": "start_step",
+        "stages": [[0.0, 0.75], [0.25, 0.5], [0.5, 0.25], [0.75, 0.0]],
+    }
+    runs = plan_runs(suite)
+    by = {(r.experiment, r.setting["horizon"], r.agent.name, r.seed): r for r in runs}
+    # floor(value * H): H = 8 -> 6, 4, 2, 0; H = 10 -> 7, 5, 2, 0
+    assert by["curriculum", 8, "ppo", 0].curriculum == Curriculum(
+        "start_step", ((0.0, 6), (0.25, 4), (0.5, 2), (0.75, 0))
+    )
+    assert by["curriculum", 10, "a2c", 1].curriculum == Curriculum(
+        "start_step", ((0.0, 7), (0.25, 5), (0.5, 2), (0.75, 0))
+    )
+    # The splits keep their parameters: evaluation never sees the schedule.
+    assert by["curriculum", 8, "ppo", 0].splits == {
+        "train": {"preset": "D", "num_actions": 2, "horizon": 8},
+        "unseen": {"num_actions": 2, "horizon": 8, "combination_seed": 5},
+    }
+    assert all(r.curriculum is None for r in runs if r.experiment == "plain")
+    # The curriculum is in the run id; without one, a run's id is that of a suite that never
+    # heard of curricula (the same experiment written without the key).
+    plain = plan_runs(load_suite(write(tmp_path, CURRICULUM.split("    curriculum:")[0])))
+    for run, before in zip((r for r in runs if r.experiment == "curriculum"), plain[8:]):
+        assert dataclasses.replace(run, curriculum=None).run_id == before.run_id != run.run_id
+        assert RunConfig.from_json(run.to_json()) == run
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("parameter: start_step", "parameter: horizon"),
+            r"suite.yaml:16: experiments\[1\].curriculum.parameter: rlbench3/CombinationLock-v0 "
+            r"cannot change 'horizon' during training \(a curriculum can schedule start_step\)",
+        ),
+        (
+            ("parameter: start_step", "parameter: start_stp"),
+            r"curriculum.parameter: 'start_stp' is not a parameter of rlbench3/CombinationLock-v0 "
+            r"\(did you mean 'start_step'\?\); a curriculum can schedule start_step",
+        ),
+        (("parameter: start_step", "parameter: [start_step]"), r"expected a parameter name"),
+        (
+            ("      parameter: start_step\n", ""),
+            r"suite.yaml:16: experiments\[1\].curriculum: missing required key 'parameter'",
+        ),
+        (
+            ("      stages:", "      stage:"),
+            r"experiments\[1\].curriculum.stage: unknown key \(did you mean 'stages'\?\)",
+        ),
+        (("[[0.0, 0.75], [0.25", "[[0.1, 0.75], [0.25"), r"the first stage starts at 0, got 0.1"),
+        (
+            ("[0.25, 0.5], [0.5, 0.25]", "[0.5, 0.5], [0.25, 0.25]"),
+            r"suite.yaml:17: experiments\[1\].curriculum.stages\[2\]: stage starts must increase "
+            r"strictly, got 0.25 after 0.5",
+        ),
+        (
+            ("[0.75, 0.0]]", "[0.75, 1.0]]"),
+            r"curriculum.stages\[3\]: a stage is \[start, value\], two fractions >= 0 and < 1",
+        ),
+        (("[0.75, 0.0]]", "[1.0, 0.0]]"), r"curriculum.stages\[3\]: a stage is \[start, value\]"),
+        (("[0.75, 0.0]]", "[0.75]]"), r"curriculum.stages\[3\]: a stage is \[start, value\]"),
+        (("[0.75, 0.0]]", "[0.75, true]]"), r"curriculum.stages\[3\]: a stage is"),
+        (
+            ("[0.75, 0.0]]", "[0.75, 5e-1]]"),
+            r"suite.yaml:17: experiments\[1\].curriculum.stages\[3\]\[1\]: '5e-1' is a string",
+        ),
+        (("[0.75, 0.0]]", "[0.75, 0.0]]}"), r"not valid YAML"),
+        (
+            ("stages: [[0.0, 0.75], [0.25, 0.5], [0.5, 0.25], [0.75, 0.0]]", "stages: {a: 1}"),
+            r"suite.yaml:17: experiments\[1\].curriculum.stages: expected a list",
+        ),
+        (
+            ("stages: [[0.0, 0.75], [0.25, 0.5], [0.5, 0.25], [0.75, 0.0]]", "stages: []"),
+            r"curriculum.stages: needs at least one stage",
+        ),
+        (("    curriculum:\n", "    curriculum: 3\n"), r"curriculum: expected a mapping"),
+        # agents that cannot follow a schedule are refused when the suite is planned
+        (
+            ("agents: [ppo, a2c]", "agents: [ppo, random_search]"),
+            r"suite.yaml: experiments\[1\] \(curriculum\), agent 'random_search': "
+            r"'random_search' \(random_search\) cannot follow a curriculum: it ranks candidates",
+        ),
+        (
+            ("agents: [ppo, a2c]", "agents: [ppo_population]"),
+            r"'ppo_population' \(PPO_population\) cannot follow a curriculum: the population "
+            r"trainer",
+        ),
+    ],
+)
+def test_invalid_curricula_name_file_line_and_key(tmp_path, edit, message):
+    old, new = edit
+    assert old in CURRICULUM
+    text = CURRICULUM.replace(old, new, 1)
+    if new == "    curriculum: 3\n":
+        text = text.split("    curriculum: 3\n")[0] + "    curriculum: 3\n"
+    with pytest.raises(ConfigError, match=message):
+        plan_runs(load_suite(write(tmp_path, text)))
+
+
+def test_a_curriculum_needs_an_env_that_can_schedule_the_parameter(tmp_path):
+    text = """\
+agents: [sac]
+experiments:
+  - name: reach
+    env: rlbench3/SparseReach-v0
+    curriculum: {parameter: action_dim, stages: [[0.0, 0.5]]}
+"""
+    with pytest.raises(
+        ConfigError,
+        match=r"suite.yaml:5: experiments\[0\].curriculum.parameter: rlbench3/SparseReach-v0 "
+        r"cannot change 'action_dim' during training \(a curriculum can schedule none of its "
+        r"parameters\)",
+    ):
+        plan_runs(load_suite(write(tmp_path, text)))
+
+
+def test_external_agents_cannot_follow_a_curriculum(tmp_path):
+    from rlbench3.agents.config import AgentConfig
+
+    external = AgentConfig("mine", "external", "", 4)
+    with pytest.raises(ConfigError, match=r"'mine' \(external\) cannot follow a curriculum"):
+        plan_runs(load_suite(write(tmp_path, CURRICULUM)), agents=[external], external=True)

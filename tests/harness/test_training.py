@@ -432,3 +432,136 @@ def test_off_policy_zero_signal_counts_the_replay_batches_the_gradient_used(tmp_
     assert buffer.pos == record["meta"]["steps"] == 2000
     rollout_fraction = float(np.mean(~rewards.reshape(-1, 4).astype(bool).any(axis=1)))
     assert zero["fraction"] < 0.05 < 0.3 < rollout_fraction
+
+
+# --------------------------------------------------------------------------------------------
+# Remedies (issue 14): demonstrations before RL, a curriculum over the lock's horizon
+
+REMEDIES = """
+seeds: 1
+budget: 256
+eval: {every: 256, episodes: 20}
+experiments:
+  - name: lock
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 2, horizon: 6}
+    agents: [ppo, ppo_demo100]
+"""
+CLOCK = ("train_seconds", "eval_seconds", "steps_per_second")
+
+
+def without_clock(record):
+    """A record without its wall-clock fields."""
+    record = copy.deepcopy(record)
+    for key in CLOCK:
+        record["meta"].pop(key)
+    record["meta"].get("demonstrations", {}).pop("seconds", None)
+    for point in record["curve"]:
+        point.pop("wall_time")
+    return record
+
+
+def remedy_runs(tmp_path, text=REMEDIES, agents=None):
+    path = tmp_path / "remedies.yaml"
+    path.write_text(text)
+    return {c.agent.name: c for c in plan_runs(load_suite(path), agents=agents)}
+
+
+def test_a_hundred_demonstrations_open_the_lock_before_any_rl_step(tmp_path):
+    runs = remedy_runs(tmp_path)
+    (demo, _), (plain, _) = train_run(runs["ppo_demo100"]), train_run(runs["ppo"])
+    first = [p for p in demo["curve"] if p["step"] == 0 and p["split"] == "train"]
+    assert first[0]["success_rate"] >= 0.95  # the expert's success (1) within 20 episodes
+    assert [p["success_rate"] for p in plain["curve"]][0] == 0.0  # a fresh policy does not
+    meta = demo["meta"]
+    assert meta["demonstrations"]["episodes"] == 100
+    assert meta["demonstrations"]["expert_success"] == 1.0
+    assert meta["demonstrations"]["pairs"] == meta["demonstration_steps"] == 100 * 6
+    assert meta["demonstrations"]["seconds"] > 0
+    # the expert's steps are outside the budget: the same RL steps and evaluation as plain PPO
+    assert meta["steps"] == plain["meta"]["steps"]
+    assert meta["eval_env_steps"] == plain["meta"]["eval_env_steps"]
+    assert "demonstrations" not in plain["meta"] and "demonstration_steps" not in plain["meta"]
+
+
+def test_zero_demonstrations_are_plain_ppo_to_the_last_number(tmp_path):
+    from rlbench3.data import load_mapping
+
+    path, _ = load_mapping("agents", "ppo", "agent", "")
+    runs = remedy_runs(tmp_path)
+    mine = tmp_path / "mine" / "ppo.yaml"  # named ppo: the same agent name, so the same run
+    mine.parent.mkdir()
+    text = path.read_text()
+    mine.write_text(text + "demonstrations: {episodes: 0, epochs: 7}\n")
+    zero = remedy_runs(tmp_path, agents=[str(mine)])["ppo"]
+    assert zero == runs["ppo"] and zero.run_id == runs["ppo"].run_id
+    assert without_clock(train_run(zero)[0]) == without_clock(train_run(runs["ppo"])[0])
+    # ... while a single demonstration is a different run with a different record
+    mine.write_text(text + "demonstrations: {episodes: 1}\n")
+    one = remedy_runs(tmp_path, agents=[str(mine)])["ppo"]
+    assert one.run_id != zero.run_id
+    record = train_run(one)[0]
+    assert record["meta"]["demonstration_steps"] == 6
+    assert without_clock(record)["curve"] != without_clock(train_run(zero)[0])["curve"]
+
+
+CURRICULUM = """
+seeds: 1
+budget: 1024
+eval: {every: 512, episodes: 8}
+agents: [ppo]
+experiments:
+  - name: lock
+    env: rlbench3/CombinationLock-v0
+    params: {num_actions: 2, horizon: 6}
+    curriculum: {parameter: start_step, stages: [[0.0, 0.75], [0.5, 0.0]]}
+"""
+
+
+def test_a_curriculum_changes_the_training_env_and_never_the_evaluation(tmp_path, monkeypatch):
+    from rlbench3.envs.combination_lock import CombinationLockEnv, CombinationLockVectorEnv
+
+    config = remedy_runs(tmp_path, CURRICULUM)["ppo"]
+    plain = dataclasses.replace(config, curriculum=None)
+    starts, eval_starts = [], []
+    reset, reset_copies = CombinationLockEnv.reset, CombinationLockVectorEnv._reset_copies
+
+    def spy_reset(self, **kwargs):
+        out = reset(self, **kwargs)
+        starts.append(int(out[0].argmax()))  # the one-hot of the step the episode starts at
+        return out
+
+    def spy_reset_copies(self, mask):
+        eval_starts.append(self._start)
+        return reset_copies(self, mask)
+
+    monkeypatch.setattr(CombinationLockEnv, "reset", spy_reset)
+    monkeypatch.setattr(CombinationLockVectorEnv, "_reset_copies", spy_reset_copies)
+    record, _ = train_run(config)
+    # floor(0.75 * 6) = 4 from the start, 0 from step 512 on (the first step at or past it)
+    assert record["meta"]["curriculum"] == {
+        "parameter": "start_step",
+        "stages": [{"step": 0, "value": 4}, {"step": 512, "value": 0}],
+    }
+    # 4 copies: 2-step episodes first (128 per copy in the first 512 steps), whole ones after
+    assert starts[:4] == [4] * 4 and starts[-4:] == [0] * 4
+    assert starts.count(4) == 4 + 4 * 64 and starts.count(0) == len(starts) - starts.count(4)
+    # evaluation: the split's parameters at every point, so the same episodes as without
+    assert set(eval_starts) == {0}
+    starts.clear()
+    base, _ = train_run(plain)
+    assert set(starts) == {0} and "curriculum" not in base["meta"]
+    assert record["meta"]["eval_env_steps"] == base["meta"]["eval_env_steps"] == 3 * 8 * 6
+    assert without_clock(record)["curve"][0] == without_clock(base)["curve"][0]
+
+
+def test_the_population_trainer_refuses_a_curriculum_and_demonstrations(make_config):
+    from rlbench3.harness.run_config import Curriculum
+    from rlbench3.harness.training import train_population
+
+    config = make_config(agent="ppo_population", algo="PPO_population")
+    with_curriculum = dataclasses.replace(config, curriculum=Curriculum("start_step", ((0, 1),)))
+    agent = dataclasses.replace(config.agent, demonstrations={"episodes": 2})
+    for bad in (with_curriculum, dataclasses.replace(config, agent=agent)):
+        with pytest.raises(ValueError, match=r"follows no curriculum and clones no demonstrations"):
+            train_population([bad])
