@@ -37,6 +37,8 @@ from rlbench3.harness.sweep import estimate_seconds, plan_suite, run_suite
 from rlbench3.plots import plot_frontier, plot_gaps, plot_profiles, plot_report_card
 
 SCALES = ("micro", "smoke", "paper")
+# T6's experiments (envs/t6.yaml): no remedy, then one remedy of the env or training each
+T6_EXPERIMENTS = ("none", "feedback-observation", "dense-reward", "curriculum")
 FORMATS = {"md": "md", "latex": "tex", "csv": "csv"}
 
 
@@ -321,6 +323,35 @@ def _profiles_figure(data: P.ResultsData, sections: dict[str, pd.DataFrame], out
     return plot_profiles(F.experiment_profiles(run_scores(data.curves, data.episodes)), out)
 
 
+def t6_reading(sections: Mapping[str, pd.DataFrame]) -> str:
+    """Which remedies move H50, by how much."""
+    rows = _section(sections, "Remedies as shifts")
+    if rows is None:
+        return "No horizon grid with two levels or more."
+    parts = []
+    for agent, group in rows.groupby("agent", sort=True):
+        base = group[group["remedy"] == "none"]
+        if len(base):
+            parts.append(f"{agent} without a remedy: H50 {_h50_text(base.iloc[0])}.")
+        for _, row in group[group["remedy"] != "none"].iterrows():
+            bound = row["delta_bound"].split(";")[0] + " " if row["delta_bound"] else ""
+            bound = bound if bound.startswith("at ") else ""
+            moved = (
+                "moves it"
+                if row["delta_h50_low"] > 0 or row["delta_h50_high"] < 0
+                else "does not move it detectably"
+            )
+            parts.append(
+                f"{row['remedy']} {moved}: H50 {_h50_text(row)}, change {bound}"
+                f"{_estimate(row, 'delta_h50', 1)} (n = {row['seeds']} seeds per level)."
+            )
+    return " ".join(parts)
+
+
+def _remedy_figure(data: P.ResultsData, sections: dict[str, pd.DataFrame], out: Path) -> Path:
+    return plot_frontier(P.remedy_frontiers(data, TableOptions(reps=500)), out)
+
+
 # ---------------------------------------------------------------------------------------------
 # The tables
 # ---------------------------------------------------------------------------------------------
@@ -540,6 +571,38 @@ TABLES: dict[str, PaperTable] = {
                 ),
             ),
             reading=t5_reading,
+        ),
+        PaperTable(
+            key="T6",
+            title="T6: what restores trainability? Remedies as shifts of the frontier",
+            suites=("t6",),
+            scales={
+                "micro": Scale(
+                    seeds=2,
+                    budget=600,
+                    grid={name: {"horizon": (1, 2)} for name in T6_EXPERIMENTS},
+                    eval_every=300,
+                    eval_episodes=8,
+                    reps=200,
+                ),
+                "smoke": Scale(),
+                "paper": Scale(
+                    seeds=20,
+                    budget=100_000,
+                    grid={name: {"horizon": tuple(range(2, 21, 2))} for name in T6_EXPERIMENTS},
+                    eval_every=50_000,
+                ),
+            },
+            sections=lambda data, options, scale: P.t6_tables(data, options),
+            figures=(
+                Figure(
+                    "remedies",
+                    "Seeds that solved each horizon, one curve per remedy (exact CIs, logistic "
+                    "fit, H50), one panel per agent.",
+                    _remedy_figure,
+                ),
+            ),
+            reading=t6_reading,
         ),
     )
 }

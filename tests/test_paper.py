@@ -126,3 +126,21 @@ def test_micro_section_is_readable_by_the_report(micro_runs, key):
     assert len(section.tables) == len(micro_runs[key].sections)
     assert section.wall_s is not None and section.wall_s > 0
     assert "evaluation:" in section.protocol
+
+
+def test_t6_rows_name_each_remedy_against_its_base_agent(micro_runs):
+    rows = next(f for t, f in micro_runs["T6"].sections.items() if t.startswith("Remedies"))
+    remedies = set(zip(rows["remedy"], rows["agent"], rows["runs_as"]))
+    assert ("none", "ppo", "ppo") in remedies and (
+        "none",
+        "random_search",
+        "random_search",
+    ) in remedies
+    for k in (1, 10, 100):
+        assert (f"demonstrations k={k}", "ppo", f"ppo_demo{k}") in remedies
+    for name in ("feedback-observation", "dense-reward", "curriculum"):
+        assert (name, "ppo", "ppo") in remedies
+    base = rows[rows["remedy"] == "none"]
+    assert base["delta_h50"].isna().all()
+    others = rows[rows["remedy"] != "none"]
+    assert others["delta_h50"].notna().all()

@@ -423,3 +423,180 @@ def data_algo(configs: Mapping[str, RunConfig], agent: str) -> str:
         if config.agent.name == agent:
             return str(config.agent.algo).split("_")[0]
     return agent.upper()
+
+
+# ---------------------------------------------------------------------------------------------
+# T6: what restores trainability? Remedies as shifts of the frontier
+# ---------------------------------------------------------------------------------------------
+
+BASE_EXPERIMENT = "none"  # T6's experiment without a remedy
+
+
+def demonstration_episodes(config: RunConfig) -> int:
+    """The expert episodes an agent clones before RL (0 for an agent without
+    ``demonstrations``)."""
+    settings = getattr(config.agent, "demonstrations", None) or {}
+    return int(settings.get("episodes", 0))
+
+
+def remedy_of(config: RunConfig, configs: Mapping[str, RunConfig]) -> tuple[str, str]:
+    """``(remedy, base agent)`` of a T6 run: the remedy is the experiment's name (an env or
+    training-schedule remedy), or ``demonstrations k=K`` for an agent that clones ``K`` expert
+    episodes in the base experiment, or ``none``; the base agent is the agent without the remedy
+    it is compared with (for a cloning agent, the base experiment's agent of the same algorithm
+    without demonstrations)."""
+    k = demonstration_episodes(config)
+    remedies = [config.experiment] if config.experiment != BASE_EXPERIMENT else []
+    if k:
+        remedies.append(f"demonstrations k={k}")
+    base = config.agent.name
+    if k:
+        for other in configs.values():
+            if other.agent.algo == config.agent.algo and not demonstration_episodes(other):
+                base = other.agent.name
+                break
+    return " + ".join(remedies) or "none", base
+
+
+def _remedy_groups(
+    data: ResultsData,
+) -> tuple[dict[tuple[str, str], pd.DataFrame], dict[tuple[str, str], str]]:
+    """Final train scores by ``(remedy, base agent)`` (lock runs with a horizon grid), and the
+    agent that ran each."""
+    scores = run_scores(data.curves, data.episodes)
+    train = scores[scores["split"] == TRAIN] if len(scores) else scores
+    groups: dict[tuple[str, str], pd.DataFrame] = {}
+    runs_as: dict[tuple[str, str], str] = {}
+    if not len(train) or "param_horizon" not in train:
+        return groups, runs_as
+    for (_, agent), group in train.groupby(["experiment", "agent"], sort=True):
+        config = data.configs[str(group["run_id"].iloc[0])]
+        key = remedy_of(config, data.configs)
+        groups[key] = group
+        runs_as[key] = str(agent)
+    return groups, runs_as
+
+
+def remedy_frontiers(data: ResultsData, options: TableOptions) -> Any:
+    """Success against the horizon, one panel per base agent and one curve per remedy (a
+    :class:`rlbench3.analysis.figures.Frontiers` whose "agents" are the remedies)."""
+    from rlbench3.analysis import figures as F
+
+    groups, _ = _remedy_groups(data)
+    remedies = tuple(sorted({r for r, _ in groups}, key=lambda r: (r != "none", r)))
+    panels = []
+    for agent in sorted({a for _, a in groups}):
+        curves = []
+        levels: set[float] = set()
+        for remedy in remedies:
+            group = groups.get((remedy, agent))
+            if group is None:
+                continue
+            x = pd.to_numeric(group["param_horizon"]).to_numpy(float)
+            y = group["score"].to_numpy(float)
+            levels |= set(x.tolist())
+            solved = F.fraction_solved(x, y, solved_at=options.solved_at)
+            fit = None
+            if solved.levels.size >= 2:
+                fit = M.trainability_frontier(
+                    x,
+                    (y >= options.solved_at).astype(float),
+                    M.rng_for(options.seed, "t6-frontier", remedy, agent),
+                    reps=options.reps,
+                    confidence=options.confidence,
+                )
+            curves.append(F.FrontierCurve(remedy, x, y, solved, fit))
+        panels.append(
+            F.FrontierPanel(
+                f"{agent}: remedies", "horizon", "", np.array(sorted(levels)), tuple(curves)
+            )
+        )
+    return F.Frontiers(options.solved_at, options.confidence, remedies, tuple(panels))
+
+
+def remedy_rows(data: ResultsData, options: TableOptions) -> pd.DataFrame:
+    """Per remedy and base agent, H50 of the horizon axis and its shift against the same agent
+    without the remedy (:func:`rlbench3.analysis.metrics.frontier_shift`).
+
+    Columns: ``remedy``, ``agent`` (the base agent), ``runs_as`` (the agent that ran),
+    ``levels``, ``seeds`` (per level), ``solved`` (per level), ``h50`` (profile-likelihood
+    interval, as the frontier tables), ``delta_h50`` (bootstrap interval; ``delta_bound``:
+    "at least" / "at most" where a midpoint lies outside the tested range).
+    """
+    groups, runs_as = _remedy_groups(data)
+    rows = []
+    order = sorted(groups, key=lambda k: (k[0] != "none", k[0], k[1]))
+    for remedy, agent in order:
+        group = groups[(remedy, agent)]
+        x = pd.to_numeric(group["param_horizon"]).to_numpy(float)
+        solved = (group["score"].to_numpy(float) >= options.solved_at).astype(float)
+        if np.unique(x).size < 2:
+            continue
+        fr = M.trainability_frontier(
+            x,
+            solved,
+            M.rng_for(options.seed, "t6-frontier", remedy, agent),
+            reps=options.reps,
+            confidence=options.confidence,
+        )
+        per_level = sorted({int(c) for c in fr.counts})
+        row: dict[str, Any] = {
+            "remedy": remedy,
+            "agent": agent,
+            "runs_as": runs_as[(remedy, agent)],
+            "levels": ", ".join(f"{v:g}" for v in fr.levels),
+            "seeds": per_level[0] if len(per_level) == 1 else f"{per_level[0]}-{per_level[-1]}",
+            "solved": ", ".join(
+                f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)
+            ),
+        }
+        _put(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
+        row["h50_censored"] = fr.censored
+        row["h50_low_censored"] = fr.low_censored
+        row["h50_high_censored"] = fr.high_censored
+        base = groups.get(("none", agent))
+        if remedy != "none" and base is not None:
+            xb = pd.to_numeric(base["param_horizon"]).to_numpy(float)
+            yb = (base["score"].to_numpy(float) >= options.solved_at).astype(float)
+            shift = M.frontier_shift(
+                xb,
+                yb,
+                x,
+                solved,
+                M.rng_for(options.seed, "t6-shift", remedy, agent),
+                reps=options.reps,
+                confidence=options.confidence,
+            )
+            _put(row, "delta_h50", M.Estimate(shift.shift, shift.low, shift.high))
+            opens = [
+                f"{end} end open"
+                for end, o in (("low", shift.low_open), ("high", shift.high_open))
+                if o
+            ]
+            row["delta_bound"] = "; ".join(([shift.censored] if shift.censored else []) + opens)
+        else:
+            _put(row, "delta_h50", M.Estimate(np.nan, np.nan, np.nan))
+            row["delta_bound"] = ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def t6_tables(data: ResultsData, options: TableOptions) -> dict[str, pd.DataFrame]:
+    """T6's sections: the remedies' H50 and shift (:func:`remedy_rows`), then the ``swiss``
+    table of every run (success per horizon and remedy)."""
+    out: dict[str, pd.DataFrame] = {}
+    rows = remedy_rows(data, options)
+    if len(rows):
+        pct = f"{options.confidence:.0%}"
+        out[
+            "Remedies as shifts of the trainability frontier: H50 per remedy and agent (a seed "
+            f"succeeds when its final train success >= {options.solved_at:g}; {pct} "
+            "profile-likelihood CI, n = seeds per level) and delta_h50 = H50(remedy) - "
+            f"H50(none) for the same agent ({pct} interval from the two H50s' "
+            "profile-likelihood intervals at the level whose end-to-end difference has the "
+            "nominal level; delta_bound: 'at least' / 'at most' where a midpoint lies outside the "
+            "tested horizons, 'low/high end open' where an interval end reaches past them). "
+            f"{data.protocol}"
+        ] = rows
+    out.update(data.tables("swiss", options))
+    return out
