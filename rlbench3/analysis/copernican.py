@@ -28,7 +28,17 @@ other masses compare); a model's error in a regime is the median over windows of
 episodes. Per seed, the extrapolation / interpolation ratio is the held-out regime's error over
 the training regime's; the table gives the geometric mean over seeds with a percentile
 bootstrap interval (:func:`rlbench3.analysis.metrics.bootstrap_mean` on log10 ratios, explicit
-seeds). The RL agents' held-out gaps (PPO, SAC) on the same splits are a column to add later.
+seeds).
+
+The RL agents' side of the same question: the agents of the suite (PPO by the population trainer
+and SAC, trained on the training regime of the same suite) are evaluated on each held-out split,
+and :func:`agent_gaps` reads their final evaluation episodes from the results folder
+(:func:`rlbench3.analysis.results.load_episodes`): success on the training regime and on each
+held-out one, the paired gap train - held-out with the two-level interval of the generalization
+tables (:func:`rlbench3.analysis.metrics.two_level_gap`), and the retention held-out / train
+success (a ratio of means, seeds resampled in pairs). An agent whose retention is near 1 looks
+like the law model; one far below 1, like the MLP. A gap of an agent that never succeeds on its
+training regime is 0 by construction: the table says so instead of reporting it.
 """
 
 from __future__ import annotations
@@ -36,15 +46,25 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
-from rlbench3.analysis.metrics import Estimate, bootstrap_mean, rng_for
+from rlbench3.analysis.metrics import (
+    Estimate,
+    bootstrap_mean,
+    rng_for,
+    two_level_estimates,
+    two_level_gap,
+)
+from rlbench3.analysis.results import load_episodes
 from rlbench3.envs.orbit import MAX_STEPS, MAX_VALUE, OrbitVectorEnv, observation_layout
 from rlbench3.harness.run_config import TRAIN
 from rlbench3.harness.suites import load_suite
+from rlbench3.harness.sweep import run_suite
 
 SUITE, EXPERIMENT = "orbit", "orbit-regimes-dense"
 MODELS = ("mlp", "law", "simulator")
@@ -52,6 +72,9 @@ K_STEPS = (1, 10, 100)
 # What makes a collection reward-free and endless: no success, no truncation (the horizon is
 # set past the episode's end), no empty tank (random thrust spends at most 0.03 per step).
 _COLLECTION = {"fuel": MAX_VALUE, "hold_steps": MAX_STEPS, "reward_mode": "sparse"}
+# Below this final success on its training regime (mean over seeds) an agent's held-out gap is
+# reported as undefined: it learned (almost) nothing that could fail to transfer.
+MIN_TRAIN_SUCCESS = 0.05
 
 
 @dataclass(frozen=True)
@@ -454,14 +477,143 @@ def run_t7(
     return T7Result(errors, constants, scale, names, k_steps, seed, transitions, windows)
 
 
+# --------------------------------------------------------------------------------------------
+# The agents' held-out gaps
+
+
+@dataclass(frozen=True)
+class AgentGap:
+    """One agent of one experiment of the suite: final greedy success over ``seeds`` runs of
+    ``budget`` env steps, ``episodes`` evaluation episodes per run and split.
+
+    ``train``, ``heldout[split]``: mean success over seeds with the two-level interval;
+    ``gap[split]``: train - held-out, paired by run (:func:`two_level_gap`); ``retention[split]``:
+    held-out / train mean success (:func:`success_retention`), None where the training success
+    is below :data:`MIN_TRAIN_SUCCESS` (the gap is then undefined, not small)."""
+
+    experiment: str
+    agent: str
+    budget: int
+    seeds: int
+    episodes: int
+    train: Estimate
+    heldout: dict[str, Estimate]
+    gap: dict[str, Estimate]
+    retention: dict[str, Estimate | None]
+
+    @property
+    def learned(self) -> bool:
+        """Whether the training success reaches :data:`MIN_TRAIN_SUCCESS`."""
+        return float(self.train.point) >= MIN_TRAIN_SUCCESS
+
+
+def success_retention(
+    train_episodes: Sequence[np.ndarray],
+    test_episodes: Sequence[np.ndarray],
+    rng: Any,
+    reps: int = 2000,
+) -> Estimate:
+    """``mean(test) / mean(train)`` of per-run mean successes with a 95% percentile-bootstrap
+    interval (runs resampled in pairs; a resample whose training mean is 0 has no ratio and is
+    dropped).
+
+    Args:
+        train_episodes, test_episodes: per run, ``(num_episodes,)`` its final episodes' scores.
+        rng: the bootstrap's generator or seed.
+    """
+    train = np.array([np.mean(e) for e in train_episodes], dtype=float)
+    test = np.array([np.mean(e) for e in test_episodes], dtype=float)
+    if train.shape != test.shape or train.size == 0:
+        raise ValueError(f"paired runs needed, got {train.size} and {test.size}")
+    if train.mean() <= 0.0:
+        raise ValueError("a retention needs some training success (the mean over runs is 0)")
+    gen = np.random.default_rng(rng)
+    idx = gen.integers(train.size, size=(reps, train.size))
+    num, den = test[idx].mean(axis=1), train[idx].mean(axis=1)
+    ratios = num[den > 0] / den[den > 0]
+    point = float(test.mean() / train.mean())
+    low, high = np.quantile(ratios, [0.025, 0.975])
+    return Estimate(point, float(min(low, point)), float(max(high, point)))
+
+
+def _runs_by_split(frame: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
+    """``split -> run_id -> (num_episodes,)`` successes, in episode order."""
+    ordered = frame.sort_values(["split", "run_id", "episode"], kind="stable")
+    return {
+        str(split): {
+            str(run): g["success"].to_numpy(float) for run, g in f.groupby("run_id", sort=False)
+        }
+        for split, f in ordered.groupby("split", sort=False)
+    }
+
+
+def gaps_from_episodes(
+    episodes: pd.DataFrame, heldout: Sequence[str], bootstrap_seed: int = 0
+) -> list[AgentGap]:
+    """One :class:`AgentGap` per experiment x agent of an episodes frame
+    (:func:`rlbench3.analysis.results.load_episodes`), on the held-out splits ``heldout``;
+    only runs evaluated on the training split and on every one of them count, in seed order."""
+    out = []
+    for (experiment, agent), frame in episodes.groupby(["experiment", "agent"], sort=True):
+        by_split = _runs_by_split(frame)
+        missing = [name for name in (TRAIN, *heldout) if name not in by_split]
+        if missing:
+            raise ValueError(f"{experiment}/{agent}: no evaluation on split(s) {missing}")
+        seed_of = frame.groupby("run_id")["seed"].first()
+        runs = sorted(
+            set.intersection(*(set(by_split[name]) for name in (TRAIN, *heldout))),
+            key=lambda run: (int(seed_of[run]), run),
+        )
+        train_eps = [by_split[TRAIN][run] for run in runs]
+        rng = rng_for(bootstrap_seed, "t7-agents", experiment, agent)
+        train = two_level_estimates(train_eps, rng)["mean"]
+        learned = float(train.point) >= MIN_TRAIN_SUCCESS
+        heldout_est, gap, retention = {}, {}, {}
+        for name in heldout:
+            test_eps = [by_split[name][run] for run in runs]
+            heldout_est[name] = two_level_estimates(test_eps, rng)["mean"]
+            gap[name] = two_level_gap(train_eps, test_eps, rng)
+            retention[name] = success_retention(train_eps, test_eps, rng) if learned else None
+        out.append(
+            AgentGap(
+                experiment=str(experiment),
+                agent=str(agent),
+                budget=int(frame["budget"].iloc[0]),
+                seeds=len(runs),
+                episodes=int(min(e.size for e in train_eps)),
+                train=train,
+                heldout=heldout_est,
+                gap=gap,
+                retention=retention,
+            )
+        )
+    return out
+
+
+def agent_gaps(
+    out: str | Path, heldout: Sequence[str] | None = None, bootstrap_seed: int = 0
+) -> list[AgentGap]:
+    """:func:`gaps_from_episodes` of a results folder of the suite (default held-out splits:
+    those of :func:`regimes`)."""
+    names = list(heldout) if heldout is not None else list(regimes())[1:]
+    return gaps_from_episodes(load_episodes(out), names, bootstrap_seed)
+
+
+def run_agents(out: str | Path, *, workers: int = 2, progress: bool = False) -> Path:
+    """Train and evaluate the suite's agents into ``out`` (:func:`run_suite`: runs already
+    finished there are kept), and return the folder."""
+    return run_suite(SUITE, out, workers=workers, progress=progress).out
+
+
 def _estimate_text(estimate: Estimate) -> str:
     return f"{estimate.point:.3g} [{estimate.low:.3g}, {estimate.high:.3g}]"
 
 
-def t7_table(result: T7Result, bootstrap_seed: int = 0) -> str:
+def t7_table(result: T7Result, agents: Sequence[AgentGap] = (), bootstrap_seed: int = 0) -> str:
     """The T7 table in Markdown, caption first: per model and k, the training regime's median
     error (mean over seeds) and, per held-out regime, the extrapolation / interpolation ratio
-    with its interval."""
+    with its interval; then a row per agent (:func:`agent_gaps`): its training success and,
+    per held-out regime, its retention, held-out success and gap train - held-out."""
     heldout = result.regimes[1:]
     sc = result.scale
     seeds = f"{result.seed}..{result.seed + sc.seeds - 1}"
@@ -477,23 +629,36 @@ def t7_table(result: T7Result, bootstrap_seed: int = 0) -> str:
         f"percentile-bootstrap interval over seeds (2000 resamples of log10 ratios, bootstrap "
         f"seed {bootstrap_seed}). mlp: 2 x {sc.hidden} SiLU, {sc.updates} Adam steps; law: "
         f"inverse-square field with fitted K and B, one leapfrog step per env step; simulator: "
-        f"the env restored to the window's start (error 0, ratio undefined). RL agents' "
-        f"held-out gaps: not yet measured."
+        f"the env restored to the window's start (error 0, ratio undefined)."
     )
-    header = ["model", "k", "train error", *(f"{r} ratio" for r in heldout)]
+    if agents:
+        caption += (
+            " Agents (rows 'agent: ...'), trained on the training regime of the suite: 'train' is "
+            "the final greedy success there, each regime's cell its retention held-out / train "
+            "success (95% percentile bootstrap over seeds, paired), then the held-out success "
+            "and the gap train - held-out (95% two-level bootstrap, seeds then episodes, "
+            "expanded-percentile ends); "
+            + "; ".join(
+                f"{a.agent}: {a.seeds} seeds x {a.budget} steps, {a.episodes} episodes per split"
+                for a in agents
+            )
+            + f". A training success below {MIN_TRAIN_SUCCESS} leaves the gap undefined."
+        )
+    header = ["model", "k", "train", *heldout]
     lines = [caption, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for model in MODELS:
         for k in result.k_steps:
             train = result.errors[model][k][TRAIN]
-            cells = [model, str(k), f"{train.mean():.3g}"]
+            cells = [model, str(k), f"error {train.mean():.3g}"]
             for regime in heldout:
                 test = result.errors[model][k][regime]
                 if (train > 0).all() and (test > 0).all():
                     rng = rng_for(bootstrap_seed, model, k, regime)
-                    cells.append(_estimate_text(extrapolation_ratio(train, test, rng)))
+                    cells.append("ratio " + _estimate_text(extrapolation_ratio(train, test, rng)))
                 else:
                     cells.append(f"— (errors {train.max():.2g}, {test.max():.2g})")
             lines.append("| " + " | ".join(cells) + " |")
+    lines += [_agent_row(agent, heldout) for agent in agents]
     gravity, gain = result.constants.mean(axis=0)
     lines += [
         "",
@@ -501,3 +666,21 @@ def t7_table(result: T7Result, bootstrap_seed: int = 0) -> str:
         f"B = {gain:.5f} (true thrust gain = 0.2 unless the regime sets it).",
     ]
     return "\n".join(lines)
+
+
+def _success_text(estimate: Estimate) -> str:
+    return f"{estimate.point:.2f} [{estimate.low:.2f}, {estimate.high:.2f}]"
+
+
+def _agent_row(agent: AgentGap, heldout: Sequence[str]) -> str:
+    """A T7 table row of an agent (see :func:`t7_table`)."""
+    cells = [f"agent: {agent.agent}", "—", "success " + _success_text(agent.train)]
+    for regime in heldout:
+        seen = f"success {_success_text(agent.heldout[regime])}"
+        retention = agent.retention[regime]
+        if retention is None:
+            cells.append(f"gap undefined (train success < {MIN_TRAIN_SUCCESS}); {seen}")
+        else:
+            gap = _success_text(agent.gap[regime])
+            cells.append(f"retention {_estimate_text(retention)}; {seen}; gap {gap}")
+    return "| " + " | ".join(cells) + " |"

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -57,6 +57,8 @@ MAX_VALUE = 1e6
 MIN_RADIUS = 1e-6
 # The angles drawn at every reset, in this order (uniform on [0, 2 pi)).
 ANGLES = ("periapsis_angle", "true_anomaly", "body_angle", "target_angle")
+# Reductions as ufunc calls, without the Python wrapper of ndarray.max / any / all.
+_largest, _some, _every = np.maximum.reduce, np.logical_or.reduce, np.logical_and.reduce
 # A floor under the divisors that can be zero: the craft's distance to the barycentre (only
 # inside the primary, an episode that has just ended) and a step's requested velocity change.
 _TINY = 1e-300
@@ -139,11 +141,17 @@ def _cos_sin(angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     numpy's vectorised (SIMD) trigonometry may differ from the C library in the last bit, and
     the batched env would then draw other initial states than the single env. Trigonometry is
-    only needed at reset, so the loop costs little.
+    only needed at reset, so the loop costs little; an array of one repeated value (a fixed
+    parameter in the batched env) costs one call.
     """
-    flat = np.asarray(angles, dtype=np.float64).ravel().tolist()
-    cos = np.array([math.cos(a) for a in flat]).reshape(np.shape(angles))
-    sin = np.array([math.sin(a) for a in flat]).reshape(np.shape(angles))
+    flat = np.asarray(angles, dtype=np.float64).ravel()
+    if flat.size > 1 and (flat == flat[0]).all():
+        first = float(flat[0])
+        cos = np.full(np.shape(angles), math.cos(first))
+        return cos, np.full(np.shape(angles), math.sin(first))
+    values = flat.tolist()
+    cos = np.array([math.cos(a) for a in values]).reshape(np.shape(angles))
+    sin = np.array([math.sin(a) for a in values]).reshape(np.shape(angles))
     return cos, sin
 
 
@@ -219,7 +227,8 @@ def episode_constants(values: Mapping[str, np.ndarray], n_bodies: int, substeps:
     speed and turn per substep), ``mu`` (G times the total mass), ``circular_speed`` at the
     target radius and ``inv_speed``, ``inv_radius`` (1 / ``target_radius``), ``target_rate`` and
     ``target_cos``/``target_sin`` (the rendezvous point's angular speed and turn per step),
-    ``gain_dt`` (the velocity change of a unit action over a step).
+    ``gain`` (``thrust_gain``) and ``gain_dt`` (the velocity change of a unit action over a
+    step).
     """
     v = {name: np.asarray(values[name], dtype=np.float64) for name in PHYSICAL}
     g = v["gravitational_constant"]
@@ -254,6 +263,7 @@ def episode_constants(values: Mapping[str, np.ndarray], n_bodies: int, substeps:
         "circular_speed": circular_speed,
         "inv_speed": 1.0 / circular_speed,
         "inv_radius": 1.0 / radius,
+        "gain": v["thrust_gain"],
         "gain_dt": v["thrust_gain"] * v["dt"],
         "target_rate": target_rate,
         "target_cos": target_cos,
@@ -369,12 +379,21 @@ def batched_pull(
     pull: np.ndarray,
     closest: np.ndarray,
     work: Mapping[str, np.ndarray],
+    *,
+    massless: Sequence[bool] = (),
+    on_x_axis: bool = False,
 ) -> None:
     """``pull := sum_i gm_i (x - p_i) / r_i^3`` at positions ``x (dim, k)`` (inside a body,
     the pull of a uniform ball), ``closest := min(closest, min_i r_i^2)``.
 
     ``gm (N, k)`` is G times the masses, scaled as the caller needs (the env passes
     ``gm_h2_half`` or ``gm_h2``, so that the pull is already the change of ``w``).
+
+    Shortcuts that leave every value unchanged (up to the sign of a zero): ``massless[i]``
+    says companion ``i`` (``i >= 1``) has ``gm = 0`` in every copy, so its pull (``0 * dx``) is
+    not computed, only its distance (a collision with a marker still counts); ``on_x_axis``
+    says every body's phase-0 position has ``qy = 0`` (one companion), so the products with
+    ``qy`` are left out.
     """
     dim, n_bodies, r2min = x.shape[0], gm.shape[0], const["radius2"]
     r2, k, tmp = work["r2"], work["k"], work["tmp"]
@@ -390,16 +409,20 @@ def batched_pull(
     for i in range(n_bodies):
         qx, qy = const["qx"][i], const["qy"][i]
         np.multiply(phase_cos, qx, out=dx)  # the body at cos * qx - sin * qy, sin * qx + cos * qy
-        dx -= np.multiply(phase_sin, qy, out=tmp)
+        if not on_x_axis:
+            dx -= np.multiply(phase_sin, qy, out=tmp)
         np.subtract(x[0], dx, out=dx)
         np.multiply(phase_sin, qx, out=dy)
-        dy += np.multiply(phase_cos, qy, out=tmp)
+        if not on_x_axis:
+            dy += np.multiply(phase_cos, qy, out=tmp)
         np.subtract(x[1], dy, out=dy)
         np.multiply(dx, dx, out=r2)
         r2 += np.multiply(dy, dy, out=tmp)
         if dim == 3:
             r2 += np.multiply(x[2], x[2], out=tmp)
         np.minimum(closest, r2, out=closest)
+        if i > 0 and i < len(massless) and massless[i]:
+            continue
         np.maximum(r2, r2min, out=k)
         k *= np.sqrt(k, out=tmp)
         np.divide(gm[i], k, out=k)
@@ -944,9 +967,7 @@ class OrbitVectorEnv(BatchedVectorEnv):
         max_episode_steps: int | None = None,
         **kwargs: Any,
     ):
-        p: OrbitParams = self._setup(
-            num_envs, preset, render_mode, max_episode_steps, kwargs
-        )
+        p: OrbitParams = self._setup(num_envs, preset, render_mode, max_episode_steps, kwargs)
         n, d = self.num_envs, self.dim = self.num_envs, p.dim
         self.horizon, self.n_bodies = p.horizon, p.n_bodies
         # A time limit only matters when it cuts an episode short.
@@ -991,21 +1012,25 @@ class OrbitVectorEnv(BatchedVectorEnv):
         self._angles = np.zeros((n, len(ANGLES)))
         # The observations in float64, one row per entry: constant rows are written at reset,
         # the others at every step, and a step's observations are one cast of this array. The
-        # velocity rows are also the velocities the orbit error reads.
+        # velocity rows are also the velocities the orbit error reads; the position and fuel
+        # rows are the state itself (views), never copied.
         self._rows = np.zeros((size, n))
-        self._position_rows = self._rows[self._layout["position"]]
+        self._state["x"] = self._rows[self._layout["position"]]
+        self._state["fuel"] = self._rows[self._layout["fuel"]][0]
         self._velocity = self._rows[self._layout["velocity"]]
-        self._fuel_row = self._rows[self._layout["fuel"]][0]
         self._hold_row = self._rows[self._layout["hold"]][0]
         self._work = workspace(d, n)
         self._actions = np.zeros((d, n))
         self._kick_full = np.zeros((d, n))
         self._kick_half = np.zeros((d, n))
         self._closest = np.zeros(n)
+        self._turned = np.zeros((2, n))  # the bodies' next phase (cos, sin)
+        self._massless: list[bool] = []  # per body: gm = 0 in every copy (see batched_pull)
+        self._on_x_axis = False  # every body's phase-0 position has qy = 0
         self._inside = np.zeros(n, dtype=bool)
         # Per-copy constants repeated on every axis: a product of two (dim, n) arrays runs
         # about twice as fast as one that broadcasts an (n,) array over the axes.
-        self._axes = {name: np.zeros((d, n)) for name in ("h", "inv_h", "h2", "h2_half")}
+        self._axes = {name: np.zeros((d, n)) for name in ("h", "inv_h", "h2", "h2_half", "gain")}
         self._ready = np.zeros(n, dtype=bool)  # copies reset at least once
         self._started = False  # every copy reset at least once: step() may run
         # The info of the fixed parameters never changes: built once, handed out read-only.
@@ -1052,6 +1077,7 @@ class OrbitVectorEnv(BatchedVectorEnv):
             axes[:] = self._const[name]
         np.multiply(self._state["w"], self._axes["inv_h"], out=self._velocity)
         self._write_constant_rows(everyone)
+        self._update_shortcuts()
         self._write_rows()
 
     def body_positions(self) -> np.ndarray:
@@ -1074,8 +1100,6 @@ class OrbitVectorEnv(BatchedVectorEnv):
     def _write_rows(self) -> None:
         """The observation rows that change over an episode (the velocities are kept)."""
         s, c, lay, rows, d = self._state, self._const, self._layout, self._rows, self.dim
-        np.copyto(self._position_rows, s["x"])
-        np.copyto(self._fuel_row, s["fuel"])
         np.divide(s["hold"], self._values["hold_steps"], out=self._hold_row)
         if not self._orbit_task:
             (x, v), task = (s["x"], self._velocity), rows[lay["task"]]
@@ -1118,9 +1142,18 @@ class OrbitVectorEnv(BatchedVectorEnv):
         w = const["h"] * v  # the displacement per substep
         velocity = w * const["inv_h"]  # the velocity the single env observes
         s["x"][:, idx], s["w"][:, idx], self._velocity[:, idx] = x, w, velocity
-        phase_cos, phase_sin = _cos_sin(angles[:, 2])
+        # The bodies' phase matters only with companions, the rendezvous point only in its task
+        # (a lone primary rests at the origin; the orbit task has no point): the trigonometry,
+        # one C-library call per copy, is skipped where its result is never read.
+        if self.n_bodies > 1:
+            phase_cos, phase_sin = _cos_sin(angles[:, 2])
+        else:
+            phase_cos, phase_sin = np.ones(k), np.zeros(k)
         s["phase_cos"][idx], s["phase_sin"][idx] = phase_cos, phase_sin
-        target_cos, target_sin = _cos_sin(angles[:, 3])
+        if self._orbit_task:
+            target_cos, target_sin = np.ones(k), np.zeros(k)
+        else:
+            target_cos, target_sin = _cos_sin(angles[:, 3])
         radius = values["target_radius"]
         target_x, target_y = radius * target_cos, radius * target_sin
         s["target_x"][idx], s["target_y"][idx] = target_x, target_y
@@ -1135,6 +1168,13 @@ class OrbitVectorEnv(BatchedVectorEnv):
         err = batched_error(x, velocity, target_x, target_y, const, radius, self._orbit_task, work)
         s["err"][idx] = np.minimum(err, 1.0)
         self._write_constant_rows(idx)
+        self._update_shortcuts()
+
+    def _update_shortcuts(self) -> None:
+        """:func:`batched_pull`'s shortcuts, from every copy's episode constants."""
+        gm = self._const["gm"]
+        self._massless = [i > 0 and not gm[i].any() for i in range(self.n_bodies)]
+        self._on_x_axis = not self._const["qy"].any()
 
     def _reset_info(self, mask: np.ndarray) -> dict[str, Any]:
         """The single env's reset info (``params`` in field order, ``angles``) of the copies in
@@ -1181,18 +1221,25 @@ class OrbitVectorEnv(BatchedVectorEnv):
         sq, r2, k, tmp = work["sq"], work["r2"], work["k"], work["tmp"]
         if given.shape == shape:
             np.copyto(a, given.T)  # coordinate-major like the state; float32 -> 64 is exact
-        if given.shape != shape or not np.abs(a, out=sq).max() <= 1.0:  # NaN fails too
+        if given.shape != shape or not _largest(np.abs(a, out=sq), axis=None) <= 1.0:  # NaN too
             raise ValueError(f"actions must be an array of shape {shape} with entries in [-1, 1]")
         x, w, pull, axes = s["x"], s["w"], s["pull"], self._axes
         # Fuel, as in the single env: the step's velocity change, scaled down to what is left.
         need = _row_sum(np.multiply(a, a, out=sq), out=r2)
         np.sqrt(need, out=need)
         need *= c["gain_dt"]
-        spend = np.minimum(need, s["fuel"], out=k)
-        s["fuel"] -= spend
-        spend /= np.maximum(need, _TINY, out=need)  # 1.0 exactly unless the tank runs dry
-        spend *= vals["thrust_gain"]
-        u = np.multiply(spend, a, out=a)
+        fuel = s["fuel"]
+        if _every(np.less_equal(need, fuel, out=self._inside)):
+            # Every tank lasts the step: spend = need, the single env's factor spend / need is
+            # 1.0 exactly, and the thrust is thrust_gain * a (one product of (dim, n) arrays).
+            fuel -= need
+            u = np.multiply(axes["gain"], a, out=a)
+        else:
+            spend = np.minimum(need, fuel, out=k)
+            fuel -= spend
+            spend /= np.maximum(need, _TINY, out=need)  # 1.0 exactly unless the tank runs dry
+            spend *= vals["thrust_gain"]
+            u = np.multiply(spend, a, out=a)
         # Kick-drift-kick leapfrog, as in the single env: the thrust's change of w over a
         # substep and over half of one, then a kick is w += (thrust - pull), a drift x += w.
         full = np.multiply(axes["h2"], u, out=self._kick_full)
@@ -1223,13 +1270,20 @@ class OrbitVectorEnv(BatchedVectorEnv):
             known_r2: np.ndarray | None = r2
         else:
             spin_cos, spin_sin = c["spin_cos"], c["spin_sin"]
+            cp, sp, turned = s["phase_cos"], s["phase_sin"], self._turned
+            massless, on_x_axis = self._massless, self._on_x_axis
             for j in range(last + 1):
                 x += w
-                cp, sp = s["phase_cos"], s["phase_sin"]
-                s["phase_cos"] = cp * spin_cos - sp * spin_sin
-                s["phase_sin"] = sp * spin_cos + cp * spin_sin
+                # The bodies turn: (cp, sp) <- (cp c - sp s, sp c + cp s), as the single env.
+                np.multiply(cp, spin_cos, out=turned[0])
+                turned[0] -= np.multiply(sp, spin_sin, out=tmp)
+                np.multiply(sp, spin_cos, out=turned[1])
+                turned[1] += np.multiply(cp, spin_sin, out=tmp)
+                cp[...], sp[...] = turned
                 gm = c["gm_h2"] if j < last else c["gm_h2_half"]
-                batched_pull(x, s["phase_cos"], s["phase_sin"], gm, c, pull, closest, work)
+                batched_pull(
+                    x, cp, sp, gm, c, pull, closest, work, massless=massless, on_x_axis=on_x_axis
+                )
                 w -= pull
                 w += full if j < last else half
             known_r2 = None
@@ -1254,7 +1308,7 @@ class OrbitVectorEnv(BatchedVectorEnv):
         hold *= np.less_equal(err, vals["tolerance"], out=self._inside)
         s["t"] += 1
         success = hold >= vals["hold_steps"]
-        if hit.any():
+        if _some(hit):
             success &= ~hit
         terminated = success | hit
         truncated = s["t"] >= self.horizon
@@ -1264,9 +1318,9 @@ class OrbitVectorEnv(BatchedVectorEnv):
         if not self._sparse:
             rewards += np.subtract(s["err"], capped, out=tmp)
         np.copyto(s["err"], capped)
-        resetting = s["autoreset"].copy()
-        any_reset = bool(resetting.any())
+        any_reset = bool(_some(s["autoreset"]))
         if any_reset:
+            resetting = s["autoreset"].copy()
             # Copies that ended at the previous step were integrated above like the others,
             # from their final state; they are reset now, and their step does not count.
             self._reset_copies(resetting)

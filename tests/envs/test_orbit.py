@@ -409,6 +409,9 @@ def copy_info(info: dict, i: int) -> tuple[dict, dict]:
         {},
         {"dim": 3},
         {"n_bodies": 2, "companion_mass": 0.3, "reward_mode": "dense"},
+        # Massless markers: the batched env skips their pull but still detects collisions.
+        {"n_bodies": 2, "companion_mass": 0.0, "reward_mode": "dense", "substeps": 6},
+        {"n_bodies": 3, "companion_mass": 0.0, "dim": 3},
         {"n_bodies": 4, "dim": 3, "task": "rendezvous", "reward_mode": "dense"},
         {"task": "rendezvous", "initial_eccentricity": {"low": 0.0, "high": 0.9}, "fuel": 0.1},
         {"preset": "E", "n_bodies": 2, "companion_mass": {"low": 0.0, "high": 0.5}},
@@ -439,6 +442,33 @@ def test_batched_copies_equal_the_single_env_bit_for_bit(kwargs):
                 collided += step_info["collided"]
                 break
     assert ended == n
+
+
+def test_massless_marker_collisions_match_the_single_env():
+    # The marker circles at the craft's radius with a body radius of 0.9: about a third of the
+    # copies start inside it and collide at once, in both envs (the batched env skips a massless
+    # body's pull, not its distance).
+    kwargs = dict(
+        n_bodies=2,
+        companion_mass=0.0,
+        companion_distance=1.0,
+        body_radius=0.9,
+        initial_radius=1.0,
+        initial_eccentricity=0.0,
+    )
+    n = 64
+    envs = OrbitVectorEnv(n, **kwargs)
+    _, info = envs.reset(seed=0)
+    actions = np.zeros((n, 2), dtype=np.float32)
+    _, _, terminated, _, step_info = envs.step(actions)
+    assert 5 <= terminated.sum() < n and step_info["collided"][terminated].all()
+    for i in range(n):
+        params, angles = copy_info(info, i)
+        env = OrbitEnv(**params)
+        env.reset(seed=0, options=angles)
+        _, _, single_terminated, _, single_info = env.step(actions[i])
+        assert single_terminated == terminated[i]
+        assert single_info.get("collided", False) == bool(terminated[i])
 
 
 def test_state_can_be_saved_and_restored():
