@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -57,6 +58,8 @@ class Scale:
             initial-policy probes.
         card: T5's measurement sizes (cloning, perturbations).
         study: T3's study sizes (splits, subsampling draws, ranking draws).
+        copernican, k_steps: T7's dynamics-model scale
+            (:data:`rlbench3.analysis.copernican.SCALES`) and prediction horizons.
         reps: bootstrap replicates of every interval.
     """
 
@@ -72,6 +75,8 @@ class Scale:
     probe_policies: int = 256
     card: RC.CardSettings = field(default_factory=RC.CardSettings)
     study: SS.StudySettings = field(default_factory=SS.StudySettings)
+    copernican: str = "smoke"
+    k_steps: tuple[int, ...] = (1, 10, 100)
     reps: int = 2000
 
 
@@ -352,6 +357,53 @@ def _remedy_figure(data: P.ResultsData, sections: dict[str, pd.DataFrame], out: 
     return plot_frontier(P.remedy_frontiers(data, TableOptions(reps=500)), out)
 
 
+def t7_reading(sections: Mapping[str, pd.DataFrame]) -> str:
+    """Which models extrapolate, and which an agent's gap resembles."""
+    models = _section(sections, "The Copernican test")
+    if models is None:
+        return "No dynamics models were fitted."
+    regimes = [c for c in models.columns if f"{c}_low" in models.columns]
+    parts = []
+    for model, group in models.groupby("model", sort=False):
+        values = group[regimes].to_numpy(float)
+        if np.isnan(values).all():
+            continue
+        parts.append(
+            f"{model}: held-out / training error ratios {np.nanmin(values):.2g} to "
+            f"{np.nanmax(values):.2g} over k = {', '.join(str(k) for k in group['k'])} and the "
+            f"{len(regimes)} held-out regimes."
+        )
+    agents = _section(sections, "The agents on the same regimes")
+    if agents is not None:
+        for _, row in agents.iterrows():
+            cells = [
+                f"{r} {_estimate(row, f'{r}_retention')}"
+                for r in regimes
+                if f"{r}_retention" in row and not pd.isna(row[f"{r}_retention"])
+            ]
+            parts.append(
+                f"{row['agent']} ({row['experiment']}, n = {row['seeds']} seeds): training "
+                f"success {_estimate(row, 'train')}"
+                + (f"; retention {'; '.join(cells)}." if cells else "; gap undefined.")
+            )
+    return " ".join(parts)
+
+
+def _copernican_sections(
+    data: P.ResultsData, options: TableOptions, scale: Scale
+) -> dict[str, pd.DataFrame]:
+    from rlbench3.analysis import copernican as C
+
+    result = C.run_t7(scale.copernican, seed=options.seed, k_steps=scale.k_steps)
+    agents = C.gaps_from_episodes(data.episodes, result.regimes[1:], options.seed)
+    sections = C.t7_sections(result, agents, options.seed)
+    # the agents' section states their evaluation protocol, as every table of runs does
+    return {
+        (f"{title}. {data.protocol}" if title.startswith("The agents") else title): frame
+        for title, frame in sections.items()
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # The tables
 # ---------------------------------------------------------------------------------------------
@@ -603,6 +655,33 @@ TABLES: dict[str, PaperTable] = {
                 ),
             ),
             reading=t6_reading,
+        ),
+        PaperTable(
+            key="T7",
+            title="T7: the Copernican test (Orbit: the law fixed, the regime changed)",
+            suites=("orbit",),
+            scales={
+                "micro": Scale(
+                    seeds=2,
+                    budget=600,
+                    eval_every=600,
+                    eval_episodes=8,
+                    copernican="tiny",
+                    k_steps=(1, 10),
+                    reps=200,
+                ),
+                "smoke": Scale(),
+                "paper": Scale(seeds=20, budget=200_000, eval_every=100_000, copernican="full"),
+            },
+            sections=_copernican_sections,
+            figures=(
+                Figure(
+                    "gaps",
+                    "The agents' generalization gaps (train minus held-out success) per regime.",
+                    _gaps_figure,
+                ),
+            ),
+            reading=t7_reading,
         ),
     )
 }

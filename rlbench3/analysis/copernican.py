@@ -684,3 +684,85 @@ def _agent_row(agent: AgentGap, heldout: Sequence[str]) -> str:
             gap = _success_text(agent.gap[regime])
             cells.append(f"retention {_estimate_text(retention)}; {seen}; gap {gap}")
     return "| " + " | ".join(cells) + " |"
+
+
+def t7_sections(
+    result: T7Result, agents: Sequence[AgentGap] = (), bootstrap_seed: int = 0
+) -> dict[str, pd.DataFrame]:
+    """T7 as table sections (title -> numeric DataFrame, estimates as ``x``, ``x_low``,
+    ``x_high``; :func:`rlbench3.analysis.tables.render_sections` renders them): the models'
+    extrapolation / interpolation ratios per held-out regime (``seeds``: the repetitions), and
+    the agents' training success, held-out success, retention and gap per regime. The same
+    numbers as :func:`t7_table`."""
+    heldout = result.regimes[1:]
+    sc = result.scale
+    model_rows = []
+    for model in MODELS:
+        for k in result.k_steps:
+            train = result.errors[model][k][TRAIN]
+            row: dict[str, Any] = {
+                "model": model,
+                "k": k,
+                "seeds": sc.seeds,
+                "train_error": float(train.mean()),
+            }
+            for regime in heldout:
+                test = result.errors[model][k][regime]
+                if (train > 0).all() and (test > 0).all():
+                    est = extrapolation_ratio(
+                        train, test, rng_for(bootstrap_seed, model, k, regime)
+                    )
+                else:
+                    est = Estimate(np.nan, np.nan, np.nan)
+                row[regime], row[f"{regime}_low"], row[f"{regime}_high"] = (
+                    float(est.point),
+                    float(est.low),
+                    float(est.high),
+                )
+            model_rows.append(row)
+    sections = {
+        f"The Copernican test: open-loop k-step prediction error of the craft's state on "
+        f"rlbench3/Orbit-v0, held-out regime / training regime (geometric mean over "
+        f"{sc.seeds} seeds, 95% percentile bootstrap over seeds; 'ratio undefined' for the "
+        f"simulator, whose error is 0); models fitted on {result.transitions} transitions of "
+        f"uniform random thrust in the training regime (mlp: 2 x {sc.hidden} SiLU; law: "
+        f"inverse-square field with fitted constants; simulator: the env itself)": pd.DataFrame(
+            model_rows
+        )
+    }
+    if agents:
+        agent_rows = []
+        for agent in agents:
+            row = {
+                "experiment": agent.experiment,
+                "agent": agent.agent,
+                "seeds": agent.seeds,
+                "budget": agent.budget,
+            }
+            row["train"], row["train_low"], row["train_high"] = (
+                float(agent.train.point),
+                float(agent.train.low),
+                float(agent.train.high),
+            )
+            for regime in heldout:
+                for name, est in (
+                    ("success", agent.heldout[regime]),
+                    ("gap", agent.gap[regime] if agent.learned else None),
+                    ("retention", agent.retention[regime]),
+                ):
+                    est = est if est is not None else Estimate(np.nan, np.nan, np.nan)
+                    key = f"{regime}_{name}"
+                    row[key], row[f"{key}_low"], row[f"{key}_high"] = (
+                        float(est.point),
+                        float(est.low),
+                        float(est.high),
+                    )
+            agent_rows.append(row)
+        sections[
+            "The agents on the same regimes: final greedy success on the training regime and on "
+            "each held-out one (95% two-level bootstrap), the gap train - held-out (paired, "
+            "two-level) and the retention held-out / train (95% percentile bootstrap over "
+            f"seeds); gap and retention are n/a where the training success is below "
+            f"{MIN_TRAIN_SUCCESS} (nothing learned that could fail to transfer)"
+        ] = pd.DataFrame(agent_rows)
+    return sections

@@ -81,7 +81,9 @@ _INT_COLUMNS = {
     "uniform_episodes",
     "policies",
 }
-_SIG_COLUMNS = {"h50", "collapse_h", "uniform_closed_form", "uniform_hit", "expected_rewarded"}
+_SIG_COLUMNS = {
+    "h50", "collapse_h", "uniform_closed_form", "uniform_hit", "expected_rewarded", "train_error",
+}
 _AGGREGATE_LABEL = {"iqm": "IQM", "mean": "mean"}
 
 
