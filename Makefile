@@ -64,7 +64,7 @@ browser:
 	fi
 
 # Every paper table at smoke scale (each resumable: a rerun only renders), then one report page.
-PAPER_TABLES := T1 T2 T3 T4 T5 T6
+PAPER_TABLES := T1 T2 T3 T4 T5 T6 T7
 paper: venv
 	for t in $(PAPER_TABLES); do $(VENV)/bin/rlbench3 paper $$t --scale smoke -r results/paper/$$t || exit 1; done
 	$(VENV)/bin/rlbench3 report -r results/paper -o results/paper/report.html

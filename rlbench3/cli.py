@@ -10,7 +10,7 @@ Commands (``rlbench3 COMMAND --help`` lists a command's options)::
     rlbench3 table -r DIR --kind KIND         trainability, seed-variance or gen. tables
     rlbench3 plot -r DIR --kind KIND -o FILE  one figure: curves, frontier, landscape, ...
     rlbench3 robust -r DIR --kind KIND        trained policies under obs/action noise or FGSM
-    rlbench3 paper TABLE [--scale S] [-r DIR] one paper table (T1-T5): run, then write it
+    rlbench3 paper TABLE [--scale S] [-r DIR] one paper table (T1-T7): run, then write it
     rlbench3 report -r DIR -o FILE.html       one self-contained HTML page of tables and figures
 
 Folders and files, the same on every command (in the manner of rl-baselines3-zoo's

@@ -56,3 +56,9 @@ def test_three_seeds_fall_short_where_the_tables_warn(coverage):
     result = coverage.success_coverage(bimodal, 3, 300, seed=1, reps=500)
     assert result.interval()[1] < 0.9
     assert coverage.main(["--sims", "3", "--reps", "50"]) == 0
+
+
+@pytest.mark.parametrize(("base", "other"), [(6.0, 6.0), (5.0, 8.0)])
+def test_h50_shift_interval_covers_at_five_seeds_per_level(coverage, base, other):
+    result = coverage.shift_coverage(base, other, 1.0, 5, 150, seed=1)
+    assert result.interval()[1] >= 0.93, (result.coverage, result.sims)
