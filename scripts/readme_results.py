@@ -29,6 +29,7 @@ README_SECTIONS = {
     "T4": ("Packer et al. (2018) summary",),
     "T5": ("Expressivity / Trainability / Generalization report card",),
     "T6": ("Remedies as shifts",),
+    "T7": ("The Copernican test", "The agents on the same regimes"),
 }
 FIGURES = ("T1", "T5", "T6")  # the tables whose figure goes into the README
 
