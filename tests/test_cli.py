@@ -18,7 +18,7 @@ from rlbench3.analysis import robustness, tables
 from rlbench3.cli import build_parser, hit_table, main
 from rlbench3.harness.storage import RunStore
 
-COMMANDS = ("envs", "hit", "survey", "run", "ls", "table", "plot", "robust", "report")
+COMMANDS = ("envs", "hit", "survey", "run", "ls", "table", "plot", "robust", "paper", "report")
 
 
 def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
