@@ -4,10 +4,11 @@
     python scripts/validate_population.py --scale full           # 30 seeds each (issue 12)
     python scripts/validate_population.py --envs lock4 --seeds 6 --wrong-setting none
     python scripts/validate_population.py --out /tmp/validation  # also JSON and a figure
+    python scripts/validate_population.py --envs reach3 --seeds 50 --exact   # + SB3's streams
 
-For every env (the lock with H = 4 and H = 8, K = 2; SparseReach d = 2; CartPole-R), the same
-seeds are trained with the same agent file (``agents/ppo.yaml`` resolved for the env) and budget
-by
+For every env (the lock with H = 4 and H = 8, K = 2; SparseReach d = 2; SparseReach d = 3 with
+the training preset R, the quick suite's setting; CartPole-R), the same seeds are trained with the
+same agent file (``agents/ppo.yaml`` resolved for the env) and budget by
 
 * **SB3**: ``rlbench3.harness.training.train_run`` (the project's own path: DummyVecEnv of
   ``n_envs`` copies, SB3's ``PPO``), evaluated by its recorder;
@@ -26,7 +27,19 @@ interval, and the mean paired difference (population - SB3) with its interval. A
 **consistent** when the interval of the difference contains 0 or lies within +-0.1 (the issue's
 criterion), else **DIFFERENT**; an env is DIFFERENT when any of its metrics is. (Three metrics
 and several envs at 95% each: a correct implementation is flagged somewhere now and then at
-smoke scale; a flag to believe persists at ``--scale full``.)
+smoke scale; a flag to believe persists at ``--scale full``.) Two tests of equal distributions
+per env, unpaired: Fisher's exact test on the seeds solved (final success >= 0.5) and Welch's t
+test on the final success rate. Outcomes are often bimodal (a seed solves or never sees the
+reward), so 10 seeds can disagree by chance: seeds 0-9 on SparseReach d = 3 R give 5 of 10
+against 0 of 10 (Fisher p = 0.03); over 150 and 300 seeds the two are within chance (README).
+
+``--exact`` also trains the population with SB3's own random streams (``streams="sb3"``: SB3's
+per-step action draws and single envs seeded as SB3 seeds them), which makes seed ``s`` the same
+run as SB3's ``s`` up to float rounding: it reports, per env, the seeds whose learning curve and
+final success equal SB3's, and the share of evaluation points that agree before the two runs
+part. Rounding can grow until one sampled action differs, after which the runs part for good
+(CartPole-R's large returns get there within 30k steps); any difference of algorithm shows up
+at once, seed by seed, with no statistics.
 
 The control (``--wrong-setting``, on by default) trains the population once more with a
 deliberately wrong setting and compares it with the same SB3 runs: the comparison must flag it
@@ -48,6 +61,7 @@ import argparse
 import json
 import math
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +108,13 @@ TASKS = {
         "SparseReach",
         {"action_dim": 2},
         {"smoke": 30_000, "full": 50_000},
+    ),
+    "reach3": Task(
+        "SparseReach d=3 R",
+        "rlbench3/SparseReach-v0",
+        "SparseReach",
+        {"action_dim": 3, "preset": "R"},
+        {"smoke": 30_000, "full": 30_000},  # the quick suite's budget
     ),
     "cartpole": Task(
         "CartPole-R",
@@ -181,7 +202,9 @@ class Recorder(PopulationCallback):
             evaluator.close()
 
 
-def population_runs(task: Task, configs: list[RunConfig], wrong: str) -> list[dict[str, Any]]:
+def population_runs(
+    task: Task, configs: list[RunConfig], wrong: str, streams: str = "batched"
+) -> list[dict[str, Any]]:
     """The runs of ``configs`` (one per seed, as SB3's) by one population."""
     agent = configs[0].agent
     hyperparams = dict(agent.hyperparams)
@@ -190,7 +213,7 @@ def population_runs(task: Task, configs: list[RunConfig], wrong: str) -> list[di
     settings = PPOSettings.from_hyperparams(hyperparams, agent.n_envs)
     seeds = [config.seed for config in configs]
     torch.set_num_threads(1)
-    trainer = PopulationPPO(task.env_id, seeds, settings, configs[0].splits[TRAIN])
+    trainer = PopulationPPO(task.env_id, seeds, settings, configs[0].splits[TRAIN], streams=streams)
     if wrong == "action-gain":
         with torch.no_grad():
             for j, seed in enumerate(seeds):
@@ -270,7 +293,50 @@ def compare(
     flagged = [m for m in METRICS if out[m]["verdict"] != "consistent"]
     out["verdict"] = "DIFFERENT" if flagged else "consistent"
     out["flagged_by"] = flagged
+    out["tests"] = distribution_tests(
+        np.array([r["success"] for r in sb3]), np.array([r["success"] for r in pop])
+    )
     return out
+
+
+def distribution_tests(a: np.ndarray, b: np.ndarray, solved: float = 0.5) -> dict[str, Any]:
+    """Unpaired tests that final success rates ``a`` and ``b`` (one per seed) come from one
+    distribution: Fisher's exact test on the seeds solved (success >= ``solved``) and Welch's t
+    test on the rates (NaN when both samples are constant)."""
+    from scipy import stats
+
+    solved_a, solved_b = int((a >= solved).sum()), int((b >= solved).sum())
+    table = [[solved_a, len(a) - solved_a], [solved_b, len(b) - solved_b]]
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # constant samples: NaN, said above
+        welch = stats.ttest_ind(a, b, equal_var=False).pvalue
+    return {
+        "solved": [solved_a, solved_b],
+        "seeds": [len(a), len(b)],
+        "fisher_p": float(stats.fisher_exact(table).pvalue),
+        "welch_p": float(welch),
+    }
+
+
+def exact_agreement(sb3: list[dict[str, Any]], exact: list[dict[str, Any]]) -> dict[str, Any]:
+    """Seed by seed, SB3's runs against the population's with SB3's streams (the same runs):
+    how many have the same learning curve (success and return at every evaluation point), how
+    many the same final success, and the largest difference in final success."""
+    a = np.array([r["success"] for r in sb3])
+    b = np.array([r["success"] for r in exact])
+    leading = []  # per seed: the share of evaluation points equal before the first difference
+    for x, y in zip(sb3, exact):
+        equal = np.isclose(np.array(x["curve"], dtype=float), np.array(y["curve"], dtype=float))
+        points = equal.all(axis=1)
+        leading.append(len(points) if points.all() else int(np.argmin(points)))
+        leading[-1] /= len(points)
+    return {
+        "equal_curves": int(sum(share == 1.0 for share in leading)),
+        "leading_equal_share": float(np.mean(leading)),
+        "equal_final": int((a == b).sum()),
+        "seeds": len(a),
+        "max_abs_difference": float(np.abs(a - b).max()),
+    }
 
 
 def format_interval(estimate: tuple, digits: int = 2) -> str:
@@ -283,11 +349,19 @@ def print_table(title: str, rows: dict[str, dict[str, Any]], population: str) ->
     sides = (("sb3", "SB3"), ("population", population), ("difference", "difference"))
     for metric, (what, _) in METRICS.items():
         print(f"  {what}:")
-        print(f"    {'env':<16}" + "".join(f"{label:>26}" for _, label in sides) + "  verdict")
+        print(f"    {'env':<18}" + "".join(f"{label:>26}" for _, label in sides) + "  verdict")
         for name, row in rows.items():
             cells = row[metric]
             text = "".join(f"{format_interval(cells[k]):>26}" for k, _ in sides)
-            print(f"    {name:<16}{text}  {cells['verdict']}")
+            print(f"    {name:<18}{text}  {cells['verdict']}")
+    print("  seeds solved (final success >= 0.5), Fisher's exact p; Welch's t p (final success):")
+    for name, row in rows.items():
+        t = row["tests"]
+        print(
+            f"    {name:<18}SB3 {t['solved'][0]}/{t['seeds'][0]}, {population} "
+            f"{t['solved'][1]}/{t['seeds'][1]}: Fisher p = {t['fisher_p']:.3g}; "
+            f"Welch p = {t['welch_p']:.3g}"
+        )
     verdicts = []
     for name, row in rows.items():
         why = f" ({', '.join(row['flagged_by'])})" if row["flagged_by"] else ""
@@ -346,6 +420,11 @@ def main(argv: list[str] | None = None) -> None:
         "--wrong-setting", choices=["action-gain", "no-adv-norm", "none"], default="action-gain"
     )
     parser.add_argument("--workers", type=int, default=1, help="processes for the SB3 runs")
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="also train the population with SB3's random streams and compare seed by seed",
+    )
     parser.add_argument("--out", type=Path, help="write results.json and curves.png here")
     parser.add_argument(
         "--reuse-sb3",
@@ -392,6 +471,10 @@ def main(argv: list[str] | None = None) -> None:
             wrong = population_runs(task, configs, args.wrong_setting)
             results[task.name]["wrong"] = wrong
             line += f", control {time.perf_counter() - clock:.0f} s"
+        if args.exact:
+            clock = time.perf_counter()
+            results[task.name]["exact"] = population_runs(task, configs, "none", "sb3")
+            line += f", SB3's streams {time.perf_counter() - clock:.0f} s"
         print(line, flush=True)
 
     tops = {TASKS[key].name: TASKS[key].max_return for key in args.envs}
@@ -418,6 +501,17 @@ def main(argv: list[str] | None = None) -> None:
             + (f" on: {', '.join(flagged)}" if flagged else " (the comparison lacks power)")
         )
         summary["control"] = {"setting": args.wrong_setting, "rows": control, "flagged": flagged}
+    if args.exact:
+        print("\nPopulation with SB3's random streams vs SB3, seed by seed (the same runs):")
+        summary["exact"] = {}
+        for name, r in results.items():
+            found = summary["exact"][name] = exact_agreement(r["sb3"], r["exact"])
+            print(
+                f"  {name:<18}of {found['seeds']} seeds, {found['equal_curves']} have SB3's "
+                f"learning curve, {found['equal_final']} its final success; points equal before "
+                f"the runs part {found['leading_equal_share']:.0%}; largest difference in final "
+                f"success {found['max_abs_difference']:.2f}"
+            )
     consistent = all(row["verdict"] == "consistent" for row in table.values())
     print(f"population vs SB3: {'consistent on every env' if consistent else 'DIFFERENT'}")
     print(f"total {time.perf_counter() - started:.0f} s")

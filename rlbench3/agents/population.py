@@ -37,11 +37,16 @@ way whatever S is: measured true of CPU ``bmm`` except at a width of 1 (see
 its ``fused`` one). ``tests/agents/test_population.py`` checks a seed's weights after training
 alone and in a population, in each env layout.
 
-Not the same as SB3 at the level of random streams: SB3 samples actions with
-``torch.multinomial`` / ``Normal.rsample`` on the global generator and steps ``n_envs`` single
-envs seeded ``s, s+1, ...``; here actions come from noise drawn per rollout (inverse CDF /
-``mean + std * eps``) and batched envs have one generator per VectorEnv. The distributions are the
-same; ``scripts/validate_population.py`` compares the two implementations over seeds.
+**Random streams** (``streams``). SB3 samples each step's actions with ``torch.multinomial`` /
+``Normal.rsample`` on the global generator and steps ``n_envs`` single envs seeded ``s, s+1, ...``.
+With ``streams="batched"`` (the default, the fast path) actions come from noise drawn once per
+rollout (inverse CDF / ``mean + std * eps``) and batched envs have one generator per VectorEnv:
+the same distributions, other random numbers, so a seed's run is another draw than SB3's run
+with that seed (``scripts/validate_population.py`` compares the two over seeds). With
+``streams="sb3"`` each step's actions are drawn exactly as SB3 draws them (the same calls, in
+SB3's shapes, on the seed's generator) and the envs are single envs seeded as SB3 seeds them
+(layout ``sync``): seed ``s`` then reproduces SB3's ``PPO(seed=s)`` run of the harness, to float
+rounding (``tests/agents/test_population.py`` checks a short run; slower, for validation).
 
 Not supported (an error names the key): ``use_sde``, ``target_kl``, custom rollout buffers,
 feature extractors, optimizers other than Adam; observation spaces other than ``Box``; action
@@ -89,6 +94,7 @@ POLICY_KWARGS = (
     "optimizer_kwargs",
 )
 ADAM_KWARGS = ("eps", "betas", "weight_decay", "amsgrad")
+STREAMS = ("batched", "sb3")  # PopulationPPO's random streams (module docstring)
 
 
 class SettingError(ConfigError):
@@ -669,6 +675,8 @@ class PopulationPPO:
         settings: the hyperparameters (:meth:`PPOSettings.from_hyperparams`).
         env_kwargs: the env's parameters (``gym.make_vec(env_id, **env_kwargs)``).
         layout: how the env copies are laid out (:mod:`rlbench3.agents.population_envs`).
+        streams: ``"batched"`` (fast) or ``"sb3"`` (SB3's own random streams, layout ``sync``);
+            see the module docstring.
 
     Attributes:
         num_timesteps: env steps so far, per seed (SB3's ``num_timesteps``).
@@ -685,9 +693,20 @@ class PopulationPPO:
         settings: PPOSettings,
         env_kwargs: Mapping[str, Any] | None = None,
         layout: str = "auto",
+        streams: str = "batched",
     ):
         if len(seeds) < 1 or len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
+        if streams not in STREAMS:
+            raise ValueError(f"streams must be one of {STREAMS}, got {streams!r}")
+        if streams == "sb3":
+            if layout not in ("auto", "sync"):
+                raise ValueError(
+                    f"streams='sb3' steps single envs as SB3 does (layout 'sync'), got "
+                    f"layout={layout!r}"
+                )
+            layout = "sync"
+        self.streams = streams
         self.seeds, self.settings = [int(s) for s in seeds], settings
         self.envs = PopulationEnvs(
             env_id, dict(env_kwargs or {}), self.seeds, settings.n_envs, layout
@@ -778,6 +797,23 @@ class PopulationPPO:
             draws = [torch.randn(shape, generator=g) for g in self.action_generators]
         return torch.stack(draws, dim=1)
 
+    def _sample_as_sb3(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step's actions drawn as SB3 draws them, each seed's from its own generator: a
+        Gaussian's ``Normal.rsample`` (``empty(n_envs, *A).normal_()``, then
+        ``mean + eps * std``), a categorical's ``Categorical.sample`` (``torch.multinomial`` of
+        the probabilities, one draw with replacement per row); and their log-probabilities."""
+        generators = self.action_generators
+        if not self.discrete:
+            shape = out.shape[1:]
+            noise = [torch.empty(shape).normal_(generator=g) for g in generators]
+            return self.policy.sample(out, torch.stack(noise))
+        log_p = categorical_log_probs(out)
+        probs = log_p.softmax(-1)  # Categorical(logits=...).probs
+        actions = torch.stack(
+            [torch.multinomial(p, 1, True, generator=g)[:, 0] for p, g in zip(probs, generators)]
+        )
+        return actions, log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+
     def _env_actions(self, actions: torch.Tensor) -> np.ndarray:
         """Actions for the env, one row per copy; a Box's clipped to its bounds as SB3 does."""
         array = actions.numpy().reshape(self.envs.num_envs, *self.action_space.shape)
@@ -791,7 +827,7 @@ class PopulationPPO:
         time-limit bootstrap, then advantages and returns."""
         s, n, gamma = self.num_seeds, self.n_envs, self.settings.gamma
         buf, policy = self.buffer, self.policy
-        noise = self._draw_noise()
+        noise = self._draw_noise() if self.streams == "batched" else None
         signal = np.zeros(s, dtype=bool)
         obs = self._last_obs
         assert obs is not None
@@ -799,7 +835,10 @@ class PopulationPPO:
             obs_t = self._obs_tensor(obs)
             out = policy.actor(obs_t)
             values = policy.critic(obs_t)
-            actions, log_probs = policy.sample(out, noise[t])
+            if noise is None:
+                actions, log_probs = self._sample_as_sb3(out)
+            else:
+                actions, log_probs = policy.sample(out, noise[t])
             step = self.envs.step(self._env_actions(actions))
             rewards = step.rewards
             signal |= rewards.reshape(s, n).any(axis=1)

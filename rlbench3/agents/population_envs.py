@@ -25,7 +25,9 @@ a population of one. Three layouts get there (``layout="auto"`` picks one):
   SB3's ``make_vec_env(seed=s)`` seeds its own copies, so a seed's env streams equal SB3's.
 
 A batched env has one generator for its ``n_envs`` copies where SB3's ``make_vec_env`` seeds
-``n_envs`` single envs ``s, s+1, ...``: same distribution of episodes, different streams.
+``n_envs`` single envs ``s, s+1, ...``: same distribution of episodes, different streams (and
+no stream shared between runs, where SB3 seeds copy ``i`` of run ``s`` and copy ``i - 1`` of run
+``s + 1`` alike). ``PopulationPPO(streams="sb3")`` uses ``sync`` to reproduce SB3's streams.
 """
 
 from __future__ import annotations

@@ -4,9 +4,12 @@ What is tested here (CI-sized; the statistical comparison with SB3 over many see
 ``scripts/validate_population.py``):
 
 * seed independence: a seed's weights after training are bit-equal alone and in a population,
-  in each env layout (shared batched env, one batched env per seed, SyncVectorEnv);
+  in each env layout (shared batched env, one batched env per seed, SyncVectorEnv) and with
+  SB3's random streams;
 * SB3's algorithm: the initial weights are ``PPO(seed=s)``'s exactly; one update on a rollout SB3
-  collected gives SB3's weights after ``PPO.train()`` (to float rounding); GAE equals SB3's
+  collected gives SB3's weights after ``PPO.train()`` (to float rounding); with SB3's random
+  streams a short run follows SB3's run rollout by rollout (buffers and weights, to float
+  rounding; continuous and discrete actions); GAE equals SB3's
   ``RolloutBuffer.compute_returns_and_advantage`` on a hand-worked example; the time-limit
   bootstrap and SB3's autoreset semantics of the population's envs;
 * the export of one seed as SB3's ``ActorCriticPolicy`` (same action distribution, saves/loads);
@@ -70,19 +73,21 @@ def settings(n_envs: int = 2, **changes) -> PPOSettings:
 
 
 @pytest.mark.parametrize(
-    ("env_id", "params", "layout"),
+    ("env_id", "params", "layout", "streams"),
     [
-        (LOCK, {"horizon": 2}, "shared"),
-        (REACH, {"horizon": 5}, "per_seed"),  # random goals: one batched env per seed
-        (CARTPOLE, {}, "sync"),  # no batched env: Gymnasium's SyncVectorEnv
+        (LOCK, {"horizon": 2}, "shared", "batched"),
+        (REACH, {"horizon": 5}, "per_seed", "batched"),  # random goals: a batched env per seed
+        (CARTPOLE, {}, "sync", "batched"),  # no batched env: Gymnasium's SyncVectorEnv
+        (REACH, {"horizon": 5}, "sync", "sb3"),
+        (LOCK, {"horizon": 2}, "sync", "sb3"),
     ],
 )
-def test_a_seed_alone_equals_the_seed_in_a_population(env_id, params, layout):
+def test_a_seed_alone_equals_the_seed_in_a_population(env_id, params, layout, streams):
     seeds, budget = [3, 8, 5], 3 * 2 * SMALL["n_steps"]
-    together = PopulationPPO(env_id, seeds, settings(), params).learn(budget)
+    together = PopulationPPO(env_id, seeds, settings(), params, streams=streams).learn(budget)
     assert together.envs.layout == layout
     for j, seed in enumerate(seeds):
-        alone = PopulationPPO(env_id, [seed], settings(), params).learn(budget)
+        alone = PopulationPPO(env_id, [seed], settings(), params, streams=streams).learn(budget)
         for name, stacked in together.params.items():
             assert torch.equal(stacked[j], alone.params[name][0]), (seed, name)
         assert together.empty_rollouts[j] == alone.empty_rollouts[0]
@@ -156,6 +161,82 @@ def test_one_update_on_sb3s_rollout_gives_sb3s_weights(env_id, params):
         not torch.equal(trainer.params[name][0], p) for name, p in model.policy.named_parameters()
     )
     assert moved
+
+
+class RolloutSnapshots(BaseCallback):
+    """SB3's rollout buffer at the end of every rollout (before the update)."""
+
+    def __init__(self):
+        super().__init__()
+        self.buffers: list[dict[str, np.ndarray]] = []
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        buffer = self.model.rollout_buffer
+        names = ("observations", "actions", "rewards", "values", "log_probs", "advantages")
+        self.buffers.append({name: getattr(buffer, name).copy() for name in names})
+
+
+# Point mass with domain randomization (preset R), 3 action dimensions, a goal reachable within
+# the 8-step horizon: a few rollouts see actions clipped to the box, successes (termination) and
+# time limits (the bootstrap) alike.
+REACH3 = {"action_dim": 3, "preset": "R", "horizon": 8, "tolerance": 0.6}
+
+
+@pytest.mark.parametrize(("env_id", "params"), [(REACH, REACH3), (LOCK, {"horizon": 3})])
+def test_a_run_with_sb3s_streams_reproduces_sb3s_run(env_id, params):
+    """Whole runs, not one update: with SB3's random streams (its per-step action draws, its
+    single envs seeded s, s+1), a seed's rollouts and weights follow SB3's PPO(seed=s) run rollout
+    by rollout, to float rounding. Collection (sampling, log-probabilities, action clipping,
+    autoreset, time-limit bootstrap, GAE) and the update are all in the loop."""
+    seed, n_envs, rollouts = 3, 2, 4
+    hyperparams = {**SMALL, "learning_rate": 1e-2, "n_epochs": 4}  # large steps: clipping acts
+    budget = rollouts * n_envs * SMALL["n_steps"]
+    with torch_threads(1):
+        model = sb3_model(env_id, params, hyperparams, n_envs, seed)
+        snapshots = RolloutSnapshots()
+        model.learn(budget, callback=snapshots)
+
+    class Buffers(PopulationCallback):
+        found: list[dict[str, np.ndarray]] = []
+
+        def on_rollout_end(self, trainer):
+            b, theirs_shape = trainer.buffer, snapshots.buffers[0]["actions"].shape
+            self.found.append(
+                {
+                    "observations": b.obs[:, 0].copy(),
+                    "actions": b.actions[:, 0].reshape(theirs_shape).copy(),
+                    "rewards": b.rewards[:, 0].copy(),
+                    "values": b.values[:, 0].copy(),
+                    "log_probs": b.log_probs[:, 0].copy(),
+                    "advantages": b.advantages[:, 0].copy(),
+                }
+            )
+
+    trainer = PopulationPPO(env_id, [seed], settings(n_envs, **hyperparams), params, streams="sb3")
+    np.random.seed(seed)  # noqa: NPY002  (SB3 shuffles with numpy's global generator...)
+    trainer.learn(budget, Buffers())  # (...seeded by set_random_seed; the trainer, its own)
+    assert trainer.envs.layout == "sync" and len(Buffers.found) == rollouts
+    for k, (ours, theirs) in enumerate(zip(Buffers.found, snapshots.buffers)):
+        for name, expected in theirs.items():
+            np.testing.assert_allclose(ours[name], expected, atol=2e-5, err_msg=f"{k} {name}")
+    for name, p in model.policy.named_parameters():
+        np.testing.assert_allclose(trainer.params[name][0].detach(), p.detach(), atol=2e-5)
+    rewards = np.concatenate([b["rewards"] for b in snapshots.buffers])
+    if env_id == REACH:  # the run exercised what it is meant to
+        actions = np.concatenate([b["actions"] for b in snapshots.buffers])
+        assert (np.abs(actions) > 1).any(), "no action was clipped"
+        assert (rewards == 1.0).any(), "no success"
+        assert ((rewards != 0.0) & (rewards != 1.0)).any(), "no time-limit bootstrap"
+
+
+def test_sb3_streams_need_sb3s_env_layout():
+    with pytest.raises(ValueError, match=r"streams='sb3' .*layout 'sync'.*'per_seed'"):
+        PopulationPPO(REACH, [0], settings(), {"horizon": 4}, layout="per_seed", streams="sb3")
+    with pytest.raises(ValueError, match=r"streams must be one of \('batched', 'sb3'\)"):
+        PopulationPPO(REACH, [0], settings(), {"horizon": 4}, streams="numpy")
 
 
 def test_gae_equals_sb3s_on_a_hand_worked_example():
