@@ -63,6 +63,11 @@ def test_micro_rerun_only_renders(micro_runs):
     )
     assert sorted(p.name for p in (first.folder.parent / "runs").iterdir()) == records
     assert render(again) == render(first)
+    # the section reports the time that trained the runs, not the rerun's few seconds
+    from rlbench3.analysis.sections import read_section
+
+    section = read_section(first.folder / "section.json")
+    assert section.wall_s == pytest.approx(first.wall_seconds)
 
 
 def render(result):
