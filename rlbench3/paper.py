@@ -433,6 +433,7 @@ TABLES: dict[str, PaperTable] = {
                 "paper": Scale(
                     seeds=20,
                     budget=100_000,
+                    agents=("ppo", "ppo_population", "a2c", "dqn", "random_search"),
                     grid={"lock-horizon": {"horizon": tuple(range(1, 13)), "num_actions": (2, 3)}},
                     eval_every=20_000,
                     probe_episodes=100_000,
