@@ -83,7 +83,7 @@ _INT_COLUMNS = {
 }
 _SIG_COLUMNS = {
     "h50", "collapse_h", "uniform_closed_form", "uniform_hit", "expected_rewarded", "train_error",
-    "from", "to",
+    "from", "to", "fraction", "min_p",
 }
 _AGGREGATE_LABEL = {"iqm": "IQM", "mean": "mean"}
 
