@@ -195,6 +195,8 @@ def lock_probe_rows(
         row["policies"] = probe.episodes
         row["expected_rewarded"] = expected_rewarded_episodes(config.budget, horizon, num_actions)
         rows.append(row)
+    # the tables' order: by experiment, then the grid's numbers (horizon=10 after horizon=9)
+    rows.sort(key=lambda r: (r["experiment"], r["num_actions"], r["horizon"]))
     return pd.DataFrame(rows)
 
 
