@@ -82,6 +82,15 @@ class Scale:
     reps: int = 2000
 
 
+# What every micro scale shares (seconds per table, for CI); a table's micro scale overrides it.
+MICRO = {"seeds": 2, "budget": 600, "eval_every": 300, "eval_episodes": 8, "reps": 200}
+
+
+def micro(**changes: Any) -> Scale:
+    """A micro scale: :data:`MICRO` with ``changes``."""
+    return Scale(**{**MICRO, **changes})
+
+
 @dataclass(frozen=True)
 class Figure:
     """One figure of a table: its file stem, caption and how it is drawn into a path (from the
@@ -418,16 +427,11 @@ TABLES: dict[str, PaperTable] = {
             title="T1: the swiss cheese against the horizon (combination lock)",
             suites=("t1",),
             scales={
-                "micro": Scale(
-                    seeds=2,
-                    budget=600,
+                "micro": micro(
                     grid={"lock-horizon": {"horizon": (1, 2)}},
                     agents=("ppo_population", "random_search"),
-                    eval_every=300,
-                    eval_episodes=8,
                     probe_episodes=2000,
                     probe_policies=16,
-                    reps=200,
                 ),
                 "smoke": Scale(),
                 "paper": Scale(
@@ -461,17 +465,12 @@ TABLES: dict[str, PaperTable] = {
             title="T2: the action-dimension cliff (point mass and planar arm)",
             suites=("t2",),
             scales={
-                "micro": Scale(
-                    seeds=2,
-                    budget=600,
+                "micro": micro(
                     grid={
                         "reach-dimension": {"action_dim": (1, 2)},
                         "arm-joints": {"n_joints": (1, 2)},
                     },
                     agents=("ppo_population", "ars"),
-                    eval_every=300,
-                    eval_episodes=8,
-                    reps=200,
                 ),
                 "smoke": Scale(),
                 "paper": Scale(
@@ -501,12 +500,9 @@ TABLES: dict[str, PaperTable] = {
             title="T3: seed variance (Henderson et al. 2018; Agarwal et al. 2021)",
             suites=("t3",),
             scales={
-                "micro": Scale(
+                "micro": micro(
                     seeds=6,
-                    budget=600,
                     experiments=("lock",),
-                    eval_every=300,
-                    eval_episodes=8,
                     study=SS.StudySettings(
                         sizes=(3, 5),
                         reps=20,
@@ -537,16 +533,11 @@ TABLES: dict[str, PaperTable] = {
             "number of training variants K",
             suites=("packer", "variants"),
             scales={
-                "micro": Scale(
-                    seeds=2,
-                    budget=600,
+                "micro": micro(
                     agents=("ppo",),
                     experiments=("cartpole-train-D", "cartpole-train-R", "cartpole-variants"),
                     grid={"cartpole-variants": {"variant_seed": (0, -1)}},
-                    eval_every=300,
                     eval_deterministic=False,
-                    eval_episodes=8,
-                    reps=200,
                 ),
                 "smoke": Scale(
                     seeds=10,
@@ -587,16 +578,12 @@ TABLES: dict[str, PaperTable] = {
             title="T5: the Expressivity / Trainability / Generalization report card",
             suites=("t5",),
             scales={
-                "micro": Scale(
-                    seeds=2,
-                    budget=600,
+                "micro": micro(
                     grid={
                         "lock-horizon": {"horizon": (2,)},
                         "reach-dimension": {"action_dim": (1,)},
                     },
                     experiments=("lock-horizon", "reach-dimension"),
-                    eval_every=300,
-                    eval_episodes=8,
                     card=RC.CardSettings(
                         demonstrations=5,
                         clone_seeds=2,
@@ -630,13 +617,8 @@ TABLES: dict[str, PaperTable] = {
             title="T6: what restores trainability? Remedies as shifts of the frontier",
             suites=("t6",),
             scales={
-                "micro": Scale(
-                    seeds=2,
-                    budget=600,
+                "micro": micro(
                     grid={name: {"horizon": (1, 2)} for name in T6_EXPERIMENTS},
-                    eval_every=300,
-                    eval_episodes=8,
-                    reps=200,
                 ),
                 "smoke": Scale(),
                 "paper": Scale(
@@ -662,14 +644,10 @@ TABLES: dict[str, PaperTable] = {
             title="T7: the Copernican test (Orbit: the law fixed, the regime changed)",
             suites=("orbit",),
             scales={
-                "micro": Scale(
-                    seeds=2,
-                    budget=600,
+                "micro": micro(
                     eval_every=600,
-                    eval_episodes=8,
                     copernican="tiny",
                     k_steps=(1, 10),
-                    reps=200,
                 ),
                 "smoke": Scale(),
                 "paper": Scale(seeds=20, budget=200_000, eval_every=100_000, copernican="full"),
