@@ -37,6 +37,7 @@ from rlbench3.analysis.tables import (
     build_tables,
     episode_values,
     protocol_text,
+    put_estimate,
     run_scores,
 )
 from rlbench3.harness.run_config import TRAIN, RunConfig
@@ -189,9 +190,9 @@ def lock_probe_rows(
             "budget": config.budget,
             "uniform_closed_form": float(num_actions) ** -horizon,
         }
-        _put(row, "uniform_hit", M.Estimate(hit.probability, hit.low, hit.high))
+        put_estimate(row, "uniform_hit", M.Estimate(hit.probability, hit.low, hit.high))
         row["uniform_episodes"] = hit.episodes
-        _put(row, "hole_fraction", M.Estimate(probe.probability, probe.low, probe.high))
+        put_estimate(row, "hole_fraction", M.Estimate(probe.probability, probe.low, probe.high))
         row["policies"] = probe.episodes
         row["expected_rewarded"] = expected_rewarded_episodes(config.budget, horizon, num_actions)
         rows.append(row)
@@ -207,10 +208,6 @@ def _policy_kwargs(configs: Mapping[str, RunConfig]) -> dict[str, Any]:
         if str(source).startswith(("PPO", "A2C", "TRPO")):
             return dict(config.agent.hyperparams.get("policy_kwargs") or {})
     return {}
-
-
-def _put(row: dict[str, Any], name: str, est: M.Estimate) -> None:
-    row[name], row[f"{name}_low"], row[f"{name}_high"] = est.point, est.low, est.high
 
 
 def t1_tables(
@@ -346,7 +343,7 @@ def dimension_drops(
                         "success_from": float(ga["score"].mean()),
                         "success_to": float(gb["score"].mean()),
                     }
-                    _put(row, "drop", est)
+                    put_estimate(row, "drop", est)
                     curve.append(row)
                 if curve:
                     worst = max(range(len(curve)), key=lambda i: curve[i]["drop"])
@@ -552,7 +549,7 @@ def remedy_rows(data: ResultsData, options: TableOptions) -> pd.DataFrame:
                 f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)
             ),
         }
-        _put(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
+        put_estimate(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
         row["h50_censored"] = fr.censored
         row["h50_low_censored"] = fr.low_censored
         row["h50_high_censored"] = fr.high_censored
@@ -569,7 +566,7 @@ def remedy_rows(data: ResultsData, options: TableOptions) -> pd.DataFrame:
                 reps=options.reps,
                 confidence=options.confidence,
             )
-            _put(row, "delta_h50", M.Estimate(shift.shift, shift.low, shift.high))
+            put_estimate(row, "delta_h50", M.Estimate(shift.shift, shift.low, shift.high))
             opens = [
                 f"{end} end open"
                 for end, o in (("low", shift.low_open), ("high", shift.high_open))
@@ -577,7 +574,7 @@ def remedy_rows(data: ResultsData, options: TableOptions) -> pd.DataFrame:
             ]
             row["delta_bound"] = "; ".join(([shift.censored] if shift.censored else []) + opens)
         else:
-            _put(row, "delta_h50", M.Estimate(np.nan, np.nan, np.nan))
+            put_estimate(row, "delta_h50", M.Estimate(np.nan, np.nan, np.nan))
             row["delta_bound"] = ""
         rows.append(row)
     return pd.DataFrame(rows)

@@ -33,7 +33,7 @@ import pandas as pd
 
 from rlbench3.analysis import metrics as M
 from rlbench3.analysis.probes import clopper_pearson
-from rlbench3.analysis.tables import TableOptions, episode_values, run_scores
+from rlbench3.analysis.tables import TableOptions, episode_values, put_estimate, run_scores
 from rlbench3.harness.run_config import TRAIN, RunConfig
 
 EXPERT_FAMILIES = ("CombinationLock", "SparseReach", "ArmReach")
@@ -78,10 +78,6 @@ class CardSettings:
 def family(env_id: str) -> str:
     """``rlbench3/SparseReach-v0`` -> ``SparseReach``."""
     return env_id.split("/")[-1].split("-v")[0]
-
-
-def _put(row: dict[str, Any], name: str, est: M.Estimate) -> None:
-    row[name], row[f"{name}_low"], row[f"{name}_high"] = est.point, est.low, est.high
 
 
 def _nan() -> M.Estimate:
@@ -192,21 +188,21 @@ def report_card(
             )["mean"]
         else:
             est = _nan()
-        _put(row, "expressivity", est)
+        put_estimate(row, "expressivity", est)
         row["expressivity_n"] = settings.clone_seeds if _clonable(first) else 0
         # trainability
         solved = int((group["score"].to_numpy(float) >= settings.solved_at).sum())
         low, high = clopper_pearson(solved, n, options.confidence)
-        _put(row, "trainability", M.Estimate(solved / n, low, high))
+        put_estimate(row, "trainability", M.Estimate(solved / n, low, high))
         # weak generalization
         weak = auc.reindex(ids).to_numpy(float)
         if np.isnan(weak).any():
-            _put(row, "weak_auc", _nan())
+            put_estimate(row, "weak_auc", _nan())
         else:
             est = M.bootstrap_mean(
                 weak, M.rng_for(options.seed, "card-weak", *key), reps=options.reps
             )
-            _put(
+            put_estimate(
                 row, "weak_auc", M.Estimate(*(float(np.squeeze(v)) for v in est.__dict__.values()))
             )
         # strong generalization
@@ -224,7 +220,7 @@ def report_card(
             row["held_out"] = split
         else:
             gap, row["held_out"] = _nan(), "-"
-        _put(row, "strong_gap", gap)
+        put_estimate(row, "strong_gap", gap)
         row["bottleneck"] = (
             "yes"
             if row["expressivity_low"] >= settings.expressive_at and row["trainability"] < 0.5

@@ -215,7 +215,8 @@ class _Data:
         )
 
 
-def _put(row: dict[str, Any], name: str, est: M.Estimate) -> None:
+def put_estimate(row: dict[str, Any], name: str, est: M.Estimate) -> None:
+    """Write ``est`` into ``row`` as the columns ``name``, ``name_low``, ``name_high``."""
     row[name], row[f"{name}_low"], row[f"{name}_high"] = (
         float(est.point),
         float(est.low),
@@ -268,9 +269,9 @@ def _swiss(data: _Data) -> dict[str, pd.DataFrame]:
         group = group.sort_values("seed")
         row, aggregate = _cell_head(exp, setting, agent, len(group))
         est = data.cell(group, M.rng_for(seed, "final", exp, setting, agent), (aggregate,))
-        _put(row, f"final_{label}", est[aggregate])
+        put_estimate(row, f"final_{label}", est[aggregate])
         zs = group["zero_signal_fraction"].to_numpy(float)
-        _put(
+        put_estimate(
             row,
             "zero_signal",
             M.zero_signal_summary(
@@ -343,7 +344,7 @@ def _frontier_rows(
                         f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)
                     ),
                 }
-                _put(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
+                put_estimate(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
                 row["h50_censored"] = fr.censored  # "", "below" or "above" the tested range
                 row["h50_low_censored"] = fr.low_censored
                 row["h50_high_censored"] = fr.high_censored
@@ -374,12 +375,12 @@ def _seeds(data: _Data) -> dict[str, pd.DataFrame]:
         row, aggregate = _cell_head(exp, setting, agent, n)
         names = ("mean", "median", "optimality_gap")
         est = data.cell(group, M.rng_for(seed, "final", exp, setting, agent), (aggregate, *names))
-        _put(row, "central", est[aggregate])
+        put_estimate(row, "central", est[aggregate])
         for name in names:
-            _put(row, name, est[name])
+            put_estimate(row, name, est[name])
         spread = M.seed_spread(s)
         std = M.std_interval(s, confidence, bounds=bounds) if n >= 2 else _nan_estimate()
-        _put(row, "std", std)
+        put_estimate(row, "std", std)
         row["cv"], row["min"], row["max"] = spread.cv, spread.min, spread.max
         if n >= 4:
             rng = M.rng_for(seed, "seeds-split", exp, setting, agent)
@@ -390,7 +391,7 @@ def _seeds(data: _Data) -> dict[str, pd.DataFrame]:
             row["partitions"] = M.num_halvings(n) if exhaustive else n_partitions
         else:
             row["split_test"], row["partitions"] = math.nan, math.nan
-        _put(row, "seeds_needed", M.seeds_needed_interval(std, half_width, confidence))
+        put_estimate(row, "seeds_needed", M.seeds_needed_interval(std, half_width, confidence))
         rows.append(row)
     for (exp, setting), group in train.groupby(["experiment", "setting"]):
         agents = sorted(group["agent"].unique())
@@ -405,7 +406,7 @@ def _seeds(data: _Data) -> dict[str, pd.DataFrame]:
                 "seeds_x": len(sx),
                 "seeds_y": len(sy),
             }
-            _put(
+            put_estimate(
                 row,
                 "p_x_better",
                 M.probability_of_improvement(
@@ -504,8 +505,8 @@ def _gen(data: _Data) -> dict[str, pd.DataFrame]:
                 "split": split,
                 "seeds": len(runs),
             }
-            _put(row, "train", data.cell(tr, rng, ("mean",))["mean"])
-            _put(row, "test", data.cell(te, rng, ("mean",))["mean"])
+            put_estimate(row, "train", data.cell(tr, rng, ("mean",))["mean"])
+            put_estimate(row, "test", data.cell(te, rng, ("mean",))["mean"])
             gap = M.two_level_gap(
                 data.episodes_of(tr),
                 data.episodes_of(te),
@@ -514,7 +515,7 @@ def _gen(data: _Data) -> dict[str, pd.DataFrame]:
                 confidence=o.confidence,
                 interval=o.interval,
             )
-            _put(row, "gap", gap)
+            put_estimate(row, "gap", gap)
             rows.append(row)
     label = _label(metric)
     sections = {
@@ -572,11 +573,11 @@ def _packer(data: _Data) -> dict[str, pd.DataFrame]:
             }
             for test in PACKER_VARIANTS:
                 if test not in tests:
-                    _put(row, test, _nan_estimate())
+                    put_estimate(row, test, _nan_estimate())
                     continue
                 v = np.array([value.get((rid, cells[test]), np.nan) for rid, cells in runs])
                 if np.isnan(v).any():
-                    _put(row, test, _nan_estimate())
+                    put_estimate(row, test, _nan_estimate())
                     continue
                 cell = variant + test
                 arrays[cell] = v
@@ -588,7 +589,7 @@ def _packer(data: _Data) -> dict[str, pd.DataFrame]:
                 est = M.two_level_estimates(
                     episodes[cell], rng, reps=reps, confidence=confidence, interval=o.interval
                 )
-                _put(row, test, est["mean"])
+                put_estimate(row, test, est["mean"])
             cell_rows.append(row)
         needed = ("DD", "DR", "DE", "RR", "RE")
         if all(c in arrays for c in needed):
@@ -608,7 +609,7 @@ def _packer(data: _Data) -> dict[str, pd.DataFrame]:
                 "seeds": f"{len(arrays['DD'])}/{len(arrays['RR'])}",
             }
             for key in ("default", "interpolation", "extrapolation"):
-                _put(row, key, summary[key])
+                put_estimate(row, key, summary[key])
             summary_rows.append(row)
     if not cell_rows:
         return {}
