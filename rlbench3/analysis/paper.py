@@ -36,6 +36,7 @@ from rlbench3.analysis.tables import (
     TableOptions,
     build_tables,
     episode_values,
+    frontier_columns,
     protocol_text,
     put_estimate,
     run_scores,
@@ -538,21 +539,12 @@ def remedy_rows(data: ResultsData, options: TableOptions) -> pd.DataFrame:
             reps=options.reps,
             confidence=options.confidence,
         )
-        per_level = sorted({int(c) for c in fr.counts})
         row: dict[str, Any] = {
             "remedy": remedy,
             "agent": agent,
             "runs_as": runs_as[(remedy, agent)],
-            "levels": ", ".join(f"{v:g}" for v in fr.levels),
-            "seeds": per_level[0] if len(per_level) == 1 else f"{per_level[0]}-{per_level[-1]}",
-            "solved": ", ".join(
-                f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)
-            ),
+            **frontier_columns(fr),
         }
-        put_estimate(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
-        row["h50_censored"] = fr.censored
-        row["h50_low_censored"] = fr.low_censored
-        row["h50_high_censored"] = fr.high_censored
         base = groups.get(("none", agent))
         if remedy != "none" and base is not None:
             xb = pd.to_numeric(base["param_horizon"]).to_numpy(float)

@@ -82,8 +82,16 @@ _INT_COLUMNS = {
     "policies",
 }
 _SIG_COLUMNS = {
-    "h50", "collapse_h", "uniform_closed_form", "uniform_hit", "expected_rewarded", "train_error",
-    "from", "to", "fraction", "min_p",
+    "h50",
+    "collapse_h",
+    "uniform_closed_form",
+    "uniform_hit",
+    "expected_rewarded",
+    "train_error",
+    "from",
+    "to",
+    "fraction",
+    "min_p",
 }
 _AGGREGATE_LABEL = {"iqm": "IQM", "mean": "mean"}
 
@@ -305,6 +313,22 @@ def _swiss(data: _Data) -> dict[str, pd.DataFrame]:
     return sections
 
 
+def frontier_columns(fr: M.Frontier) -> dict[str, Any]:
+    """A frontier's table columns: its levels, seeds per level, seeds solved per level, and H50
+    with its interval and where it is censored ("", "below" or "above" the tested range)."""
+    per_level = sorted({int(c) for c in fr.counts})
+    row: dict[str, Any] = {
+        "levels": ", ".join(f"{v:g}" for v in fr.levels),
+        "seeds": per_level[0] if len(per_level) == 1 else f"{per_level[0]}-{per_level[-1]}",
+        "solved": ", ".join(f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)),
+    }
+    put_estimate(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
+    row["h50_censored"] = fr.censored
+    row["h50_low_censored"] = fr.low_censored
+    row["h50_high_censored"] = fr.high_censored
+    return row
+
+
 def _frontier_rows(
     train: pd.DataFrame, *, reps: int, seed: int, confidence: float, solved_at: float
 ) -> pd.DataFrame | None:
@@ -330,24 +354,13 @@ def _frontier_rows(
                     reps=reps,
                     confidence=confidence,
                 )
-                per_level = sorted({int(c) for c in fr.counts})
                 row: dict[str, Any] = {
                     "experiment": exp,
                     "agent": agent,
                     "difficulty": p[len("param_") :],
                     "fixed": label or "-",
-                    "levels": ", ".join(f"{v:g}" for v in fr.levels),
-                    "seeds": per_level[0]
-                    if len(per_level) == 1
-                    else f"{per_level[0]}-{per_level[-1]}",
-                    "solved": ", ".join(
-                        f"{int(round(r * c))}/{int(c)}" for r, c in zip(fr.rates, fr.counts)
-                    ),
+                    **frontier_columns(fr),
                 }
-                put_estimate(row, "h50", M.Estimate(fr.midpoint, fr.low, fr.high))
-                row["h50_censored"] = fr.censored  # "", "below" or "above" the tested range
-                row["h50_low_censored"] = fr.low_censored
-                row["h50_high_censored"] = fr.high_censored
                 rows.append(row)
     if not rows:
         return None
