@@ -511,7 +511,9 @@ def plot_report_card(card: Any, out_path: str | Path, *, expressive_at: float = 
     families = sorted(rows["family"].unique())
     markers = dict(zip(families, "osD^v<>"))
     colors = _colors(families)
-    for _, r in rows.iterrows():
+    agents = sorted(rows["agent"].unique())
+    levels = _label_levels(rows["expressivity"].to_numpy(), rows["trainability"].to_numpy())
+    for (_, r), level in zip(rows.iterrows(), levels):
         ax.errorbar(
             r["expressivity"],
             r["trainability"],
@@ -529,19 +531,50 @@ def plot_report_card(card: Any, out_path: str | Path, *, expressive_at: float = 
             capsize=2,
             lw=0.8,
         )
+        # labels of points near the right edge go to their left; near points' labels stack
+        right = r["expressivity"] > 0.6
         ax.annotate(
-            f"{r['setting']} ({r['agent']})",
+            r["setting"] if len(agents) == 1 else f"{r['setting']} ({r['agent']})",
             (r["expressivity"], r["trainability"]),
-            xytext=(4, 3),
+            xytext=(-5 if right else 5, 4 + LABEL_STEP * level),
             textcoords="offset points",
+            ha="right" if right else "left",
             fontsize=6,
+            color=colors[r["family"]],
+            arrowprops=dict(arrowstyle="-", lw=0.4, color="0.6") if level else None,
         )
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("expressivity: cloned network's success", fontsize=8)
     ax.set_ylabel("trainability: share of RL seeds that succeed", fontsize=8)
     ax.tick_params(labelsize=7)
-    return _finish(fig, "Expressivity vs trainability (report card)", colors, out_path)
+    title = "Expressivity vs trainability (report card)"
+    if len(agents) == 1:
+        title += f": {agents[0]}"
+    return _finish(fig, title, colors, out_path)
+
+
+# Vertical distance (points) between the stacked labels of nearby points.
+LABEL_STEP = 8.0
+
+
+def _label_levels(
+    x: np.ndarray, y: np.ndarray, near: tuple[float, float] = (0.3, 0.06)
+) -> list[int]:
+    """A stacking level per point: a point within ``near`` (data units, x and y) of a point
+    already labelled at a level moves up one, so labels of close points do not overlap."""
+    levels = [0] * len(x)
+    placed: list[tuple[float, float, int]] = []
+    for i in sorted(range(len(x)), key=lambda i: (y[i], x[i])):
+        level = 0
+        while any(
+            lv == level and abs(x[i] - px) < near[0] and abs(y[i] - py) < near[1]
+            for px, py, lv in placed
+        ):
+            level += 1
+        levels[i] = level
+        placed.append((float(x[i]), float(y[i]), level))
+    return levels
 
 
 def render_plot(results_dir: str | Path, kind: str, out_path: str | Path, **kwargs: Any) -> Path:

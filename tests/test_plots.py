@@ -199,3 +199,49 @@ def test_plots_only_draws():
     for forbidden in ("rliable", "scipy", "landscape", "probes", "suites", "zlib", "warnings"):
         assert not any(forbidden in m for m in modules), (forbidden, modules)
     assert not hasattr(plots, "landscape_for_results")  # moved to rlbench3.analysis.figures
+
+
+def test_label_levels_stack_close_points_only():
+    # three coincident points stack 0, 1, 2; a far one and a near-but-apart-in-y one stay at 0
+    x = np.array([1.0, 1.0, 1.0, 0.1, 1.0])
+    y = np.array([0.0, 0.0, 0.0, 0.0, 0.5])
+    assert plots._label_levels(x, y) == [0, 1, 2, 0, 0]
+    # points 0.2 apart in x share a row of labels otherwise: the second moves up
+    assert plots._label_levels(np.array([0.1, 0.3, 0.7]), np.zeros(3)) == [0, 1, 0]
+
+
+def test_report_card_labels_do_not_overlap(tmp_path):
+    from matplotlib import pyplot as plt
+    from matplotlib.text import Text
+
+    rows = pd.DataFrame(
+        {
+            "family": ["SparseReach", "SparseReach", "CombinationLock", "ArmReach"],
+            "setting": ["action_dim=4", "action_dim=8", "horizon=12", "n_joints=2"],
+            "agent": ["ppo"] * 4,
+            "expressivity": [1.0, 1.0, 1.0, 0.3],
+            "trainability": [0.0, 0.0, 0.0, 0.0],
+        }
+    )
+    for name in ("expressivity", "trainability"):
+        rows[f"{name}_low"], rows[f"{name}_high"] = rows[name], rows[name]
+    drawn: list = []
+    show = plt.Figure.savefig
+
+    def capture(fig, *args, **kwargs):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        drawn.extend(  # the text's own box, without the leader line of a stacked label
+            Text.get_window_extent(t, renderer)
+            for t in fig.axes[0].texts
+            if t.get_text() in set(rows["setting"])
+        )
+        return show(fig, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plt.Figure, "savefig", capture)
+        assert_image(plots.plot_report_card(rows, tmp_path / "card.png"), ".png")
+    assert len(drawn) == 4
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1 :]:
+            assert not a.overlaps(b)
