@@ -1,18 +1,21 @@
-"""Validation: the population trainer against SB3's PPO, over seeds, with a wrong-setting control.
+"""Validation: the population trainer against SB3's PPO (or A2C), over seeds, with a control.
 
     python scripts/validate_population.py                        # smoke scale, ~5-10 minutes
     python scripts/validate_population.py --scale full           # 30 seeds each (issue 12)
     python scripts/validate_population.py --envs lock4 --seeds 6 --wrong-setting none
     python scripts/validate_population.py --out /tmp/validation  # also JSON and a figure
     python scripts/validate_population.py --envs reach3 --seeds 50 --exact   # + SB3's streams
+    python scripts/validate_population.py --algo a2c --exact     # PopulationA2C against SB3's A2C
 
 For every env (the lock with H = 4 and H = 8, K = 2; SparseReach d = 2; SparseReach d = 3 with
 the training preset R, the quick suite's setting; CartPole-R), the same seeds are trained with the
-same agent file (``agents/ppo.yaml`` resolved for the env) and budget by
+same agent file (``agents/ppo.yaml``, or ``agents/a2c.yaml`` with ``--algo a2c``, resolved for the
+env) and budget by
 
 * **SB3**: ``rlbench3.harness.training.train_run`` (the project's own path: DummyVecEnv of
-  ``n_envs`` copies, SB3's ``PPO``), evaluated by its recorder;
-* **population**: :class:`rlbench3.agents.population.PopulationPPO`, all seeds in one process,
+  ``n_envs`` copies, SB3's ``PPO`` / ``A2C``), evaluated by its recorder;
+* **population**: :class:`rlbench3.agents.population.PopulationPPO` (``PopulationA2C``), all
+  seeds in one process,
   evaluated by train_run's own evaluator (``Evaluator.for_split`` of each seed's run config: the
   same episodes, evaluation seeds and greedy mode as the SB3 record) at the steps train_run's
   recorder evaluates (the start, the first step past every ``every`` steps, the end).
@@ -47,7 +50,7 @@ deliberately wrong setting and compares it with the same SB3 runs: the compariso
 
 * ``action-gain`` (default): the action head initialised with orthogonal gain 1 instead of SB3's
   0.01 (a less random initial policy: slower on SparseReach, faster on CartPole-R);
-* ``no-adv-norm``: advantages not normalised per minibatch;
+* ``no-adv-norm``: advantages not normalised per minibatch (PPO only: A2C does not normalise);
 * ``none``: no control.
 
 Smoke scale (the default): 10 seeds, budgets 10k (lock H=4) and 30k steps, 20 evaluation
@@ -72,7 +75,7 @@ import torch
 
 import rlbench3  # noqa: F401  (registers the ids)
 from rlbench3.agents.config import load_agent
-from rlbench3.agents.population import PopulationCallback, PopulationPPO, PPOSettings
+from rlbench3.agents.population import TRAINERS, PopulationCallback, PopulationTrainer
 from rlbench3.harness.run_config import TRAIN, EvalSpec, RunConfig
 from rlbench3.harness.training import Evaluator, train_run
 
@@ -134,7 +137,9 @@ SCALES = {  # seeds, evaluation episodes, evaluation points
 # -- training -------------------------------------------------------------------------------
 
 
-def run_config(task: Task, seed: int, budget: int, every: int, episodes: int) -> RunConfig:
+def run_config(
+    task: Task, seed: int, budget: int, every: int, episodes: int, agent: str = "ppo"
+) -> RunConfig:
     return RunConfig(
         suite="validate-population",
         experiment=task.name,
@@ -142,7 +147,7 @@ def run_config(task: Task, seed: int, budget: int, every: int, episodes: int) ->
         family=task.family,
         setting={},
         splits={"train": dict(task.params)},
-        agent=load_agent("ppo").resolve(task.env_id, task.family),
+        agent=load_agent(agent).resolve(task.env_id, task.family),
         seed=seed,
         budget=budget,
         eval=EvalSpec(every=every, episodes=episodes),
@@ -173,7 +178,7 @@ class Recorder(PopulationCallback):
         self.final: list[tuple[float, float]] = []
         self.eval_seconds = 0.0
 
-    def evaluate(self, trainer: PopulationPPO, step: int) -> None:
+    def evaluate(self, trainer: PopulationTrainer, step: int) -> None:
         start = time.perf_counter()
         self.final = []
         for j, evaluator in enumerate(self.evaluators):
@@ -184,11 +189,11 @@ class Recorder(PopulationCallback):
         self.eval_seconds += time.perf_counter() - start
         self.next_eval = step + self.every
 
-    def on_training_start(self, trainer: PopulationPPO) -> None:
+    def on_training_start(self, trainer: PopulationTrainer) -> None:
         self.evaluators = [Evaluator.for_split(config, TRAIN) for config in self.configs]
         self.evaluate(trainer, 0)
 
-    def on_rollout_start(self, trainer: PopulationPPO) -> None:
+    def on_rollout_start(self, trainer: PopulationTrainer) -> None:
         n, start = trainer.n_envs, trainer.num_timesteps
         while True:  # the steps of this rollout at which SB3's recorder would evaluate
             step = max(start + n, math.ceil(self.next_eval / n) * n)
@@ -196,7 +201,7 @@ class Recorder(PopulationCallback):
                 return
             self.evaluate(trainer, step)
 
-    def on_training_end(self, trainer: PopulationPPO) -> None:
+    def on_training_end(self, trainer: PopulationTrainer) -> None:
         self.evaluate(trainer, trainer.num_timesteps)
         for evaluator in self.evaluators:
             evaluator.close()
@@ -210,10 +215,11 @@ def population_runs(
     hyperparams = dict(agent.hyperparams)
     if wrong == "no-adv-norm":
         hyperparams["normalize_advantage"] = False
-    settings = PPOSettings.from_hyperparams(hyperparams, agent.n_envs)
+    trainer_class = TRAINERS[agent.algo]
+    settings = trainer_class.SETTINGS.from_hyperparams(hyperparams, agent.n_envs)
     seeds = [config.seed for config in configs]
     torch.set_num_threads(1)
-    trainer = PopulationPPO(task.env_id, seeds, settings, configs[0].splits[TRAIN], streams=streams)
+    trainer = trainer_class(task.env_id, seeds, settings, configs[0].splits[TRAIN], streams=streams)
     if wrong == "action-gain":
         with torch.no_grad():
             for j, seed in enumerate(seeds):
@@ -381,7 +387,7 @@ def iqm_curves(runs: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.n
     return steps, iqm(scores, axis=0), np.quantile(boot, 0.025, 0), np.quantile(boot, 0.975, 0)
 
 
-def plot(results: dict[str, dict[str, list]], path: Path) -> None:
+def plot(results: dict[str, dict[str, list]], path: Path, algo: str = "PPO") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -390,8 +396,8 @@ def plot(results: dict[str, dict[str, list]], path: Path) -> None:
     fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 3.2), squeeze=False)
     for ax, (name, runs) in zip(axes[0], results.items()):
         for label, key in (
-            ("PPO (SB3)", "sb3"),
-            ("PPO (population)", "population"),
+            (f"{algo} (SB3)", "sb3"),
+            (f"{algo} (population)", "population"),
             ("population, wrong setting", "wrong"),
         ):
             if key not in runs:
@@ -414,6 +420,12 @@ def plot(results: dict[str, dict[str, list]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=list(SCALES), default="smoke")
+    parser.add_argument(
+        "--algo",
+        choices=["ppo", "a2c"],
+        default="ppo",
+        help="the agent file both run",
+    )
     parser.add_argument("--envs", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--seeds", type=int, help="seeds per implementation (default: scale's)")
     parser.add_argument(
@@ -433,12 +445,15 @@ def main(argv: list[str] | None = None) -> None:
         help="take the SB3 runs from an earlier results.json of the same scale and seeds",
     )
     args = parser.parse_args(argv)
+    if args.algo == "a2c" and args.wrong_setting == "no-adv-norm":
+        parser.error("--wrong-setting no-adv-norm: A2C does not normalise advantages (use PPO)")
+    algo = args.algo.upper()
     scale = SCALES[args.scale]
     n_seeds = args.seeds or scale["seeds"]
     seeds = list(range(n_seeds))
     print(
         f"scale {args.scale}: {n_seeds} seeds per implementation, {scale['episodes']} evaluation "
-        f"episodes; agents/ppo.yaml; control: {args.wrong_setting}",
+        f"episodes; agents/{args.algo}.yaml; control: {args.wrong_setting}",
         flush=True,
     )
     started = time.perf_counter()
@@ -448,12 +463,18 @@ def main(argv: list[str] | None = None) -> None:
         task = TASKS[key]
         budget = task.budget[args.scale]
         every = budget // scale["points"]
-        configs = [run_config(task, s, budget, every, scale["episodes"]) for s in seeds]
+        configs = [run_config(task, s, budget, every, scale["episodes"], args.algo) for s in seeds]
         clock = time.perf_counter()
         if earlier is not None:
             sb3 = earlier["runs"][task.name]["sb3"]
-            if len(sb3) != n_seeds or earlier["scale"] != args.scale:
-                raise SystemExit(f"{args.reuse_sb3}: not {n_seeds} seeds at scale {args.scale}")
+            if (
+                len(sb3) != n_seeds
+                or earlier["scale"] != args.scale
+                or earlier.get("algo", "PPO") != algo
+            ):
+                raise SystemExit(
+                    f"{args.reuse_sb3}: not {n_seeds} {algo} seeds at scale {args.scale}"
+                )
         else:
             with ProcessPoolExecutor(args.workers) as pool:
                 sb3 = list(pool.map(sb3_run, configs))
@@ -480,10 +501,13 @@ def main(argv: list[str] | None = None) -> None:
     tops = {TASKS[key].name: TASKS[key].max_return for key in args.envs}
     table = {name: compare(r["sb3"], r["population"], tops[name]) for name, r in results.items()}
     print_table(
-        "PPO (population) vs PPO (SB3): mean over seeds [95% bootstrap CI]", table, "population"
+        f"{algo} (population) vs {algo} (SB3): mean over seeds [95% bootstrap CI]",
+        table,
+        "population",
     )
     summary: dict[str, Any] = {
         "scale": args.scale,
+        "algo": algo,
         "seeds": n_seeds,
         "episodes": scale["episodes"],
         "comparison": table,
@@ -518,7 +542,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.json").write_text(json.dumps({**summary, "runs": results}, indent=1))
-        plot(results, args.out / "curves.png")
+        plot(results, args.out / "curves.png", algo)
         print(f"wrote {args.out / 'results.json'} and {args.out / 'curves.png'}")
 
 

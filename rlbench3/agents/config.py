@@ -52,15 +52,16 @@ policy it hands back and writes the records. Its ``hyperparams`` are free-form p
 to the caller and kept in each run's config (so changing them makes new runs); ``n_envs`` is the
 default number of training env copies; it has no ``policy``.
 
-**The population backend.** ``algo: PPO_population`` is PPO trained by rlbench3's own population
-trainer (:mod:`rlbench3.agents.population`: a run's seed trained alongside the other seeds of its
-setting, in one process) instead of by Stable-Baselines3: the same agent-file keys (SB3's PPO names
-and defaults) and the same ``MlpPolicy`` networks, so ``agents/ppo_population.yaml`` is
-``agents/ppo.yaml`` with only ``algo`` changed. It is its own algorithm key, so records and tables
-keep the two implementations apart ("PPO" and "PPO_population" rows), and run configs keep their
-shape. A key the population trainer cannot honour (``use_sde``, ``target_kl``, a policy other than
-``MlpPolicy``, ...) is an error when the file is loaded, as for any agent; so is a value it rejects
-(e.g. ``n_steps: 0``), checked for the defaults and for every override.
+**The population backend.** ``algo: PPO_population`` (``A2C_population``) is PPO (A2C) trained
+by rlbench3's own population trainer (:mod:`rlbench3.agents.population`: a run's seed trained
+alongside the other seeds of its setting, in one process) instead of by Stable-Baselines3: the same
+agent-file keys (SB3's names and defaults) and the same ``MlpPolicy`` networks, so
+``agents/ppo_population.yaml`` is ``agents/ppo.yaml`` with only ``algo`` changed (and
+``agents/a2c_population.yaml`` is ``agents/a2c.yaml``). It is its own algorithm key, so records and
+tables keep the two implementations apart ("PPO" and "PPO_population" rows), and run configs keep
+their shape. A key the population trainer cannot honour (``use_sde``, ``target_kl``, a policy
+other than ``MlpPolicy``, ...) is an error when the file is loaded, as for any agent; so is a value
+it rejects (e.g. ``n_steps: 0``), checked for the defaults and for every override.
 
 Trained policies are saved in a weights-only format (:mod:`rlbench3.agents.policy_files`,
 re-exported here as :func:`policy_bytes` and :func:`load_policy_bytes`): loading one never
@@ -122,6 +123,7 @@ ALGORITHMS: dict[str, tuple[str, frozenset[str]]] = {
     "TRPO": ("sb3_contrib", frozenset({"Discrete", "Box"})),
     "random_search": ("rlbench3.agents.random_search", frozenset({"Discrete", "Box"})),
     "PPO_population": ("rlbench3.agents.population", frozenset({"Discrete", "Box"})),
+    "A2C_population": ("rlbench3.agents.population", frozenset({"Discrete", "Box"})),
     # trained by the caller (rlbench3.harness.external), in any action space
     "external": ("", frozenset()),
 }
@@ -133,7 +135,9 @@ IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z
 REQUIRED_METHODS = ("learn", "predict", "set_logger")
 # Algorithms trained by rlbench3's population trainer (runs of one setting that differ only in
 # their seed are trained together; see rlbench3.harness.training.train_population).
-POPULATION_ALGORITHMS = frozenset({"PPO_population"})
+# ``<ALGO>_population`` is SB3's <ALGO> (rlbench3.agents.population.TRAINERS).
+POPULATION_ALGORITHMS = frozenset({"PPO_population", "A2C_population"})
+POPULATION_SUFFIX = "_population"
 # Algorithms whose policy the harness can warm-start by behaviour cloning (``demonstrations:``).
 DEMONSTRATION_ALGORITHMS = ("PPO", "A2C")
 # Constructor arguments the harness sets itself.
@@ -235,7 +239,7 @@ def algorithm_class(algo: str) -> type:
     if algo == "random_search":
         return importlib.import_module(module).RandomSearch
     if algo in POPULATION_ALGORITHMS:
-        return importlib.import_module(module).PopulationPPO
+        return importlib.import_module(module).TRAINERS[algo.removesuffix(POPULATION_SUFFIX)]
     return getattr(importlib.import_module(module), algo)
 
 
@@ -381,15 +385,17 @@ def check_numeric_strings(value: Any, parent: Any, path: str, key: str | None) -
 
 
 def population_settings(agent: AgentSpec) -> Any:
-    """The population trainer's settings (:class:`rlbench3.agents.population.PPOSettings`) of a
-    resolved ``PPO_population`` agent; :class:`ConfigError` for one it cannot honour."""
-    from rlbench3.agents.population import PPOSettings
+    """The population trainer's settings (:class:`rlbench3.agents.population.PPOSettings` or
+    ``A2CSettings``) of a resolved ``PPO_population`` / ``A2C_population`` agent;
+    :class:`ConfigError` for one it cannot honour."""
+    from rlbench3.agents.population import TRAINERS
 
     if agent.policy != "MlpPolicy":
         raise ConfigError(
             f"agent {agent.name!r}: the population trainer runs MlpPolicy, got {agent.policy!r}"
         )
-    return PPOSettings.from_hyperparams(agent.hyperparams, agent.n_envs)
+    trainer = TRAINERS[agent.algo.removesuffix(POPULATION_SUFFIX)]
+    return trainer.SETTINGS.from_hyperparams(agent.hyperparams, agent.n_envs)
 
 
 def _check_population(data: Node, config: AgentConfig) -> None:
@@ -416,7 +422,9 @@ def _check_population(data: Node, config: AgentConfig) -> None:
             raise fail(
                 node,
                 f"{path}.{at}" if at else path,
-                f"{message} ({config.algo} is PPO trained by rlbench3's population trainer)",
+                f"{message} ({config.algo} is "
+                f"{config.algo.removesuffix(POPULATION_SUFFIX)} trained by rlbench3's population "
+                "trainer)",
                 at,
             ) from None
 

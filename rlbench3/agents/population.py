@@ -1,57 +1,61 @@
-"""PPO over a population of seeds: S independent runs of SB3's PPO in one process.
+"""PPO and A2C over a population of seeds: S independent runs of SB3's PPO (or A2C) in one
+process.
 
-Every seed is one run of Stable-Baselines3's ``PPO("MlpPolicy", ...)``: the same algorithm, the
-same agent-file keys (``agents/ppo.yaml``), the same networks and initial weights. What changes is
-the arithmetic's shape: every parameter of SB3's policy is stacked on a leading seed axis
-(``mlp_extractor.policy_net.0.weight`` is ``(S, 64, obs_dim)``), so a forward pass, a backward
-pass and an Adam step are one batched call for all seeds (``torch.bmm`` for the layers), and
-the env is one population of ``S × n_envs`` copies (:mod:`rlbench3.agents.population_envs`).
-Batching turns SB3's per-call overhead on 4-row tensors into work on ``4·S``-row tensors
-(``scripts/bench_training.py`` measures it). Torch runs on one thread inside :meth:`learn`.
+Every seed is one run of Stable-Baselines3's ``PPO("MlpPolicy", ...)`` (``A2C("MlpPolicy", ...)``):
+the same algorithm, the same agent-file keys (``agents/ppo.yaml``, ``agents/a2c.yaml``), the same
+networks and initial weights. What changes is the arithmetic's shape: every parameter of SB3's
+policy is stacked on a leading seed axis (``mlp_extractor.policy_net.0.weight`` is ``(S, 64,
+obs_dim)``), so a forward pass, a backward pass and an optimizer step are one batched call for all
+seeds (``torch.bmm`` for the layers), and the env is one population of ``S × n_envs`` copies
+(:mod:`rlbench3.agents.population_envs`). Batching turns SB3's per-call overhead on 4-row tensors
+into work on ``4·S``-row tensors (``scripts/bench_training.py`` measures it). Torch runs on one
+thread inside :meth:`learn`.
 
 Read top to bottom, as CleanRL's ``ppo.py``:
 
-1. :class:`PPOSettings`: the hyperparameters (SB3's names and defaults), validated; an agent-file
-   key that cannot be honoured is an error, never ignored.
+1. :class:`PPOSettings` and :class:`A2CSettings` (sharing :class:`OnPolicySettings`): the
+   hyperparameters (SB3's names and defaults), validated; an agent-file key that cannot be
+   honoured is an error, never ignored.
 2. The policy: :class:`StackedPolicy` (SB3's ``ActorCriticPolicy`` with stacked weights) and the
    action distributions (categorical, diagonal Gaussian with state-independent ``log_std``).
 3. The rollout: :class:`RolloutBuffer`, :func:`bootstrap_truncated` (SB3's value bootstrap on
    time limits) and :func:`compute_gae` (SB3's ``compute_returns_and_advantage``).
 4. The update: :func:`ppo_loss` (clipped surrogate, optional value clipping, entropy bonus,
-   per-minibatch advantage normalisation) and :func:`clip_grad_norm_per_seed`.
-5. :class:`PopulationPPO`: the loop (collect, compute advantages, update), hooks for the
-   harness, ``predict`` and the export of one seed's policy as an SB3 ``ActorCriticPolicy``.
+   per-minibatch advantage normalisation), :func:`a2c_loss` (policy gradient, value error,
+   entropy bonus, on the whole rollout) and :func:`clip_grad_norm_per_seed`.
+5. :class:`PopulationTrainer`: the loop (collect, compute advantages, update), hooks for the
+   harness, ``predict`` and the export of one seed's policy as an SB3 ``ActorCriticPolicy``;
+   :class:`PopulationPPO` and :class:`PopulationA2C` add their update (:data:`TRAINERS`).
 
-**Seeds stay independent.** Seed ``s`` of a population computes exactly what it computes alone
-(a population of one with the same seed), bit for bit: nothing couples the seeds. Its initial
-weights are SB3's for that seed (SB3's own policy class built right after
-``torch.manual_seed(s)``, as ``PPO(seed=s)`` builds it), its actions are sampled from its own
-torch generator (continuing the stream SB3's initialisation left, as SB3 samples from the global
-one), its minibatches are shuffled by its own ``np.random.RandomState(s)`` (the permutations SB3
-draws from the global numpy generator after ``set_random_seed(s)``), its gradient is clipped by
-its own global norm, and Adam is elementwise (one ``torch.optim.Adam`` over stacked parameters
-is S Adams). Losses are reduced per seed and summed for one backward pass (the gradient of a sum
-is each seed's own). Bit-equality also needs every kernel to round a seed's numbers the same
-way whatever S is: measured true of CPU ``bmm`` except at a width of 1 (see
-:meth:`StackedPolicy._linear`), of the reductions used, and of Adam's ``foreach`` path (not of
-its ``fused`` one). ``tests/agents/test_population.py`` checks a seed's weights after training
-alone and in a population, in each env layout.
+**Seeds stay independent.** Seed ``s`` of a population computes exactly what it computes alone (a
+population of one with the same seed), bit for bit: nothing couples the seeds. Its initial weights
+are SB3's for that seed (SB3's own policy class built right after ``torch.manual_seed(s)``, as
+``PPO(seed=s)`` builds it), its actions are sampled from its own torch generator (continuing the
+stream SB3's initialisation left, as SB3 samples from the global one), its minibatches are shuffled
+by its own ``np.random.RandomState(s)`` (the permutations SB3 draws from the global numpy generator
+after ``set_random_seed(s)``), its gradient is clipped by its own global norm, and Adam and RMSprop
+are elementwise (one ``torch.optim.Adam`` over stacked parameters is S Adams). Losses are reduced
+per seed and summed for one backward pass (the gradient of a sum is each seed's own). Bit-equality
+also needs every kernel to round a seed's numbers the same way whatever S is: measured true of CPU
+``bmm`` except at a width of 1 (see :meth:`StackedPolicy._linear`), of the reductions used, and of
+Adam's and RMSprop's ``foreach`` paths (not of Adam's ``fused`` one).
+``tests/agents/test_population.py`` checks a seed's weights after training alone and in a
+population, in each env layout.
 
 **Random streams** (``streams``). SB3 samples each step's actions with ``torch.multinomial`` /
 ``Normal.rsample`` on the global generator and steps ``n_envs`` single envs seeded ``s, s+1, ...``.
 With ``streams="batched"`` (the default, the fast path) actions come from noise drawn once per
-rollout (inverse CDF / ``mean + std * eps``) and batched envs have one generator per VectorEnv:
-the same distributions, other random numbers, so a seed's run is another draw than SB3's run
-with that seed (``scripts/validate_population.py`` compares the two over seeds). With
-``streams="sb3"`` each step's actions are drawn exactly as SB3 draws them (the same calls, in
-SB3's shapes, on the seed's generator) and the envs are single envs seeded as SB3 seeds them
-(layout ``sync``): seed ``s`` then reproduces SB3's ``PPO(seed=s)`` run of the harness, to float
-rounding (``tests/agents/test_population.py`` checks a short run; slower, for validation).
+rollout (inverse CDF / ``mean + std * eps``) and batched envs have one generator per VectorEnv: the
+same distributions, other random numbers, so a seed's run is another draw than SB3's run with that
+seed (``scripts/validate_population.py`` compares the two over seeds). With ``streams="sb3"`` each
+step's actions are drawn exactly as SB3 draws them (the same calls, in SB3's shapes, on the seed's
+generator) and the envs are single envs seeded as SB3 seeds them (layout ``sync``): seed ``s`` then
+reproduces SB3's ``PPO(seed=s)`` (``A2C(seed=s)``) run of the harness, to float rounding
+(``tests/agents/test_population.py`` checks a short run; slower, for validation).
 
-Not supported (an error names the key): ``use_sde``, ``target_kl``, custom rollout buffers,
-feature extractors, optimizers other than Adam; observation spaces other than ``Box``; action
-spaces other than ``Discrete`` and ``Box``.
-"""
+Not supported (an error names the key): ``use_sde``, ``target_kl``, custom rollout buffers, feature
+extractors, optimizers other than Adam (PPO) and RMSprop or Adam (A2C); observation spaces other
+than ``Box``; action spaces other than ``Discrete`` and ``Box``."""
 
 from __future__ import annotations
 
@@ -59,7 +63,7 @@ import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -74,12 +78,11 @@ from rlbench3.data.yaml_lines import ConfigError
 # 1. Hyperparameters
 
 
-# SB3 PPO constructor arguments this trainer cannot honour, with SB3's default: a value other
-# than the default is an error (the default is what the trainer does anyway).
+# SB3 constructor arguments this trainer cannot honour, with SB3's default: a value other than
+# the default is an error (the default is what the trainer does anyway).
 ONLY_AT_DEFAULT: dict[str, Any] = {
     "use_sde": False,
     "sde_sample_freq": -1,
-    "target_kl": None,
     "rollout_buffer_class": None,
     "rollout_buffer_kwargs": None,
     "stats_window_size": 100,
@@ -93,8 +96,20 @@ POLICY_KWARGS = (
     "share_features_extractor",
     "optimizer_kwargs",
 )
+# The settings fields that come from policy_kwargs, not from a hyperparams key of their own.
+POLICY_FIELDS = (
+    "net_arch_pi",
+    "net_arch_vf",
+    "activation_fn",
+    "ortho_init",
+    "log_std_init",
+    "share_features_extractor",
+    "optimizer_kwargs",
+)
 ADAM_KWARGS = ("eps", "betas", "weight_decay", "amsgrad")
-STREAMS = ("batched", "sb3")  # PopulationPPO's random streams (module docstring)
+STREAMS = ("batched", "sb3")  # a trainer's random streams (module docstring)
+
+Rule = tuple[tuple[str, ...], Callable[[Any], bool], str]
 
 
 class SettingError(ConfigError):
@@ -125,26 +140,25 @@ def make_schedule(value: float | str) -> Callable[[float], float]:
 
 
 @dataclass(frozen=True)
-class PPOSettings:
-    """PPO's hyperparameters, with SB3's names and defaults (``stable_baselines3.PPO``).
+class OnPolicySettings:
+    """What SB3's on-policy algorithms (``OnPolicyAlgorithm``: PPO, A2C) share: the rollout,
+    the loss weights, gradient clipping and the network. Subclasses set SB3's defaults of their
+    algorithm and add its own settings.
 
-    Build one from an agent file's ``hyperparams`` and ``n_envs`` with :meth:`from_hyperparams`.
     The network is SB3's ``MlpPolicy``: separate actor and critic MLPs (``net_arch_pi``,
     ``net_arch_vf``) with ``activation_fn`` (a ``torch.nn`` class name), then a linear action
     head (logits, or the Gaussian mean with a state-independent ``log_std``) and a linear value
-    head. Schedules (``learning_rate``, ``clip_range``, ``clip_range_vf``) are numbers or
-    ``"lin_<number>"``.
+    head. ``learning_rate`` is a number or ``"lin_<number>"``.
     """
+
+    ALGO: ClassVar[str] = ""  # the SB3 algorithm (its class name)
+    ONLY_AT_DEFAULT: ClassVar[dict[str, Any]] = ONLY_AT_DEFAULT
 
     n_envs: int = 1
     n_steps: int = 2048
-    batch_size: int = 64
-    n_epochs: int = 10
     gamma: float = 0.99
     gae_lambda: float = 0.95
     learning_rate: float | str = 3e-4
-    clip_range: float | str = 0.2
-    clip_range_vf: float | str | None = None
     normalize_advantage: bool = True
     ent_coef: float = 0.0
     vf_coef: float = 0.5
@@ -161,13 +175,19 @@ class PPOSettings:
         for key in ("net_arch_pi", "net_arch_vf"):  # lists (as YAML writes them) -> tuples
             if isinstance(getattr(self, key), list):
                 object.__setattr__(self, key, tuple(getattr(self, key)))
-        rules: list[tuple[tuple[str, ...], Callable[[Any], bool], str]] = [
-            (("n_envs", "n_steps", "batch_size", "n_epochs"), _positive_int, "an integer >= 1"),
+        for keys, ok, what in self._rules():
+            for key in keys:
+                if not ok(getattr(self, key)):
+                    raise SettingError(f"{key}: expected {what}, got {getattr(self, key)!r}")
+
+    def _rules(self) -> list[Rule]:
+        """(keys, test, what a valid value is) for every field."""
+        rules: list[Rule] = [
+            (("n_envs", "n_steps"), _positive_int, "an integer >= 1"),
             (("gamma", "gae_lambda"), lambda v: _number(v) and 0 <= v <= 1, "a number in [0, 1]"),
             (("ent_coef", "vf_coef", "log_std_init"), _number, "a number"),
             (("max_grad_norm",), lambda v: _number(v) and v > 0, "a number > 0"),
-            (("learning_rate", "clip_range"), _is_schedule, "a number or 'lin_<number>'"),
-            (("clip_range_vf",), _optional_clip, "None, a number > 0 or 'lin_<number>'"),
+            (("learning_rate",), _is_schedule, "a number or 'lin_<number>'"),
             (
                 ("normalize_advantage", "ortho_init", "share_features_extractor"),
                 lambda v: isinstance(v, bool),
@@ -177,59 +197,45 @@ class PPOSettings:
             (("activation_fn",), _activation, "the name of a torch.nn activation (Tanh, ReLU)"),
             (("optimizer_kwargs",), _adam_kwargs, f"None or a mapping with keys in {ADAM_KWARGS}"),
         ]
-        if self.normalize_advantage:  # SB3's assertions: a 1-sample batch has no std
-            rules += [
-                (("batch_size",), lambda v: v > 1, "> 1 with normalize_advantage"),
-                (("n_steps",), lambda v: v * self.n_envs > 1, "n_steps * n_envs > 1"),
-            ]
-        for keys, ok, what in rules:
-            for key in keys:
-                if not ok(getattr(self, key)):
-                    raise SettingError(f"{key}: expected {what}, got {getattr(self, key)!r}")
+        if self.normalize_advantage:  # a 1-sample batch has no std
+            rules.append((("n_steps",), lambda v: v * self.n_envs > 1, "n_steps * n_envs > 1"))
+        return rules
 
     @classmethod
-    def from_hyperparams(cls, hyperparams: Mapping[str, Any], n_envs: int = 1) -> PPOSettings:
+    def from_hyperparams(cls, hyperparams: Mapping[str, Any], n_envs: int = 1) -> OnPolicySettings:
         """Settings from an agent file's ``hyperparams`` (YAML values: numbers, ``lin_`` strings,
         ``policy_kwargs`` with ``activation_fn`` by name); a key it cannot honour raises
         :class:`SettingError` naming the key."""
-        own = {f.name for f in fields(cls)} - {
-            "net_arch_pi",
-            "net_arch_vf",
-            "activation_fn",
-            "ortho_init",
-            "log_std_init",
-            "share_features_extractor",
-            "optimizer_kwargs",
-        }
+        own = {f.name for f in fields(cls)} - set(POLICY_FIELDS) - {"n_envs"}
         values: dict[str, Any] = {"n_envs": n_envs}
         for key, value in hyperparams.items():
-            if key in own - {"n_envs"}:
+            if key in own:
                 values[key] = value
             elif key == "policy_kwargs":
                 values.update(_policy_settings(value))
-            elif key in ONLY_AT_DEFAULT:
-                if value != ONLY_AT_DEFAULT[key]:
+            elif key in cls.ONLY_AT_DEFAULT:
+                if value != cls.ONLY_AT_DEFAULT[key]:
                     raise SettingError(
                         f"hyperparams.{key}={value!r}: the population trainer does not support "
-                        f"it (only SB3's default {ONLY_AT_DEFAULT[key]!r})"
+                        f"it (only SB3's default {cls.ONLY_AT_DEFAULT[key]!r})"
                     )
             else:
-                known = sorted((own - {"n_envs"}) | {"policy_kwargs", *ONLY_AT_DEFAULT})
+                known = sorted(own | {"policy_kwargs", *cls.ONLY_AT_DEFAULT})
                 close = difflib.get_close_matches(str(key), known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise SettingError(
-                    f"hyperparams.{key}: not a setting of the population PPO trainer{hint}"
+                    f"hyperparams.{key}: not a setting of the population {cls.ALGO} trainer{hint}"
                 )
         return cls(**values)
 
     @classmethod
-    def from_agent(cls, agent: Any) -> PPOSettings:
+    def from_agent(cls, agent: Any) -> OnPolicySettings:
         """Settings from a resolved agent (:class:`rlbench3.agents.config.AgentSpec`) of
-        ``algo: PPO`` with ``policy: MlpPolicy``."""
-        if agent.algo != "PPO" or agent.policy != "MlpPolicy":
+        ``algo: <ALGO>`` with ``policy: MlpPolicy``."""
+        if agent.algo != cls.ALGO or agent.policy != "MlpPolicy":
             raise SettingError(
-                f"agent {agent.name!r}: the population trainer runs PPO with MlpPolicy, got "
-                f"algo {agent.algo!r} with policy {agent.policy!r}"
+                f"agent {agent.name!r}: the population trainer runs {cls.ALGO} with MlpPolicy, "
+                f"got algo {agent.algo!r} with policy {agent.policy!r}"
             )
         return cls.from_hyperparams(agent.hyperparams, agent.n_envs)
 
@@ -240,7 +246,8 @@ class PPOSettings:
         return self.n_steps * self.n_envs
 
     def policy_kwargs(self) -> dict[str, Any]:
-        """The keywords of SB3's ``ActorCriticPolicy`` for this network."""
+        """The keywords of SB3's ``ActorCriticPolicy`` for this network, as the algorithm
+        builds it."""
         kwargs: dict[str, Any] = {
             "net_arch": {"pi": list(self.net_arch_pi), "vf": list(self.net_arch_vf)},
             "activation_fn": getattr(torch.nn, self.activation_fn),
@@ -252,6 +259,10 @@ class PPOSettings:
             kwargs["optimizer_kwargs"] = dict(self.optimizer_kwargs)
         return kwargs
 
+    def optimizer(self) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
+        """The policy's optimizer class and keywords, as SB3 builds them (without ``lr``)."""
+        return torch.optim.Adam, self.adam_kwargs()
+
     def adam_kwargs(self) -> dict[str, Any]:
         """SB3's Adam: ``eps=1e-5`` unless ``optimizer_kwargs`` are given (then torch's)."""
         if self.optimizer_kwargs is None:
@@ -259,6 +270,78 @@ class PPOSettings:
         kwargs = dict(self.optimizer_kwargs)
         if "betas" in kwargs:
             kwargs["betas"] = tuple(kwargs["betas"])
+        return kwargs
+
+
+@dataclass(frozen=True)
+class PPOSettings(OnPolicySettings):
+    """PPO's hyperparameters, with SB3's names and defaults (``stable_baselines3.PPO``); the
+    shared ones are :class:`OnPolicySettings`'. Build one from an agent file's ``hyperparams``
+    and ``n_envs`` with :meth:`from_hyperparams`. Schedules (``learning_rate``, ``clip_range``,
+    ``clip_range_vf``) are numbers or ``"lin_<number>"``.
+    """
+
+    ALGO: ClassVar[str] = "PPO"
+    ONLY_AT_DEFAULT: ClassVar[dict[str, Any]] = {**ONLY_AT_DEFAULT, "target_kl": None}
+
+    batch_size: int = 64
+    n_epochs: int = 10
+    clip_range: float | str = 0.2
+    clip_range_vf: float | str | None = None
+
+    def _rules(self) -> list[Rule]:
+        rules = super()._rules() + [
+            (("batch_size", "n_epochs"), _positive_int, "an integer >= 1"),
+            (("clip_range",), _is_schedule, "a number or 'lin_<number>'"),
+            (("clip_range_vf",), _optional_clip, "None, a number > 0 or 'lin_<number>'"),
+        ]
+        if self.normalize_advantage:  # SB3's assertion: a 1-sample minibatch has no std
+            rules.append((("batch_size",), lambda v: v > 1, "> 1 with normalize_advantage"))
+        return rules
+
+
+@dataclass(frozen=True)
+class A2CSettings(OnPolicySettings):
+    """A2C's hyperparameters, with SB3's names and defaults (``stable_baselines3.A2C``: 5-step
+    rollouts, GAE lambda 1, no advantage normalisation, RMSprop); the shared ones are
+    :class:`OnPolicySettings`'. With ``use_rms_prop`` the optimizer is RMSprop (alpha 0.99,
+    ``eps=rms_prop_eps``), else SB3's Adam (and ``policy_kwargs.optimizer_kwargs``).
+    """
+
+    ALGO: ClassVar[str] = "A2C"
+
+    n_steps: int = 5
+    gae_lambda: float = 1.0
+    learning_rate: float | str = 7e-4
+    normalize_advantage: bool = False
+    rms_prop_eps: float = 1e-5
+    use_rms_prop: bool = True
+
+    def _rules(self) -> list[Rule]:
+        rules = super()._rules() + [
+            (("rms_prop_eps",), lambda v: _number(v) and v > 0, "a number > 0"),
+            (("use_rms_prop",), lambda v: isinstance(v, bool), "true or false"),
+        ]
+        if self.use_rms_prop is True:  # SB3's A2C would replace them by RMSprop's, silently
+            rules.append(
+                (
+                    ("optimizer_kwargs",),
+                    lambda v: v is None,
+                    "None with use_rms_prop (A2C's optimizer is then RMSprop with alpha 0.99 "
+                    "and eps rms_prop_eps; set use_rms_prop: false for Adam with these keywords)",
+                )
+            )
+        return rules
+
+    def optimizer(self) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
+        if self.use_rms_prop:
+            return torch.optim.RMSprop, {"alpha": 0.99, "eps": self.rms_prop_eps, "weight_decay": 0}
+        return super().optimizer()
+
+    def policy_kwargs(self) -> dict[str, Any]:
+        kwargs = super().policy_kwargs()
+        if self.use_rms_prop:  # as A2C's constructor sets them
+            kwargs["optimizer_class"], kwargs["optimizer_kwargs"] = self.optimizer()
         return kwargs
 
 
@@ -327,7 +410,7 @@ def _net_arch(value: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def make_sb3_policy(
-    observation_space: spaces.Space, action_space: spaces.Space, settings: PPOSettings
+    observation_space: spaces.Space, action_space: spaces.Space, settings: OnPolicySettings
 ) -> Any:
     """SB3's own ``ActorCriticPolicy`` for these settings (as ``PPO("MlpPolicy")`` builds it;
     it draws its initial weights from torch's global generator)."""
@@ -341,7 +424,7 @@ def sb3_initial_parameters(
     seed: int,
     observation_space: spaces.Space,
     action_space: spaces.Space,
-    settings: PPOSettings,
+    settings: OnPolicySettings,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """SB3's initial weights for ``PPO(seed=seed)`` (its policy built right after
     ``torch.manual_seed(seed)``), and the state of torch's generator after them (where SB3's
@@ -383,7 +466,7 @@ class StackedPolicy:
     ``(S, B, obs_dim)``.
     """
 
-    def __init__(self, params: dict[str, torch.Tensor], settings: PPOSettings, discrete: bool):
+    def __init__(self, params: dict[str, torch.Tensor], settings: OnPolicySettings, discrete: bool):
         self.params, self.settings, self.discrete = params, settings, discrete
         self.activation = _in_place(settings.activation_fn)
 
@@ -630,6 +713,25 @@ def ppo_loss(
     return policy_loss + settings.ent_coef * entropy_loss + settings.vf_coef * value_loss
 
 
+def a2c_loss(
+    policy: StackedPolicy, batch: Mapping[str, torch.Tensor], settings: OnPolicySettings
+) -> torch.Tensor:
+    """SB3's A2C loss of the whole rollout, per seed ``(S,)``: the policy gradient
+    ``-(advantage * log_prob)``, the squared value error and the entropy bonus; advantages
+    normalised within each seed's rollout only with ``normalize_advantage``."""
+    obs = batch["obs"]
+    log_prob, entropy = policy.log_prob_entropy(policy.actor(obs), batch["actions"])
+    values = policy.critic(obs)
+    advantages = batch["advantages"]
+    if settings.normalize_advantage:
+        mean = advantages.mean(dim=1, keepdim=True)
+        advantages = (advantages - mean) / (advantages.std(dim=1, keepdim=True) + 1e-8)
+    policy_loss = -(advantages * log_prob).mean(dim=1)
+    value_loss = ((batch["returns"] - values) ** 2).mean(dim=1)
+    entropy_loss = -entropy.mean(dim=1)
+    return policy_loss + settings.ent_coef * entropy_loss + settings.vf_coef * value_loss
+
+
 def clip_grad_norm_per_seed(params: Sequence[torch.Tensor], max_norm: float) -> torch.Tensor:
     """``torch.nn.utils.clip_grad_norm_`` for each seed: the norm of the per-parameter norms of
     the seed's gradients; gradients scaled by ``min(1, max_norm / (norm + 1e-6))``. Returns the
@@ -648,31 +750,34 @@ def clip_grad_norm_per_seed(params: Sequence[torch.Tensor], max_norm: float) -> 
 
 
 class PopulationCallback:
-    """Hooks of :meth:`PopulationPPO.learn`; override what you need.
+    """Hooks of :meth:`PopulationTrainer.learn`; override what you need.
 
     ``on_rollout_start`` sees the policy that will collect the rollout (the policy SB3's
     ``_on_step`` would see during it); ``on_rollout_end`` comes after the collection and before
-    the update, when :attr:`PopulationPPO.last_rollout_signal` and
-    :attr:`PopulationPPO.empty_rollouts` are up to date. Returning ``False`` from
+    the update, when :attr:`PopulationTrainer.last_rollout_signal` and
+    :attr:`PopulationTrainer.empty_rollouts` are up to date. Returning ``False`` from
     ``on_rollout_end`` stops training (SB3's ``_on_step`` returning False).
     """
 
-    def on_training_start(self, trainer: PopulationPPO) -> None: ...
+    def on_training_start(self, trainer: PopulationTrainer) -> None: ...
 
-    def on_rollout_start(self, trainer: PopulationPPO) -> None: ...
+    def on_rollout_start(self, trainer: PopulationTrainer) -> None: ...
 
-    def on_rollout_end(self, trainer: PopulationPPO) -> bool | None: ...
+    def on_rollout_end(self, trainer: PopulationTrainer) -> bool | None: ...
 
-    def on_training_end(self, trainer: PopulationPPO) -> None: ...
+    def on_training_end(self, trainer: PopulationTrainer) -> None: ...
 
 
-class PopulationPPO:
-    """S seeds of SB3's PPO trained together; see the module docstring.
+class PopulationTrainer:
+    """S seeds of one of SB3's on-policy algorithms trained together; see the module docstring.
+    Subclasses (:class:`PopulationPPO`, :class:`PopulationA2C`) give the update (:meth:`train`)
+    and their settings class (:attr:`SETTINGS`); the rollout, the hooks, ``predict`` and the
+    export are shared, as SB3's ``OnPolicyAlgorithm`` shares them.
 
     Args:
         env_id: a registered Gymnasium id.
         seeds: the runs' seeds (seed ``seeds[j]`` is population member ``j``).
-        settings: the hyperparameters (:meth:`PPOSettings.from_hyperparams`).
+        settings: the hyperparameters (``SETTINGS.from_hyperparams``).
         env_kwargs: the env's parameters (``gym.make_vec(env_id, **env_kwargs)``).
         layout: how the env copies are laid out (:mod:`rlbench3.agents.population_envs`).
         streams: ``"batched"`` (fast) or ``"sb3"`` (SB3's own random streams, layout ``sync``);
@@ -686,15 +791,22 @@ class PopulationPPO:
         last_rollout_signal: ``(S,)`` whether the last rollout had a non-zero reward, per seed.
     """
 
+    SETTINGS: type[OnPolicySettings] = OnPolicySettings
+
     def __init__(
         self,
         env_id: str,
         seeds: Sequence[int],
-        settings: PPOSettings,
+        settings: OnPolicySettings,
         env_kwargs: Mapping[str, Any] | None = None,
         layout: str = "auto",
         streams: str = "batched",
     ):
+        if not isinstance(settings, self.SETTINGS):
+            raise TypeError(
+                f"{type(self).__name__} takes {self.SETTINGS.__name__}, got "
+                f"{type(settings).__name__}"
+            )
         if len(seeds) < 1 or len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
         if streams not in STREAMS:
@@ -730,22 +842,20 @@ class PopulationPPO:
             for name in initial[0][0]
         }
         self.policy = StackedPolicy(self.params, settings, self.discrete)
-        # One Adam over the stacked parameters is S Adams: its update is elementwise, and every
-        # seed shares the step count and the learning rate. (fused=True is faster but rounds a
-        # tensor's elements differently by position, so a seed would not be bit-equal alone.)
-        self.optimizer = torch.optim.Adam(
+        # One Adam (or RMSprop) over the stacked parameters is S of them: the update is
+        # elementwise, and every seed shares the step count and the learning rate. (Adam's
+        # fused=True is faster but rounds a tensor's elements differently by position, so a seed
+        # would not be bit-equal alone.)
+        optimizer_class, optimizer_kwargs = settings.optimizer()
+        self.optimizer = optimizer_class(
             self.params.values(),
             lr=make_schedule(settings.learning_rate)(1.0),
             foreach=True,
-            **settings.adam_kwargs(),
+            **optimizer_kwargs,
         )
         self.action_generators = [torch.Generator().set_state(state) for _, state in initial]
         self.shuffle_rngs = [np.random.RandomState(s) for s in self.seeds]
         self.lr_schedule = make_schedule(settings.learning_rate)
-        self.clip_range = make_schedule(settings.clip_range)
-        self.clip_range_vf = (
-            None if settings.clip_range_vf is None else make_schedule(settings.clip_range_vf)
-        )
         action_shape = () if self.discrete else self.action_space.shape
         self.buffer = RolloutBuffer.allocate(
             settings.n_steps,
@@ -766,7 +876,7 @@ class PopulationPPO:
     # -- the loop -----------------------------------------------------------------------------
     def learn(
         self, total_timesteps: int, callback: PopulationCallback | None = None
-    ) -> PopulationPPO:
+    ) -> PopulationTrainer:
         """Train every seed for ``total_timesteps`` env steps (as SB3's ``learn``: whole
         rollouts until the count reaches the budget)."""
         callback = callback or PopulationCallback()
@@ -870,29 +980,28 @@ class PopulationPPO:
         self.empty_rollouts += ~signal
 
     def train(self, progress_remaining: float) -> None:
-        """SB3's ``PPO.train`` for every seed: ``n_epochs`` passes over the rollout in shuffled
-        minibatches (each seed its own permutation), one Adam step per minibatch."""
-        settings = self.settings
+        """The algorithm's update on the rollout just collected (a subclass's)."""
+        raise NotImplementedError
+
+    def _set_learning_rate(self, progress_remaining: float) -> None:
+        """SB3's ``_update_learning_rate``: the schedule's value at this point of training."""
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_schedule(progress_remaining)
-        clip_range = self.clip_range(progress_remaining)
-        clip_range_vf = (
-            None if self.clip_range_vf is None else self.clip_range_vf(progress_remaining)
-        )
-        data = self.buffer.flattened()
-        size = settings.rollout_size
+
+    def _step(self, loss: torch.Tensor) -> None:
+        """One optimizer step for every seed on its own loss (``loss``: ``(S,)``)."""
         params = list(self.params.values())
-        for _ in range(settings.n_epochs):
-            order = torch.from_numpy(np.stack([rng.permutation(size) for rng in self.shuffle_rngs]))
-            for start in range(0, size, settings.batch_size):
-                index = order[:, start : start + settings.batch_size]
-                batch = {name: array[self._seed_rows, index] for name, array in data.items()}
-                loss = ppo_loss(self.policy, batch, settings, clip_range, clip_range_vf)
-                for p in params:
-                    p.grad = None
-                loss.sum().backward()
-                clip_grad_norm_per_seed(params, settings.max_grad_norm)
-                self.optimizer.step()
+        for p in params:
+            p.grad = None
+        loss.sum().backward()
+        clip_grad_norm_per_seed(params, self.settings.max_grad_norm)
+        self.optimizer.step()
+
+    def _permutations(self) -> torch.Tensor:
+        """``(S, rollout_size)``: each seed's shuffle of its rollout, from its own generator
+        (SB3's ``RolloutBuffer.get`` draws one from numpy's global generator)."""
+        size = self.settings.rollout_size
+        return torch.from_numpy(np.stack([rng.permutation(size) for rng in self.shuffle_rngs]))
 
     # -- using the policies -------------------------------------------------------------------
     @torch.no_grad()
@@ -938,11 +1047,64 @@ class PopulationPPO:
         self.envs.close()
 
 
+class PopulationPPO(PopulationTrainer):
+    """S seeds of SB3's PPO trained together (:class:`PopulationTrainer`, :class:`PPOSettings`)."""
+
+    SETTINGS = PPOSettings
+    settings: PPOSettings
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        settings = self.settings
+        self.clip_range = make_schedule(settings.clip_range)
+        self.clip_range_vf = (
+            None if settings.clip_range_vf is None else make_schedule(settings.clip_range_vf)
+        )
+
+    def train(self, progress_remaining: float) -> None:
+        """SB3's ``PPO.train`` for every seed: ``n_epochs`` passes over the rollout in shuffled
+        minibatches (each seed its own permutation), one Adam step per minibatch."""
+        settings = self.settings
+        self._set_learning_rate(progress_remaining)
+        clip_range = self.clip_range(progress_remaining)
+        clip_range_vf = (
+            None if self.clip_range_vf is None else self.clip_range_vf(progress_remaining)
+        )
+        data = self.buffer.flattened()
+        for _ in range(settings.n_epochs):
+            order = self._permutations()
+            for start in range(0, settings.rollout_size, settings.batch_size):
+                index = order[:, start : start + settings.batch_size]
+                batch = {name: array[self._seed_rows, index] for name, array in data.items()}
+                self._step(ppo_loss(self.policy, batch, settings, clip_range, clip_range_vf))
+
+
+class PopulationA2C(PopulationTrainer):
+    """S seeds of SB3's A2C trained together (:class:`PopulationTrainer`, :class:`A2CSettings`)."""
+
+    SETTINGS = A2CSettings
+    settings: A2CSettings
+
+    def train(self, progress_remaining: float) -> None:
+        """SB3's ``A2C.train`` for every seed: one gradient step on the whole rollout (taken in
+        the shuffled order SB3's ``RolloutBuffer.get(batch_size=None)`` yields it, which only
+        changes float rounding)."""
+        self._set_learning_rate(progress_remaining)
+        data = self.buffer.flattened()
+        order = self._permutations()
+        batch = {name: array[self._seed_rows, order] for name, array in data.items()}
+        self._step(a2c_loss(self.policy, batch, self.settings))
+
+
+# The population trainer of each SB3 algorithm it runs.
+TRAINERS: dict[str, type[PopulationTrainer]] = {"PPO": PopulationPPO, "A2C": PopulationA2C}
+
+
 class PopulationMember:
-    """One seed of a :class:`PopulationPPO` with SB3's model interface:
+    """One seed of a :class:`PopulationTrainer` with SB3's model interface:
     ``predict(obs, deterministic) -> (actions, None)`` and ``action_space``."""
 
-    def __init__(self, trainer: PopulationPPO, seed_index: int):
+    def __init__(self, trainer: PopulationTrainer, seed_index: int):
         self.trainer, self.seed_index = trainer, seed_index
         self.action_space = trainer.action_space
 

@@ -37,7 +37,8 @@ from rlbench3.analysis.tables import TableOptions, episode_values, put_estimate,
 from rlbench3.harness.run_config import TRAIN, RunConfig
 
 EXPERT_FAMILIES = ("CombinationLock", "SparseReach", "ArmReach")
-CLONABLE = ("PPO", "A2C", "PPO_population")  # algorithms whose policy is an ActorCriticPolicy
+# algorithms whose policy is an ActorCriticPolicy
+CLONABLE = ("PPO", "A2C", "PPO_population", "A2C_population")
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ crashes the interpreter then takes the driver with it. Use two or more workers (
 that may crash.
 
 **Jobs.** A worker computes a job: one run, or a population chunk: pending runs of a population
-agent (``algo: PPO_population``) that differ only in their seed, trained together by
-:func:`~rlbench3.harness.training.train_population` (:func:`plan_jobs`; at most
+agent (``algo: PPO_population``, ``A2C_population``) that differ only in their seed, trained
+together by :func:`~rlbench3.harness.training.train_population` (:func:`plan_jobs`; at most
 :data:`MAX_POPULATION` seeds, and split further while there are fewer jobs than workers). A job
 returns one result per run, and the driver writes each run's record as for any run: a resumed
 sweep trains only the seeds still missing. A job whose worker dies is retried as a whole, then
@@ -97,6 +97,7 @@ TYPICAL_STEPS_PER_SECOND = {
     "ARS": 8000.0,
     "random_search": 8000.0,
     "PPO_population": 6000.0,
+    "A2C_population": 6000.0,
 }
 
 Result = tuple[str, str, Any]  # (run id, "ok" | "error", (record, policy bytes) | message)

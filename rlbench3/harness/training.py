@@ -43,9 +43,10 @@ the step at which each was set. Only agents trained through SB3 callbacks on the
 training env honour it: the population trainer, random search and external agents are refused
 when a suite is planned.
 
-Agents of the population backend (``algo: PPO_population``, see :mod:`rlbench3.agents.config`)
-are trained by :func:`train_population`: the runs of one setting that differ only in their seed,
-trained together by :class:`~rlbench3.agents.population.PopulationPPO`, each writing the record
+Agents of the population backend (``algo: PPO_population`` or ``A2C_population``, see
+:mod:`rlbench3.agents.config`) are trained by :func:`train_population`: the runs of one setting
+that differ only in their seed, trained together by
+:class:`~rlbench3.agents.population.PopulationPPO` (``PopulationA2C``), each writing the record
 :func:`train_run` writes (the same evaluation schedule, episodes and seeds, zero-signal unit
 ``"rollout"``, an SB3 ``ActorCriticPolicy`` saved as its policy). A seed's record does not depend
 on the population it was trained in, up to the wall-clock fields.
@@ -582,16 +583,16 @@ def train_population(configs: list[RunConfig]) -> list[tuple[dict[str, Any], byt
     """
     import torch
 
-    from rlbench3.agents.config import population_settings
+    from rlbench3.agents.config import POPULATION_SUFFIX, population_settings
     from rlbench3.agents.policy_files import policy_bytes
-    from rlbench3.agents.population import PopulationPPO
+    from rlbench3.agents.population import TRAINERS
 
     _check_population(configs)
     torch.set_num_threads(1)
     first = configs[0]
     settings = population_settings(first.agent)
     size = len(configs)
-    trainer = PopulationPPO(
+    trainer = TRAINERS[first.agent.algo.removesuffix(POPULATION_SUFFIX)](
         first.env_id, [config.seed for config in configs], settings, first.splits[TRAIN]
     )
     evaluators = [

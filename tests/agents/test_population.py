@@ -1,4 +1,4 @@
-"""PopulationPPO: S seeds of SB3's PPO in one process.
+"""PopulationPPO and PopulationA2C: S seeds of SB3's PPO (A2C) in one process.
 
 What is tested here (CI-sized; the statistical comparison with SB3 over many seeds is
 ``scripts/validate_population.py``):
@@ -15,6 +15,10 @@ What is tested here (CI-sized; the statistical comparison with SB3 over many see
 * the export of one seed as SB3's ``ActorCriticPolicy`` (same action distribution, saves/loads);
 * agent-file keys: unknown or unsupported keys are errors naming the key;
 * it learns the 2-step lock, and counts zero-signal rollouts per seed.
+
+A2C (the same rollout, its own update and optimizer) is checked for seed independence, SB3's
+initial weights, a whole run with SB3's streams against SB3's ``A2C(seed=s)``, its settings and
+learning the 2-step lock.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from stable_baselines3 import PPO
+from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.buffers import RolloutBuffer as SB3RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
@@ -35,8 +39,11 @@ from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import rlbench3  # noqa: F401  (registers the ids)
-from rlbench3.agents.config import constructor_kwargs, load_agent
+from rlbench3.agents.config import constructor_kwargs, load_agent, population_settings
 from rlbench3.agents.population import (
+    TRAINERS,
+    A2CSettings,
+    PopulationA2C,
     PopulationCallback,
     PopulationPPO,
     PPOSettings,
@@ -102,8 +109,10 @@ def test_a_stochastic_env_in_the_shared_layout_is_an_error_not_a_coupling():
 # -- SB3's algorithm -------------------------------------------------------------------------
 
 
-def sb3_model(env_id: str, params: dict, hyperparams: dict, n_envs: int, seed: int) -> PPO:
-    """PPO as rlbench3.harness.training.train_run builds it."""
+def sb3_model(
+    env_id: str, params: dict, hyperparams: dict, n_envs: int, seed: int, algo: type = PPO
+) -> PPO | A2C:
+    """PPO (or ``algo``) as rlbench3.harness.training.train_run builds it."""
     set_random_seed(seed)
     venv = make_vec_env(
         functools.partial(gym.make, env_id, **params),
@@ -114,7 +123,7 @@ def sb3_model(env_id: str, params: dict, hyperparams: dict, n_envs: int, seed: i
     space = venv.action_space
     action_dim = int(np.prod(space.shape)) if space.shape else None
     kwargs = constructor_kwargs(hyperparams, action_dim)
-    return PPO("MlpPolicy", venv, seed=seed, device="cpu", **kwargs)
+    return algo("MlpPolicy", venv, seed=seed, device="cpu", **kwargs)
 
 
 class NoCallback(BaseCallback):
@@ -185,17 +194,36 @@ class RolloutSnapshots(BaseCallback):
 REACH3 = {"action_dim": 3, "preset": "R", "horizon": 8, "tolerance": 0.6}
 
 
-@pytest.mark.parametrize(("env_id", "params"), [(REACH, REACH3), (LOCK, {"horizon": 3})])
-def test_a_run_with_sb3s_streams_reproduces_sb3s_run(env_id, params):
+# A2C's settings for the whole-run comparison (large steps, so a wrong update shows).
+A2C_SMALL = {
+    "n_steps": 16,
+    "ent_coef": 0.01,
+    "learning_rate": 1e-2,
+    "policy_kwargs": {"net_arch": [16, 16]},
+}
+
+
+@pytest.mark.parametrize(
+    ("algo", "env_id", "params"),
+    [
+        ("PPO", REACH, REACH3),
+        ("PPO", LOCK, {"horizon": 3}),
+        ("A2C", REACH, REACH3),
+        ("A2C", LOCK, {"horizon": 3}),
+    ],
+)
+def test_a_run_with_sb3s_streams_reproduces_sb3s_run(algo, env_id, params):
     """Whole runs, not one update: with SB3's random streams (its per-step action draws, its
     single envs seeded s, s+1), a seed's rollouts and weights follow SB3's PPO(seed=s) run rollout
     by rollout, to float rounding. Collection (sampling, log-probabilities, action clipping,
     autoreset, time-limit bootstrap, GAE) and the update are all in the loop."""
     seed, n_envs, rollouts = 3, 2, 4
     hyperparams = {**SMALL, "learning_rate": 1e-2, "n_epochs": 4}  # large steps: clipping acts
-    budget = rollouts * n_envs * SMALL["n_steps"]
+    if algo == "A2C":
+        hyperparams = A2C_SMALL
+    budget = rollouts * n_envs * hyperparams["n_steps"]
     with torch_threads(1):
-        model = sb3_model(env_id, params, hyperparams, n_envs, seed)
+        model = sb3_model(env_id, params, hyperparams, n_envs, seed, {"PPO": PPO, "A2C": A2C}[algo])
         snapshots = RolloutSnapshots()
         model.learn(budget, callback=snapshots)
 
@@ -215,7 +243,13 @@ def test_a_run_with_sb3s_streams_reproduces_sb3s_run(env_id, params):
                 }
             )
 
-    trainer = PopulationPPO(env_id, [seed], settings(n_envs, **hyperparams), params, streams="sb3")
+    trainer = TRAINERS[algo](
+        env_id,
+        [seed],
+        TRAINERS[algo].SETTINGS.from_hyperparams(hyperparams, n_envs),
+        params,
+        streams="sb3",
+    )
     np.random.seed(seed)  # noqa: NPY002  (SB3 shuffles with numpy's global generator...)
     trainer.learn(budget, Buffers())  # (...seeded by set_random_seed; the trainer, its own)
     assert trainer.envs.layout == "sync" and len(Buffers.found) == rollouts
@@ -389,3 +423,98 @@ def test_zero_signal_rollouts_are_counted_per_seed():
     assert found.rollouts == 3 and found.empty_rollouts.tolist() == [0, 0]  # chance 1/2 a step
     never = PopulationPPO(LOCK, [0, 1], settings(), {"horizon": 14}).learn(3 * 32)
     assert never.empty_rollouts.tolist() == [3, 3]  # chance 2^-14: no signal in 32 steps
+
+
+# -- A2C -------------------------------------------------------------------------------------
+
+
+def a2c_settings(n_envs: int = 2, **changes) -> A2CSettings:
+    return A2CSettings.from_hyperparams(
+        {**A2C_SMALL, "learning_rate": "lin_1e-3", **changes}, n_envs
+    )
+
+
+@pytest.mark.parametrize(
+    ("env_id", "params", "layout", "streams"),
+    [
+        (LOCK, {"horizon": 2}, "shared", "batched"),
+        (REACH, {"horizon": 5}, "per_seed", "batched"),
+        (REACH, {"horizon": 5}, "sync", "sb3"),
+    ],
+)
+def test_an_a2c_seed_alone_equals_the_seed_in_a_population(env_id, params, layout, streams):
+    seeds, budget = [3, 8, 5], 3 * 2 * A2C_SMALL["n_steps"]
+    kwargs = {"normalize_advantage": True}  # the per-seed normalisation is in the loop too
+    together = PopulationA2C(env_id, seeds, a2c_settings(**kwargs), params, streams=streams)
+    together.learn(budget)
+    assert together.envs.layout == layout
+    for j, seed in enumerate(seeds):
+        alone = PopulationA2C(env_id, [seed], a2c_settings(**kwargs), params, streams=streams)
+        alone.learn(budget)
+        for name, stacked in together.params.items():
+            assert torch.equal(stacked[j], alone.params[name][0]), (seed, name)
+
+
+def test_a2c_starts_from_sb3s_weights_and_uses_its_optimizer():
+    with torch_threads(1):
+        model = sb3_model(LOCK, {"horizon": 3}, A2C_SMALL, 2, seed=7, algo=A2C)
+    trainer = PopulationA2C(LOCK, [5, 7], a2c_settings(), {"horizon": 3})
+    sb3 = dict(model.policy.named_parameters())
+    assert list(trainer.params) == list(sb3)
+    for name, stacked in trainer.params.items():
+        assert torch.equal(stacked[1], sb3[name].detach()), name
+    theirs, ours = model.policy.optimizer, trainer.optimizer
+    assert type(ours) is type(theirs) is torch.optim.RMSprop
+    for key in ("alpha", "eps", "weight_decay", "momentum", "centered"):
+        assert ours.defaults[key] == theirs.defaults[key], key
+    adam = PopulationA2C(LOCK, [0], a2c_settings(use_rms_prop=False), {"horizon": 3})
+    assert type(adam.optimizer) is torch.optim.Adam and adam.optimizer.defaults["eps"] == 1e-5
+    exported = trainer.export_policy(0)  # built as A2C builds its policy
+    assert isinstance(exported.optimizer, torch.optim.RMSprop)
+
+
+def test_the_shipped_a2c_agents_give_the_same_settings():
+    sb3, population = load_agent("a2c"), load_agent("a2c_population")
+    for env_id, family in ((LOCK, "CombinationLock"), (REACH, "SparseReach")):
+        found = population_settings(population.resolve(env_id, family))
+        assert found == A2CSettings.from_agent(sb3.resolve(env_id, family))
+        assert found.n_steps == 8 and found.gae_lambda == 1.0 and found.use_rms_prop
+    with pytest.raises(SettingError, match="A2C with MlpPolicy"):
+        A2CSettings.from_agent(load_agent("ppo").resolve(LOCK, "CombinationLock"))
+    with pytest.raises(TypeError, match="PopulationA2C takes A2CSettings, got PPOSettings"):
+        PopulationA2C(LOCK, [0], settings(), {"horizon": 2})
+
+
+@pytest.mark.parametrize(
+    ("hyperparams", "message"),
+    [
+        ({"clip_range": 0.2}, r"hyperparams\.clip_range: not a setting of the population A2C"),
+        ({"n_step": 8}, r"\(did you mean 'n_steps'\?\)"),
+        ({"rms_prop_eps": 0}, r"rms_prop_eps: expected a number > 0, got 0"),
+        (
+            {"policy_kwargs": {"optimizer_kwargs": {"eps": 1e-3}}},
+            r"optimizer_kwargs: expected None with use_rms_prop .*use_rms_prop: false",
+        ),
+        ({"normalize_advantage": True, "n_steps": 1}, r"n_steps \* n_envs > 1"),
+    ],
+)
+def test_a2c_keys_it_cannot_honour_are_errors_naming_the_key(hyperparams, message):
+    with pytest.raises(SettingError, match=message):
+        A2CSettings.from_hyperparams(hyperparams, 1)
+
+
+def test_a2c_settings_default_to_sb3s():
+    assert A2CSettings() == A2CSettings.from_hyperparams({}, 1)
+    defaults = A2CSettings()
+    assert (defaults.n_steps, defaults.gae_lambda, defaults.learning_rate) == (5, 1.0, 7e-4)
+    assert not defaults.normalize_advantage and defaults.use_rms_prop
+
+
+def test_a2c_learns_the_two_step_lock_for_most_seeds():
+    agent = load_agent("a2c").resolve(LOCK, "CombinationLock")
+    trainer = PopulationA2C(LOCK, list(range(8)), A2CSettings.from_agent(agent), {"horizon": 2})
+    trainer.learn(3000)
+    code = combination(0, 2, 2)
+    obs = np.eye(4, dtype=np.float32)[:2]
+    solved = [np.array_equal(trainer.predict(obs, j), code) for j in range(8)]
+    assert sum(solved) >= 6, solved

@@ -1,7 +1,8 @@
-"""Population PPO as one agent among the others: a suite with ``agents: [ppo_population]`` runs
-through the sweep (in-process and on a two-worker pool), writes one ordinary record per seed
-that the tables read, saves policies that reload as SB3 policies, gives each seed the record it
-gets when trained alone, and resumes by training only the missing seeds."""
+"""Population PPO (and A2C) as one agent among the others: a suite with
+``agents: [ppo_population]`` runs through the sweep (in-process and on a two-worker pool), writes
+one ordinary record per seed that the tables read, saves policies that reload as SB3 policies,
+gives each seed the record it gets when trained alone, and resumes by training only the missing
+seeds."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ NOT_THE_RUN = (
 )
 
 
-def write_suite(directory: Path, seeds: int = 3) -> Path:
+def write_suite(directory: Path, seeds: int = 3, agent: str = "ppo_population") -> Path:
     path = directory / "pop.yaml"
     path.write_text(
         f"""\
@@ -35,7 +36,7 @@ description: population PPO, tiny
 seeds: {seeds}
 budget: 512
 eval: {{every: 256, episodes: 4}}
-agents: [ppo_population]
+agents: [{agent}]
 experiments:
   - name: lock
     env: rlbench3/CombinationLock-v0
@@ -132,3 +133,18 @@ def test_a_resumed_population_trains_only_the_missing_seed(swept, tmp_path):
     assert comparable(store.read(missing.run_id).record) == comparable(
         RunStore(one.out).read(missing.run_id).record
     )
+
+
+def test_an_a2c_population_suite_writes_the_records_of_its_seeds_alone(tmp_path):
+    suite = write_suite(tmp_path, seeds=2, agent="a2c_population")
+    result = run_suite(suite, tmp_path / "a2c", progress=False)
+    assert result.report.finished == 2 and not result.report.failed
+    frame = load(result.out)
+    assert set(frame["algo"]) == {"A2C_population"}
+    store = RunStore(result.out)
+    config = result.runs[1]
+    record = store.read(config.run_id).record
+    assert record["zero_signal"]["batches"] == 512 // (8 * 4)  # a rollout is n_steps * n_envs
+    (alone, alone_policy) = train_run(config)
+    assert comparable(record) == comparable(alone)
+    assert store.read_policy(config.run_id) == alone_policy
