@@ -507,7 +507,14 @@ def plot_report_card(card: Any, out_path: str | Path, *, expressive_at: float = 
     fig, axes = _figure(1, 1, panel=(5.0, 4.2))
     ax = axes[0, 0]
     ax.axvspan(expressive_at, 1.05, ymin=0, ymax=(0.5 + 0.05) / 1.1, color="tab:red", alpha=0.08)
-    ax.text(expressive_at + 0.01, 0.02, "trainability\nbottleneck", fontsize=7, color="tab:red")
+    ax.text(
+        expressive_at + 0.01,
+        0.48,
+        "trainability\nbottleneck",
+        fontsize=7,
+        color="tab:red",
+        va="top",
+    )
     families = sorted(rows["family"].unique())
     markers = dict(zip(families, "osD^v<>"))
     colors = _colors(families)
