@@ -301,11 +301,12 @@ def t3_reading(sections: Mapping[str, pd.DataFrame]) -> str:
     splits = _section(sections, "split test")
     if splits is not None:
         for _, row in splits.iterrows():
-            smallest = (
-                "every seed scored the same"
-                if pd.isna(row["min_p"])
-                else f"smallest p {row['min_p']:.2g}"
-            )
+            if pd.isna(row["min_p"]):
+                smallest = "every seed scored the same"
+            elif row["min_p"] == 0:  # Welch's t is infinite: two constant, different halves
+                smallest = "smallest p 0: a split put constant, different scores on each side"
+            else:
+                smallest = f"smallest p {row['min_p']:.2g}"
             parts.append(
                 f"{row['experiment']} {row['agent']}: {row['fraction']:.3f} of the splits of its "
                 f"{row['seeds']} identical-procedure seeds differ at p < 0.05 ({smallest})."

@@ -4,6 +4,7 @@ import io
 import json
 
 import matplotlib.image
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -149,3 +150,20 @@ def test_t6_rows_name_each_remedy_against_its_base_agent(micro_runs):
     assert base["delta_h50"].isna().all()
     others = rows[rows["remedy"] != "none"]
     assert others["delta_h50"].notna().all()
+
+
+def test_t3_reading_explains_each_kind_of_smallest_p():
+    splits = pd.DataFrame(
+        {
+            "experiment": ["lock", "lock", "reach"],
+            "agent": ["a", "b", "a"],
+            "fraction": [0.0, 0.018, 0.007],
+            "seeds": [60, 60, 60],
+            "min_p": [np.nan, 0.0, 0.0088],
+        }
+    )
+    text = paper.t3_reading({"split test: Welch p over splits": splits})
+    assert "lock a: 0.000 of the splits" in text and "every seed scored the same" in text
+    assert "smallest p 0: a split put constant, different scores on each side" in text
+    assert "reach a: 0.007 of the splits of its 60 identical-procedure seeds" in text
+    assert "smallest p 0.0088" in text
