@@ -388,14 +388,11 @@ def population_settings(agent: AgentSpec) -> Any:
     """The population trainer's settings (:class:`rlbench3.agents.population.PPOSettings` or
     ``A2CSettings``) of a resolved ``PPO_population`` / ``A2C_population`` agent;
     :class:`ConfigError` for one it cannot honour."""
-    from rlbench3.agents.population import TRAINERS
-
     if agent.policy != "MlpPolicy":
         raise ConfigError(
             f"agent {agent.name!r}: the population trainer runs MlpPolicy, got {agent.policy!r}"
         )
-    trainer = TRAINERS[agent.algo.removesuffix(POPULATION_SUFFIX)]
-    return trainer.SETTINGS.from_hyperparams(agent.hyperparams, agent.n_envs)
+    return algorithm_class(agent.algo).SETTINGS.from_hyperparams(agent.hyperparams, agent.n_envs)
 
 
 def _check_population(data: Node, config: AgentConfig) -> None:

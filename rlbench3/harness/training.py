@@ -583,16 +583,15 @@ def train_population(configs: list[RunConfig]) -> list[tuple[dict[str, Any], byt
     """
     import torch
 
-    from rlbench3.agents.config import POPULATION_SUFFIX, population_settings
+    from rlbench3.agents.config import algorithm_class, population_settings
     from rlbench3.agents.policy_files import policy_bytes
-    from rlbench3.agents.population import TRAINERS
 
     _check_population(configs)
     torch.set_num_threads(1)
     first = configs[0]
     settings = population_settings(first.agent)
     size = len(configs)
-    trainer = TRAINERS[first.agent.algo.removesuffix(POPULATION_SUFFIX)](
+    trainer = algorithm_class(first.agent.algo)(
         first.env_id, [config.seed for config in configs], settings, first.splits[TRAIN]
     )
     evaluators = [
